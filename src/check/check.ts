@@ -1,0 +1,185 @@
+// `govern check` as a library: load, schema, model, lints, compile, Cedar validation against the
+// generated schema, and the policies' own tests. Each stage adds diagnostics and the next goes on
+// where it can; the tests run only on a bundle that compiled without errors.
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { compileBundle, type Bundle, type RawCedarPolicy } from '../compile/bundle.js';
+import { parseProblems, schemaProblems, splitPolicies, validate, type CedarProblem } from '../cedar/cedar.js';
+import { Engine } from '../engine/engine.js';
+import { factsOf } from '../engine/facts.js';
+import { loadPolicies } from '../policy/load.js';
+import { buildModel, type PolicyModel, type RuleIR, type TestIR } from '../policy/model.js';
+import { lint } from '../policy/lint.js';
+import { diag, spanAt, spanOf, type SourceFile } from '../policy/source.js';
+import { normalizeRequest, RequestError } from '../request/normalize.js';
+
+export interface CheckOptions {
+  /** Run the policies' tests (default true). */
+  tests?: boolean;
+}
+
+export interface TestResult {
+  name: string;
+  file: string;
+  line: number;
+  passed: boolean;
+  expected: string;
+  actual?: string;
+  message?: string;
+}
+
+export interface CheckResult {
+  diagnostics: Diagnostic[];
+  sources: Map<string, string>;
+  model: PolicyModel;
+  bundle?: Bundle;
+  tests: TestResult[];
+  files: number;
+}
+
+export function hasErrors(d: Diagnostic[]): boolean {
+  return d.some((x) => x.severity === 'error' && !x.code.startsWith('test/'));
+}
+
+/** Loads and compiles; `bundle` is set only when there are no errors. */
+export function check(paths: string[], opts: CheckOptions = {}): CheckResult {
+  const loaded = loadPolicies(paths);
+  const diagnostics = [...loaded.diagnostics];
+  const sources = new Map(loaded.files.map((f) => [f.path, f.text]));
+  const model = buildModel(loaded.policies);
+  diagnostics.push(...model.diagnostics, ...lint(model));
+
+  const raw: RawCedarPolicy[] = [];
+  for (const file of loaded.cedarFiles) {
+    const parts = splitPolicies(file.text);
+    if (parts.length && 'message' in parts[0]!) {
+      for (const p of parts as CedarProblem[]) diagnostics.push(cedarDiag(file, p, 0, 'cedar/parse'));
+      continue;
+    }
+    (parts as { text: string; offset: number }[]).forEach((p, i) => {
+      const id = /@id\(\s*"([^"]+)"\s*\)/.exec(p.text)?.[1] ?? `${file.path}#${i}`;
+      const span = spanOf(file, p.offset, p.offset);
+      raw.push({ id, text: p.text, source: `${file.path}:${span.line}:${span.column}`, file, offset: p.offset });
+    });
+  }
+  const ids = new Set(model.rules.map((r) => r.id));
+  for (const p of raw) {
+    if (ids.has(p.id)) diagnostics.push(diag(p.file, spanOf(p.file, p.offset, p.offset), 'error', 'policy/duplicate-id', `policy id \`${p.id}\` is already a rule id.`, 'Give the Cedar policy a different @id.'));
+  }
+
+  const result: CheckResult = { diagnostics, sources, model, tests: [], files: loaded.files.length };
+  if (hasErrors(diagnostics)) {
+    result.diagnostics = sortDiagnostics(diagnostics);
+    return result;
+  }
+  const compiled = compileBundle(model, raw);
+  diagnostics.push(...compiled.diagnostics);
+  diagnostics.push(...cedarDiagnostics(compiled.bundle, model, raw));
+  if (!hasErrors(diagnostics)) {
+    result.bundle = compiled.bundle;
+    if (opts.tests !== false) {
+      const t = runTests(compiled.bundle, model);
+      result.tests = t.results;
+      diagnostics.push(...t.diagnostics);
+    }
+  }
+  result.diagnostics = sortDiagnostics(diagnostics);
+  return result;
+}
+
+function cedarDiag(file: SourceFile, p: CedarProblem, base: number, code: string): Diagnostic {
+  const s = spanOf(file, base + (p.start ?? 0), base + (p.end ?? p.start ?? 0));
+  return diag(file, s, 'error', code, p.message, p.help);
+}
+
+/** Cedar's verdict on the generated text, mapped back to the YAML that produced it. */
+function cedarDiagnostics(bundle: Bundle, model: PolicyModel, raw: RawCedarPolicy[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const schemaErr = schemaProblems(bundle.schema);
+  if (schemaErr.length) {
+    throw new Error(`internal error: the generated Cedar schema does not parse: ${schemaErr.map((e) => e.message).join('; ')}`);
+  }
+  const policies = Object.fromEntries(bundle.rules.map((r) => [r.id, r.text]));
+  const rulesById = new Map(model.rules.map((r) => [r.id, r]));
+  const rawById = new Map(raw.map((r) => [r.id, r]));
+  const place = (p: CedarProblem, code: string) => {
+    const rawPolicy = p.policyId ? rawById.get(p.policyId) : undefined;
+    if (rawPolicy) return cedarDiag(rawPolicy.file, p, rawPolicy.offset, code);
+    const rule = p.policyId ? rulesById.get(p.policyId) : undefined;
+    if (!rule) return { code, severity: 'error' as const, message: p.message, ...(p.help ? { help: p.help } : {}), file: '<bundle>', line: 1, column: 1, endLine: 1, endColumn: 1 };
+    return ruleDiag(rule, bundle.byId.get(rule.id)!.text, p, code);
+  };
+  const parse = parseProblems(policies);
+  for (const p of parse) out.push(place(p, 'cedar/parse'));
+  const bad = new Set(parse.map((p) => p.policyId));
+  const good = Object.fromEntries(Object.entries(policies).filter(([id]) => !bad.has(id)));
+  for (const p of validate(bundle.schema, good)) out.push(place(p, 'cedar/validation'));
+  // The same problem is reported once per action it applies to; one is enough.
+  const seen = new Set<string>();
+  return out.filter((d) => {
+    const k = `${d.file}:${d.line}:${d.column}:${d.message.replace(/ for Action::"[^"]*"/, '')}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Points at the `cedar:` condition when the problem lies in its text, else at the rule. */
+function ruleDiag(rule: RuleIR, text: string, p: CedarProblem, code: string): Diagnostic {
+  const start = p.start ?? 0;
+  const stack = [...rule.when];
+  while (stack.length) {
+    const c = stack.pop()!;
+    if (c.kind === 'all' || c.kind === 'any') stack.push(...c.items);
+    else if (c.kind === 'not') stack.push(c.item);
+    else if (c.kind === 'cedar') {
+      const at = text.indexOf(`(${c.text})`);
+      if (at >= 0 && start >= at && start <= at + c.text.length + 2) {
+        return diag(rule.file, c.span, 'error', code, `in the cedar condition of rule \`${rule.id}\`: ${p.message.replace(/ for Action::"[^"]*"/, '')}`, p.help);
+      }
+    }
+  }
+  return diag(rule.file, rule.span, 'error', code, `rule \`${rule.id}\` compiles to Cedar that ${code === 'cedar/parse' ? 'does not parse' : 'does not validate'}: ${p.message.replace(/ for Action::"[^"]*"/, '')}`, p.help);
+}
+
+/** Runs every `tests:` entry against the bundle; a failure is a `test/failed` diagnostic at the test. */
+export function runTests(bundle: Bundle, model: PolicyModel): { results: TestResult[]; diagnostics: Diagnostic[] } {
+  const engine = new Engine(bundle);
+  const results: TestResult[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const ruleIds = new Set(bundle.rules.map((r) => r.id));
+  for (const t of model.tests) {
+    const tr = runOne(engine, t, ruleIds, diagnostics);
+    results.push(tr);
+    if (!tr.passed && tr.message) diagnostics.push(diag(t.file, t.span, 'error', 'test/failed', `test \`${t.test.name}\` failed: ${tr.message}`, 'Fix the rules or the expectation; `govern explain` shows why a request is decided as it is.'));
+  }
+  return { results, diagnostics };
+}
+
+function runOne(engine: Engine, t: TestIR, ruleIds: Set<string>, diagnostics: Diagnostic[]): TestResult {
+  const base = { name: t.test.name, file: t.file.path, line: t.span.line, expected: t.test.expect };
+  for (const [key, list] of [['rules', t.test.rules], ['warnings', t.test.warnings]] as const) {
+    (list ?? []).forEach((id, i) => {
+      if (!ruleIds.has(id)) diagnostics.push(diag(t.file, spanAt(t.file, [...t.path, key, i]), 'error', 'lint/unknown-test-rule', `test \`${t.test.name}\` names rule \`${id}\`, which does not exist.`, 'Use the id of a rule in the policy folder.'));
+    });
+  }
+  let request;
+  try {
+    request = normalizeRequest(t.test.request);
+  } catch (e) {
+    if (!(e instanceof RequestError)) throw e;
+    diagnostics.push(diag(t.file, spanAt(t.file, [...t.path, 'request', ...e.field.split('.')]), 'error', 'test/bad-request', `test \`${t.test.name}\`: ${e.message}`));
+    return { ...base, passed: false };
+  }
+  const f = t.test.facts ?? {};
+  const facts = factsOf(request, { hour: 12, ...f });
+  const d = engine.decide(facts);
+  const problems: string[] = [];
+  const got = d.reasons.map((r) => r.rule).filter((x): x is string => !!x);
+  if (d.decision !== t.test.expect) problems.push(`expected ${t.test.expect}, got ${d.decision}${got.length ? ` (by ${got.join(', ')})` : ' (no rule decided)'}`);
+  if (t.test.tier !== undefined && d.tier !== t.test.tier) problems.push(`expected tier ${t.test.tier}, got ${d.tier}`);
+  for (const id of t.test.rules ?? []) if (ruleIds.has(id) && !got.includes(id)) problems.push(`expected rule \`${id}\` among the reasons, got ${got.length ? got.join(', ') : 'none'}`);
+  const warned = d.warnings.map((w) => w.rule);
+  for (const id of t.test.warnings ?? []) if (ruleIds.has(id) && !warned.includes(id)) problems.push(`expected warning from \`${id}\`, got ${warned.length ? warned.join(', ') : 'none'}`);
+  return { ...base, passed: problems.length === 0, actual: d.decision, ...(problems.length ? { message: problems.join('; ') } : {}) };
+}

@@ -1,0 +1,45 @@
+// `govern check [PATHS...]`: lint, validate and test policies, for pre-commit hooks and CI.
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { check } from '../check/check.js';
+import { countBySeverity } from '../diagnostics/diagnostic.js';
+import { renderGithub, renderHuman, renderJson, renderSarif, summaryLine } from '../diagnostics/render.js';
+import { EXIT, styleFor, useColor } from './output.js';
+import { VERSION, policyPaths, type GlobalOptions } from './program.js';
+
+interface CheckOptions { format: 'human' | 'json' | 'sarif' | 'github'; strict?: boolean; tests: boolean }
+
+export function register(program: Command): void {
+  program
+    .command('check')
+    .description('lint, validate and test policies (YAML syntax, schema, lints, Cedar validation, the rules\' tests)')
+    .argument('[paths...]', 'policy files or folders (default: the policies folder)')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'json', 'sarif', 'github']).default('human'))
+    .option('--strict', 'fail on warnings too')
+    .option('--no-tests', 'skip the tests: in policy files')
+    .addHelpText('after', '\nExit codes: 0 clean (warnings allowed unless --strict), 3 policy errors, 4 policy tests failed, 1 other failure.')
+    .action((paths: string[], opts: CheckOptions, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions & CheckOptions>();
+      const r = check(policyPaths(paths, g), { tests: opts.tests });
+      const n = countBySeverity(r.diagnostics);
+      const failed = r.tests.filter((t) => !t.passed).length;
+      const policyErrors = r.diagnostics.filter((d) => d.severity === 'error' && !d.code.startsWith('test/')).length;
+      const rules = r.model.rules.length + (r.bundle ? r.bundle.rules.length - r.model.rules.length : 0);
+      const summary = { files: r.files, rules, tests: { run: r.tests.length, passed: r.tests.length - failed, failed } };
+      let out: string;
+      switch (opts.format) {
+        case 'json': out = renderJson(r.diagnostics, summary); break;
+        case 'sarif': out = renderSarif(r.diagnostics, { name: 'govern', version: VERSION }); break;
+        case 'github': out = renderGithub(r.diagnostics); break;
+        default: {
+          const style = styleFor(useColor(g));
+          const body = r.diagnostics.length ? renderHuman(r.diagnostics, r.sources, style).replace(/\n[^\n]*\n$/, '\n') : '';
+          const tests = r.bundle ? `, ${summary.tests.passed}/${summary.tests.run} tests passed` : '';
+          const line = `${r.files} file${r.files === 1 ? '' : 's'}, ${rules} rule${rules === 1 ? '' : 's'}${tests}; ${summaryLine(n.error, n.warning)}`;
+          out = g.quiet && !r.diagnostics.length ? '' : `${body}${policyErrors || failed ? style.red(line) : line}\n`;
+        }
+      }
+      process.stdout.write(out);
+      process.exitCode = policyErrors ? EXIT.policyErrors : failed ? EXIT.testsFailed : opts.strict && n.warning ? EXIT.policyErrors : EXIT.ok;
+    });
+}

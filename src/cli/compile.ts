@@ -1,0 +1,67 @@
+// `govern compile [--out DIR]`: write the Cedar policies, the generated Cedar schema and a
+// manifest (rule id -> YAML source, content hash). Byte-identical for the same input.
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { check } from '../check/check.js';
+import type { Bundle } from '../compile/bundle.js';
+import { renderHuman, renderJson } from '../diagnostics/render.js';
+import { EXIT, styleFor, useColor } from './output.js';
+import { VERSION, policyPaths, type GlobalOptions } from './program.js';
+
+interface CompileOptions { out: string; format: 'human' | 'json' }
+
+export function bundleFiles(bundle: Bundle): Record<string, string> {
+  const set = (s: 'decide' | 'warn') => bundle.rules.filter((r) => r.set === s).map((r) => r.text).join('\n\n') + '\n';
+  const manifest = {
+    govern: VERSION,
+    hash: bundle.hash,
+    files: { policies: 'policies.cedar', warnings: 'warnings.cedar', schema: 'schema.cedarschema' },
+    rules: bundle.rules.map((r) => ({
+      id: r.id, effect: r.effect, tier: r.tier, set: r.set, source: r.source,
+      hash: createHash('sha256').update(r.text).digest('hex'), index: r.index,
+    })),
+  };
+  return {
+    'policies.cedar': set('decide'),
+    'warnings.cedar': set('warn'),
+    'schema.cedarschema': bundle.schema,
+    'manifest.json': JSON.stringify(manifest, null, 2) + '\n',
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('compile')
+    .description('compile the YAML policies to Cedar: policies, generated schema and manifest')
+    .argument('[paths...]', 'policy files or folders (default: the policies folder)')
+    .option('-o, --out <dir>', 'where to write the compiled bundle', '.govern/bundle')
+    .addOption(new Option('-f, --format <format>', 'report format').choices(['human', 'json']).default('human'))
+    .addHelpText('after', '\nExit codes: 0 written, 3 policy errors (nothing written), 1 other failure.')
+    .action((paths: string[], opts: CompileOptions, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions & CompileOptions>();
+      const r = check(policyPaths(paths, g), { tests: false });
+      const errors = r.diagnostics.filter((d) => d.severity === 'error');
+      if (!r.bundle || errors.length) {
+        process.stdout.write(opts.format === 'json' ? renderJson(r.diagnostics) : renderHuman(r.diagnostics, r.sources, styleFor(useColor(g))));
+        process.exitCode = EXIT.policyErrors;
+        return;
+      }
+      const files = bundleFiles(r.bundle);
+      mkdirSync(opts.out, { recursive: true });
+      for (const [name, text] of Object.entries(files)) {
+        // Write beside and rename, so a reader never sees half a file.
+        const tmp = join(opts.out, `.${name}.${process.pid}.tmp`);
+        writeFileSync(tmp, text);
+        renameSync(tmp, join(opts.out, name));
+      }
+      if (opts.format === 'json') {
+        process.stdout.write(JSON.stringify({ out: opts.out, hash: r.bundle.hash, rules: r.bundle.rules.length, files: Object.keys(files), diagnostics: r.diagnostics }, null, 2) + '\n');
+      } else if (!g.quiet) {
+        if (r.diagnostics.length) process.stderr.write(renderHuman(r.diagnostics, r.sources, styleFor(useColor(g, process.stderr))));
+        process.stdout.write(`compiled ${r.bundle.rules.length} rules to ${opts.out} (bundle ${r.bundle.hash.slice(0, 12)})\n`);
+      }
+    });
+}

@@ -1,0 +1,73 @@
+// The commander program: global options, one module per subcommand, and the mapping of errors
+// to exit codes. Imported by nothing but bin/govern.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import * as checkCommand from './check.js';
+import * as compileCommand from './compile.js';
+import { EXIT, UsageError } from './output.js';
+
+const require = createRequire(import.meta.url);
+export const VERSION: string = (require('../../package.json') as { version: string }).version;
+
+export interface GlobalOptions {
+  config?: string;
+  policies?: string;
+  quiet?: boolean;
+  color?: boolean;
+}
+
+/** The paths to check: those given, else --policies, else the config's, else ./policies. */
+export function policyPaths(paths: string[], g: GlobalOptions): string[] {
+  if (paths.length) return paths;
+  if (g.policies) return [g.policies];
+  if (g.config) {
+    if (!existsSync(g.config)) throw new UsageError(`--config: ${g.config} does not exist.`);
+    const m = /^policies:\s*(\S+)\s*$/m.exec(readFileSync(g.config, 'utf8'));
+    if (m) return [m[1]!];
+  }
+  return ['policies'];
+}
+
+export function buildProgram(): Command {
+  const program = new Command('govern')
+    .description('Policy-as-code for AI agents: YAML policies compiled to Cedar, decided locally.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('-c, --config <file>', 'configuration file (default: govern.config.yaml, found walking up)')
+    .option('-p, --policies <dir>', 'policy folder (default: policies)')
+    .option('-q, --quiet', 'print only what is needed')
+    .option('--no-color', 'plain output (also NO_COLOR=1, and whenever output is piped)')
+    .showSuggestionAfterError(true)
+    .configureHelp({ sortSubcommands: false })
+    .exitOverride();
+  for (const cmd of [checkCommand, compileCommand]) cmd.register(program);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
+        process.exitCode = EXIT.ok;
+        return;
+      }
+      // commander has printed "error: ..." naming the flag; add the usage line.
+      const name = argv.slice(2).find((a) => !a.startsWith('-'));
+      const sub = program.commands.find((c) => c.name() === name);
+      process.stderr.write(`usage: ${sub ? `govern ${sub.name()} ${sub.usage()}` : `govern ${program.usage()}`}\n`);
+      process.exitCode = EXIT.failure;
+      return;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`govern: ${e.message}\n`);
+      process.exitCode = e.code;
+      return;
+    }
+    process.stderr.write(`govern: internal error: ${(e as Error).stack ?? String(e)}\nPlease report this with the command you ran.\n`);
+    process.exitCode = EXIT.failure;
+  }
+}

@@ -1,0 +1,79 @@
+// A policy file as read from disk: its text, its YAML document with positions, and a way to turn
+// a path inside the document (as ajv and the linter name it) into a line and column.
+import { isMap, isScalar, isSeq, LineCounter, type Document, type Node, type Pair } from 'yaml';
+import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
+
+export interface Span {
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+export interface SourceFile {
+  /** Path as shown to the user (relative to the working directory when inside it). */
+  path: string;
+  text: string;
+  kind: 'yaml' | 'cedar';
+  doc?: Document.Parsed;
+  lines: LineCounter;
+}
+
+export type DocPath = (string | number)[];
+
+export function spanOf(file: SourceFile, start: number, end: number): Span {
+  const a = file.lines.linePos(start);
+  const b = file.lines.linePos(Math.max(start, end));
+  return { line: a.line, column: a.col, endLine: b.line, endColumn: b.col };
+}
+
+/** The node at `path`, or the nearest ancestor that exists. `key: true` points at the map key. */
+export function nodeAt(file: SourceFile, path: DocPath, key = false): Node | undefined {
+  let node: unknown = file.doc?.contents;
+  let last: Node | undefined = node as Node | undefined;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i]!;
+    if (isMap(node)) {
+      const pair = (node.items as Pair[]).find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
+      if (!pair) return last;
+      if (key && i === path.length - 1) return (pair.key as Node) ?? last;
+      node = pair.value;
+    } else if (isSeq(node)) {
+      node = node.items[Number(seg)];
+    } else {
+      return last;
+    }
+    if (node && typeof node === 'object' && 'range' in (node as object)) last = node as Node;
+    else return last;
+  }
+  return last;
+}
+
+export function spanAt(file: SourceFile, path: DocPath, key = false): Span {
+  const node = nodeAt(file, path, key);
+  if (!node?.range) return { line: 1, column: 1, endLine: 1, endColumn: 1 };
+  const [start, valueEnd] = node.range;
+  // A block collection's range runs to the next key; one line is enough to point at it.
+  const s = spanOf(file, start, valueEnd);
+  if (s.endLine > s.line) {
+    const lineText = file.text.split('\n')[s.line - 1] ?? '';
+    return { line: s.line, column: s.column, endLine: s.line, endColumn: lineText.length + 1 };
+  }
+  return s;
+}
+
+export function diag(
+  file: SourceFile,
+  span: Span,
+  severity: Severity,
+  code: string,
+  message: string,
+  help?: string,
+): Diagnostic {
+  return { code, severity, message, ...(help ? { help } : {}), file: file.path, ...span };
+}
+
+/** A diagnostic that belongs to a file as a whole (empty file, bad encoding, too large). */
+export function fileDiag(path: string, severity: Severity, code: string, message: string, help?: string): Diagnostic {
+  return { code, severity, message, ...(help ? { help } : {}), file: path, line: 1, column: 1, endLine: 1, endColumn: 1 };
+}

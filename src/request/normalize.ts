@@ -1,0 +1,147 @@
+// A raw request (JSON from an agent, a file or flags) to the normalized Request: shorthand
+// expanded, defaults filled, environment names unified, category inferred from the verb, and any
+// field the contract does not know rejected with its name.
+import { CATEGORIES, normalizeEnvironment, type Category } from '../policy/vocabulary.js';
+
+export interface Agent { id: string; team?: string; trust?: number }
+export interface Resource { type: string; id: string; path?: string; namespace?: string; classification?: string; [attr: string]: unknown }
+
+export interface Request {
+  id?: string;
+  agent: Agent;
+  action: string;
+  category?: Category;
+  resource: Resource;
+  environment: string;
+  namespace?: string;
+  command?: string;
+  content?: string;
+  request?: string;
+  cost: { usd: number; tokens: number };
+  justification?: string;
+  context: Record<string, unknown>;
+}
+
+export class RequestError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(`${field}: ${message}`);
+  }
+}
+
+const TOP_LEVEL = ['id', 'agent', 'action', 'category', 'resource', 'environment', 'namespace', 'command', 'content', 'request', 'cost', 'justification', 'context'];
+
+/** An environment the request does not name is treated as production: the strictest rules apply. */
+export const DEFAULT_ENVIRONMENT = 'production';
+
+const VERBS: Record<string, Category> = {};
+const verbs = (c: Category, ws: string) => ws.split(' ').forEach((w) => (VERBS[w] = c));
+verbs('DELETE', 'delete remove rm destroy drop terminate purge uninstall truncate wipe erase kill prune evict unlink rmdir');
+verbs('CREATE', 'create add new make provision launch deploy install insert upload mkdir touch generate spawn clone fork init register publish post');
+verbs('MODIFY', 'update modify edit change patch set configure config scale restart rename move mv apply upgrade rollback write append replace reset enable disable rotate tag label annotate commit push merge exec execute run');
+verbs('ACCESS', 'read get list view show describe fetch download query select cat search find inspect log logs tail open browse grep head');
+verbs('COMPLY', 'audit report comply compliance attest review certify');
+
+/** The category a verb usually means, from the first word of the action. */
+export function categoryOfAction(action: string): Category | undefined {
+  const first = action.toLowerCase().split(/[\s_\-.:/]+/).find(Boolean);
+  return first ? VERBS[first] : undefined;
+}
+
+function str(v: unknown, field: string, optional = true): string | undefined {
+  if (v === undefined || (optional && v === null)) return undefined;
+  if (typeof v !== 'string') throw new RequestError(field, `must be a string, not ${typeName(v)}.`);
+  return v;
+}
+
+function typeName(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : typeof v;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `k8s:pod/web-1` is {type: "k8s:pod", id: "web-1"}; `file:src/a.ts` is a file with that path. */
+export function parseResource(s: string): Resource {
+  if (s.startsWith('file:')) {
+    const path = s.slice(5);
+    return { type: 'file', id: path, path };
+  }
+  const slash = s.indexOf('/');
+  return slash < 0 ? { type: s, id: '' } : { type: s.slice(0, slash), id: s.slice(slash + 1) };
+}
+
+export function normalizeRequest(raw: unknown): Request {
+  if (!isObject(raw)) throw new RequestError('request', `must be a JSON object, not ${typeName(raw)}.`);
+  for (const k of Object.keys(raw)) {
+    if (!TOP_LEVEL.includes(k)) throw new RequestError(k, `is not a request field. Fields: ${TOP_LEVEL.join(', ')}; put your own attributes under "context".`);
+  }
+  let agent: Agent;
+  if (typeof raw.agent === 'string' && raw.agent.trim()) agent = { id: raw.agent.trim() };
+  else if (isObject(raw.agent)) {
+    for (const k of Object.keys(raw.agent)) if (!['id', 'team', 'trust'].includes(k)) throw new RequestError(`agent.${k}`, 'is not an agent field (id, team, trust).');
+    const id = str(raw.agent.id, 'agent.id', false);
+    if (!id?.trim()) throw new RequestError('agent.id', 'is required.');
+    agent = { id: id.trim() };
+    const team = str(raw.agent.team, 'agent.team');
+    if (team !== undefined) agent.team = team;
+    if (raw.agent.trust !== undefined) {
+      const t = raw.agent.trust;
+      if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t > 100) throw new RequestError('agent.trust', 'must be a whole number from 0 to 100.');
+      agent.trust = t;
+    }
+  } else if (raw.agent === undefined) throw new RequestError('agent', 'is required: the id of the agent that asks.');
+  else throw new RequestError('agent', 'must be an agent id or {"id": ..., "team": ..., "trust": ...}.');
+
+  const command = str(raw.command, 'command');
+  const text = str(raw.request, 'request');
+  let action = str(raw.action, 'action')?.trim().toLowerCase();
+  if (!action && command === undefined && text === undefined) throw new RequestError('action', 'one of action, command or request is required.');
+  action ||= command !== undefined ? 'shell_exec' : 'request';
+
+  let category: Category | undefined;
+  if (raw.category !== undefined) {
+    const c = str(raw.category, 'category')!.toUpperCase();
+    if (!(CATEGORIES as readonly string[]).includes(c)) throw new RequestError('category', `must be one of ${CATEGORIES.join(', ')}.`);
+    category = c as Category;
+  } else {
+    category = categoryOfAction(action) ?? (command !== undefined ? categoryOfAction(command) : undefined);
+  }
+
+  let resource: Resource;
+  if (raw.resource === undefined || raw.resource === null) resource = { type: 'none', id: '' };
+  else if (typeof raw.resource === 'string') resource = parseResource(raw.resource);
+  else if (isObject(raw.resource)) {
+    const type = str(raw.resource.type, 'resource.type') ?? 'none';
+    const id = raw.resource.id === undefined ? '' : String(raw.resource.id);
+    resource = { ...raw.resource, type, id };
+    for (const k of ['path', 'namespace', 'classification'] as const) str(raw.resource[k], `resource.${k}`);
+  } else throw new RequestError('resource', 'must be "type/id" or an object with type, id and attributes.');
+
+  const environment = normalizeEnvironment(str(raw.environment, 'environment') ?? DEFAULT_ENVIRONMENT);
+  let cost = { usd: 0, tokens: 0 };
+  if (raw.cost !== undefined) {
+    if (!isObject(raw.cost)) throw new RequestError('cost', 'must be {"usd": number, "tokens": number}.');
+    for (const k of Object.keys(raw.cost)) if (k !== 'usd' && k !== 'tokens') throw new RequestError(`cost.${k}`, 'is not a cost field (usd, tokens).');
+    const usd = raw.cost.usd ?? 0;
+    const tokens = raw.cost.tokens ?? 0;
+    if (typeof usd !== 'number' || !Number.isFinite(usd) || usd < 0) throw new RequestError('cost.usd', 'must be a number of dollars, 0 or more.');
+    if (typeof tokens !== 'number' || !Number.isInteger(tokens) || tokens < 0) throw new RequestError('cost.tokens', 'must be a whole number, 0 or more.');
+    cost = { usd, tokens };
+  }
+  if (raw.context !== undefined && !isObject(raw.context)) throw new RequestError('context', 'must be an object of attributes.');
+
+  const out: Request = { agent, action, resource, environment, cost, context: (raw.context as Record<string, unknown>) ?? {} };
+  const id = raw.id === undefined ? undefined : String(raw.id);
+  if (id !== undefined) out.id = id;
+  if (category) out.category = category;
+  const namespace = str(raw.namespace, 'namespace') ?? (typeof resource.namespace === 'string' ? resource.namespace : undefined);
+  if (namespace !== undefined) out.namespace = namespace;
+  if (command !== undefined) out.command = command;
+  const content = str(raw.content, 'content');
+  if (content !== undefined) out.content = content;
+  if (text !== undefined) out.request = text;
+  const justification = str(raw.justification, 'justification');
+  if (justification !== undefined) out.justification = justification;
+  return out;
+}
