@@ -32,7 +32,7 @@ function problem(e: Detailed, policyId?: string): CedarProblem {
   const label = loc?.label ? ` (${loc.label})` : '';
   return {
     ...(policyId !== undefined ? { policyId } : {}),
-    message: e.message.replace(/^for policy `[^`]*`, /, '').replace(/^failed to parse policy with id `[^`]*` from string: /, '') + label,
+    message: e.message.replace(/^for policy `[^`]*`, /, '').replace(/ (in context )?for Action::"[^"]*"/, (_m, c) => (c ? ' in context' : '')).replace(/^failed to parse policy with id `[^`]*` from string: /, '') + label,
     ...(e.help ? { help: e.help } : {}),
     ...(loc ? { start: loc.start, end: loc.end } : {}),
   };

@@ -42,7 +42,7 @@ function codeFrame(source: string | undefined, d: Diagnostic, style: Style): str
   if (source === undefined || d.line < 1) return undefined;
   const lines = source.split(/\r?\n/);
   const text = lines[d.line - 1];
-  if (text === undefined) return undefined;
+  if (text === undefined || !source.trim()) return undefined;
   const width = String(d.line + 1).length;
   const gutter = (n: number | '') => style.dim(`${String(n).padStart(width)} | `);
   const rows: string[] = [];

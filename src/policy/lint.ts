@@ -68,11 +68,11 @@ export function lint(model: PolicyModel): Diagnostic[] {
   const reported = new Set<string>();
   for (let i = 0; i < rules.length; i++) {
     const b = rules[i]!;
-    if (b.effect === 'warn') continue;
+    if (b.effect === 'warn' || b.invalid) continue;
     for (let j = 0; j < rules.length; j++) {
       if (i === j) continue;
       const a = rules[j]!;
-      if (a.effect === 'warn' || a.id === b.id) continue;
+      if (a.effect === 'warn' || a.invalid || a.id === b.id) continue;
       const aw = whenKeys[j]!;
       const bw = whenKeys[i]!;
       if (aw.size > bw.size) continue;

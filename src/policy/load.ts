@@ -150,13 +150,15 @@ const CONDITION_KEYS = ['all', 'any', 'not', 'detected', 'cedar', ...Object.keys
 /** Turns ajv's errors into one clear diagnostic per problem, pointing at the offending YAML. */
 export function schemaDiagnostics(file: SourceFile, errors: SchemaError[]): Diagnostic[] {
   // ajv reports every failed branch of a oneOf; keep only the deepest errors of each subtree.
-  const paths = errors.map((e) => e.instancePath);
-  const deepest = errors.filter((e) => !paths.some((p) => p !== e.instancePath && p.startsWith(e.instancePath + '/')));
+  // Type and oneOf errors of a branch that did not apply are noise when any other error says more
+  // about the same value or one inside it; errors that name a key or a value are always kept.
+  const branchNoise = (k: string) => k === 'type' || k === 'oneOf' || k === 'anyOf';
+  const deepest = errors.filter((e) => !branchNoise(e.keyword) || !errors.some((o) => o !== e && !(branchNoise(o.keyword) && o.instancePath === e.instancePath) && (o.instancePath === e.instancePath || o.instancePath.startsWith(e.instancePath + '/'))));
   const out = new Map<string, Diagnostic>();
   const typeErrors = new Map<string, Set<string>>();
   for (const e of deepest) {
     const path = pointerToPath(e.instancePath);
-    const where = path.length ? `\`${path.join('.')}\`` : 'the file';
+    const where = describePath(path);
     let d: Diagnostic | undefined;
     switch (e.keyword) {
       case 'additionalProperties': {
@@ -204,11 +206,17 @@ export function schemaDiagnostics(file: SourceFile, errors: SchemaError[]): Diag
   }
   for (const [ptr, types] of typeErrors) {
     const path = pointerToPath(ptr);
-    const where = path.length ? `\`${path.join('.')}\`` : 'the file';
+    const where = describePath(path);
     const want = [...types].map((t) => (t === 'array' ? 'a list' : t === 'object' ? 'a mapping' : `a ${t}`));
     out.set(`type@${ptr}`, diag(file, spanAt(file, path), 'error', 'schema/wrong-type', `${where} must be ${want.join(' or ')}.`, path.length ? undefined : 'A policy file is a mapping with `rules:` and, optionally, `name:`, `version:` and `tests:`.'));
   }
   return [...out.values()];
+}
+
+/** `rules[2].when.trust`, as a reader finds it in the file. */
+export function describePath(path: (string | number)[]): string {
+  if (!path.length) return 'the file';
+  return '`' + path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('') + '`';
 }
 
 function guessHelp(value: unknown, allowed: unknown[]): string | undefined {

@@ -49,6 +49,8 @@ export interface RuleIR {
   when: Cond[];
   /** The YAML rule as written, for the manifest's content hash and for subsumption. */
   raw: Rule;
+  /** Some of the rule could not be understood (an error was reported); lints that compare rules skip it. */
+  invalid?: boolean;
 }
 
 export interface TestIR {
@@ -111,6 +113,7 @@ class Builder {
   }
 
   rule(r: Rule, path: DocPath): void {
+    const errorsBefore = this.diagnostics.filter((d) => d.severity === 'error').length;
     const match: MatchIR = {};
     const m = r.match ?? {};
     const list = (v: string | string[] | undefined) => (v === undefined ? undefined : ([] as string[]).concat(v));
@@ -135,6 +138,7 @@ class Builder {
       ...(r.message !== undefined ? { message: r.message } : {}),
       ...(r.description !== undefined ? { description: r.description } : {}),
       span: spanAt(this.file, [...path, 'id'], true), path, match, when, raw: r,
+      ...(this.diagnostics.filter((d) => d.severity === 'error').length > errorsBefore ? { invalid: true } : {}),
     });
   }
 
@@ -216,7 +220,7 @@ class Builder {
       }
       const problem = ref === undefined ? operatorProblem(f, op, raw) : op === 'eq' || op === 'ne' ? undefined : `\`${op}\` cannot take a field`;
       if (problem) {
-        this.err(p, 'policy/bad-operator', `${problem} (\`${f.path}\` is ${article(f.type)}).`, helpFor(f.type));
+        this.err(p, 'policy/bad-operator', problem.includes(`\`${f.path}\``) ? `${problem}.` : `${problem} (\`${f.path}\` is ${article(f.type)}).`, helpFor(f.type));
         continue;
       }
       let v = raw as Extract<Cond, { kind: 'cmp' }>['value'];

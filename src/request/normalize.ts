@@ -117,6 +117,8 @@ export function normalizeRequest(raw: unknown): Request {
     resource = { ...raw.resource, type, id };
     for (const k of ['path', 'namespace', 'classification'] as const) str(raw.resource[k], `resource.${k}`);
   } else throw new RequestError('resource', 'must be "type/id" or an object with type, id and attributes.');
+  // A file is named by its path; `{type: file, id: P}` means the file at P.
+  if (resource.type === 'file' && resource.path === undefined && resource.id) resource.path = resource.id;
 
   const environment = normalizeEnvironment(str(raw.environment, 'environment') ?? DEFAULT_ENVIRONMENT);
   let cost = { usd: 0, tokens: 0 };

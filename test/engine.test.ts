@@ -1,0 +1,164 @@
+// Decisions from compiled rules: the order of effects, the missing-attribute rule, evaluation
+// errors, the trust boundary, and the action hierarchy that category rules depend on.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { check } from '../src/check/check.js';
+import { Engine } from '../src/engine/engine.js';
+import { factsOf, type FactInputs } from '../src/engine/facts.js';
+import { normalizeRequest } from '../src/request/normalize.js';
+import { ROOT, tempTree } from './helpers.js';
+
+function engineFor(yaml: string): Engine {
+  const r = check([tempTree({ 'p.yaml': yaml })], { tests: false });
+  expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return new Engine(r.bundle!);
+}
+
+function decide(e: Engine, req: Record<string, unknown>, facts: FactInputs = {}) {
+  return e.decide(factsOf(normalizeRequest(req), { hour: 12, ...facts }));
+}
+
+describe('decision order', () => {
+  const e = engineFor(`rules:
+  - id: allow-all-dev
+    match: {environment: dev}
+    when: {trust: {gte: 0}}
+    effect: allow
+  - id: audit-dev-writes
+    match: {environment: dev, category: MODIFY}
+    when: {trust: {gte: 0}}
+    effect: allow
+    audit: true
+  - id: escalate-dev-deletes
+    match: {environment: dev, category: DELETE}
+    effect: escalate
+  - id: deny-dev-drops
+    match: {environment: dev, category: DELETE}
+    when: {detected: sql-drop}
+    effect: deny
+  - id: warn-dev
+    match: {environment: dev}
+    effect: warn
+    message: dev is shared
+`);
+  it('deny beats escalate beats allow; warn only warns', () => {
+    const deny = decide(e, { agent: 'a', action: 'drop', environment: 'dev' }, { findings: ['sql-drop'] });
+    expect([deny.decision, deny.tier, deny.reasons.map((r) => r.rule)]).toEqual(['deny', 3, ['deny-dev-drops']]);
+    const esc = decide(e, { agent: 'a', action: 'delete', environment: 'dev' });
+    expect([esc.decision, esc.tier, esc.reasons.map((r) => r.rule)]).toEqual(['escalate', 2, ['escalate-dev-deletes']]);
+    const allow = decide(e, { agent: 'a', action: 'read', environment: 'dev' });
+    expect([allow.decision, allow.tier, allow.route]).toEqual(['allow', 0, 'rules']);
+    expect(allow.warnings).toEqual([{ rule: 'warn-dev', message: 'dev is shared', source: expect.stringMatching(/p\.yaml:\d+:5$/) }]);
+  });
+  it('an audited allow makes the tier 1', () => {
+    const d = decide(e, { agent: 'a', action: 'update', environment: 'dev' });
+    expect([d.decision, d.tier]).toEqual(['allow', 1]);
+    expect(d.reasons.map((r) => r.rule).sort()).toEqual(['allow-all-dev', 'audit-dev-writes']);
+  });
+  it('no matching rule and no model: escalate to a human, route default', () => {
+    const d = decide(e, { agent: 'a', action: 'read', environment: 'production' });
+    expect(d).toMatchObject({ decision: 'escalate', tier: 2, route: 'default', reasons: [{ rule: null, effect: 'escalate' }] });
+    expect(d.policy.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('missing attributes never switch a restriction off or a permission on', () => {
+  const e = engineFor(`rules:
+  - id: deny-secret-class
+    match: {action: read}
+    when: {resource.classification: secret}
+    effect: deny
+  - id: allow-public-class
+    match: {action: fetch}
+    when: {resource.classification: public}
+    effect: allow
+  - id: escalate-unless-approved
+    match: {action: ship}
+    when:
+      not: {context.approved: true}
+    effect: escalate
+`);
+  it('a deny whose attribute is missing matches', () => {
+    expect(decide(e, { agent: 'a', action: 'read', resource: 'db/x' }).decision).toBe('deny');
+    expect(decide(e, { agent: 'a', action: 'read', resource: { type: 'db', id: 'x', classification: 'internal' } }).decision).toBe('escalate');
+  });
+  it('an allow whose attribute is missing does not', () => {
+    expect(decide(e, { agent: 'a', action: 'fetch', resource: 'db/x' }).route).toBe('default');
+    expect(decide(e, { agent: 'a', action: 'fetch', resource: { type: 'db', id: 'x', classification: 'public' } }).decision).toBe('allow');
+  });
+  it('under `not` the polarity flips, so the escalate still applies', () => {
+    expect(decide(e, { agent: 'a', action: 'ship' }).reasons[0]!.rule).toBe('escalate-unless-approved');
+    expect(decide(e, { agent: 'a', action: 'ship', context: { approved: 'yes' } }).reasons[0]!.rule).toBe('escalate-unless-approved');
+    expect(decide(e, { agent: 'a', action: 'ship', context: { approved: true } }).route).toBe('default');
+  });
+});
+
+describe('evaluation errors', () => {
+  const e = engineFor(`rules:
+  - id: deny-overflow
+    match: {action: compute}
+    when:
+      cedar: 'context.cost.tokens * 4611686018427387904 > 0'
+    effect: deny
+  - id: allow-overflow
+    match: {action: compute}
+    when:
+      cedar: 'context.cost.tokens * 4611686018427387904 >= 0'
+    effect: allow
+`);
+  it('a deny rule that fails to evaluate counts as matched; an allow that fails does not allow', () => {
+    const d = decide(e, { agent: 'a', action: 'compute', cost: { tokens: 4 } });
+    expect(d.decision).toBe('deny');
+    expect(d.reasons.map((r) => r.rule)).toEqual(['deny-overflow']);
+    expect(d.warnings.map((w) => w.rule).sort()).toEqual(['allow-overflow', 'deny-overflow']);
+    expect(decide(e, { agent: 'a', action: 'compute', cost: { tokens: 0 } }).decision).toBe('allow');
+  });
+});
+
+describe('trust boundary', () => {
+  const e = engineFor(`rules:
+  - id: deny-low-trust
+    when: {trust: {lt: 60}}
+    effect: deny
+`);
+  it('a request may lower its trust, never raise it', () => {
+    expect(decide(e, { agent: { id: 'a', trust: 99 }, action: 'x' }, { trust: 50 }).decision).toBe('deny');
+    expect(decide(e, { agent: { id: 'a', trust: 10 }, action: 'x' }, { trust: 90 }).decision).toBe('deny');
+    expect(decide(e, { agent: { id: 'a', trust: 70 }, action: 'x' }, { trust: 90 }).route).toBe('default');
+  });
+});
+
+describe('categories are Cedar actions', () => {
+  const e = engineFor(`rules:
+  - id: deny-deletes
+    match: {category: DELETE}
+    effect: deny
+`);
+  it('a category-level deny matches every verb of that category and an explicit category', () => {
+    for (const action of ['delete', 'remove_file', 'destroy', 'terminate-instance', 'drop']) {
+      expect(decide(e, { agent: 'a', action }).decision).toBe('deny');
+    }
+    expect(decide(e, { agent: 'a', action: 'tidy', category: 'DELETE' }).decision).toBe('deny');
+    expect(decide(e, { agent: 'a', action: 'shell_exec', command: 'rm -rf build' }).decision).toBe('deny');
+    expect(decide(e, { agent: 'a', action: 'read' }).route).toBe('default');
+  });
+});
+
+describe('invalid policies never load partially', () => {
+  it('one bad file means no bundle at all', () => {
+    const dir = tempTree({
+      'good.yaml': 'rules:\n  - id: deny-all-deletes\n    match: {category: DELETE}\n    effect: deny\n',
+      'bad.yaml': 'rules:\n  - id: x\n    effect: allw\n',
+    });
+    expect(check([dir]).bundle).toBeUndefined();
+  });
+});
+
+describe('the policy file types', () => {
+  it('are generated from schemas/policy.schema.json and up to date', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'gen-types.mjs'), '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
