@@ -224,6 +224,7 @@ class Builder {
         continue;
       }
       let v = raw as Extract<Cond, { kind: 'cmp' }>['value'];
+      if (refField) v = { field: refField.path };
       if (f.path === 'environment' && ref === undefined) {
         v = (Array.isArray(raw) ? raw.map((x) => normalizeEnvironment(String(x))) : typeof raw === 'string' ? normalizeEnvironment(raw) : raw) as typeof v;
       }
@@ -263,7 +264,7 @@ function operatorProblem(f: Field, op: CmpOp, v: unknown): string | undefined {
   if (['gt', 'gte', 'lt', 'lte'].includes(op)) {
     if (!numeric) return `\`${op}\` compares numbers`;
     if (f.type === 'Long' && !Number.isInteger(v)) return `\`${f.path}\` holds whole numbers; ${String(v)} is not one`;
-    return undefined;
+    return numberProblem(f, v as number);
   }
   if (op === 'glob' || op === 'not_glob') return f.type === 'String' ? undefined : `\`${op}\` matches text`;
   if (op === 'contains' || op === 'contains_any') return f.type === 'Set<String>' ? undefined : `\`${op}\` applies to lists`;
@@ -272,7 +273,22 @@ function operatorProblem(f: Field, op: CmpOp, v: unknown): string | undefined {
   for (const x of vals) {
     if (typeof x !== want) return `${JSON.stringify(x)} is not ${article(f.type)}`;
     if (f.type === 'Long' && !Number.isInteger(x)) return `\`${f.path}\` holds whole numbers; ${String(x)} is not one`;
+    const range = numeric ? numberProblem(f, x as number) : undefined;
+    if (range) return range;
   }
+  return undefined;
+}
+
+/** Cedar's decimal holds four fraction digits in 64 bits; the engine passes values up to this magnitude. */
+const DECIMAL_LIMIT = 922337203685477;
+
+/** A number literal Cedar cannot hold exactly would be rounded or rejected there: report it here. */
+function numberProblem(f: Field, x: number): string | undefined {
+  if (f.type === 'Long') {
+    return Number.isSafeInteger(x) ? undefined : `${String(x)} is out of range for \`${f.path}\` (whole numbers up to ${Number.MAX_SAFE_INTEGER})`;
+  }
+  if (!(Math.abs(x) < DECIMAL_LIMIT)) return `${String(x)} is out of range for \`${f.path}\` (numbers below ${DECIMAL_LIMIT})`;
+  if (Number(x.toFixed(4)) !== x) return `\`${f.path}\` is compared to four decimal places; ${String(x)} has more`;
   return undefined;
 }
 
