@@ -117,6 +117,17 @@ export const FINDING_KINDS: Readonly<Record<string, FindingClass>> = {
   'git-force-push-protected': 'destructive',
   'git-reset-hard': 'destructive',
   'cloud-delete': 'destructive',
+  'rm-system': 'destructive',
+  'system-overwrite': 'destructive',
+  'git-clean': 'destructive',
+  'git-discard': 'destructive',
+  'git-branch-force': 'destructive',
+  'container-delete': 'destructive',
+  'service-stop': 'destructive',
+  'http-delete': 'destructive',
+  'resource-delete': 'destructive',
+  'sql-grant-all': 'destructive',
+  'package-publish': 'destructive',
   'prompt-injection': 'injection',
 };
 

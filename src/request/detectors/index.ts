@@ -1,0 +1,145 @@
+// The detectors over a normalized request: secrets and personal identifiers in every text field,
+// destructive commands in `command` (and destructive SQL in `content`), prompt injection in the
+// text a model will read (`content`, `request`, `justification`). Findings carry a kind, the
+// field, a span and a preview that never holds a secret; `redact` replaces secret and PII spans so
+// that the ledger stores no credential in clear.
+import { FINDING_KINDS } from '../../policy/vocabulary.js';
+import type { Request } from '../normalize.js';
+import { detectDestructive } from './destructive.js';
+import { detectInjection } from './injection.js';
+import { detectPii } from './pii.js';
+import { detectSecrets } from './secrets.js';
+import { detectSqlEmbedded, mentionsSql } from './sql.js';
+import type { Finding, Hit } from './types.js';
+
+export type { Finding, Hit } from './types.js';
+export { detectDestructive } from './destructive.js';
+export { detectInjection, injectionScore } from './injection.js';
+export { detectPii } from './pii.js';
+export { detectSecrets } from './secrets.js';
+
+/** Context values are walked this deep and this many strings at most. */
+const MAX_CONTEXT_DEPTH = 8;
+const MAX_CONTEXT_STRINGS = 1000;
+const PREVIEW_LENGTH = 80;
+
+const classOf = (kind: string): string | undefined => FINDING_KINDS[kind];
+const isSensitive = (kind: string): boolean => {
+  const c = classOf(kind);
+  return c === 'secret' || c === 'pii';
+};
+
+/** A masked secret: at most its first four characters, the rest as `*`. */
+export function mask(secret: string, kind: string): string {
+  const n = secret.length;
+  const keep = kind === 'ssn' || kind === 'iban' || kind === 'phone-number' ? 0 : n >= 16 ? 4 : n >= 10 ? 2 : 0;
+  return secret.slice(0, keep) + '*'.repeat(Math.min(Math.max(n - keep, 4), 32));
+}
+
+/** `text` with every secret or PII hit replaced by `[REDACTED:kind]`; overlapping hits are merged. */
+function redactHits(text: string, hits: { kind: string; start: number; end: number }[]): string {
+  const spans = hits
+    .filter((h) => isSensitive(h.kind))
+    .map((h) => ({ kind: h.kind, start: Math.max(0, Math.min(h.start, text.length)), end: Math.max(0, Math.min(h.end, text.length)) }))
+    .filter((h) => h.end > h.start)
+    .sort((a, b) => a.start - b.start || b.end - a.end);
+  if (spans.length === 0) return text;
+  const out: string[] = [];
+  let at = 0;
+  let i = 0;
+  while (i < spans.length) {
+    const first = spans[i]!;
+    let end = first.end;
+    let j = i + 1;
+    while (j < spans.length && spans[j]!.start < end) { end = Math.max(end, spans[j]!.end); j++; }
+    out.push(text.slice(at, Math.max(at, first.start)), `[REDACTED:${first.kind}]`);
+    at = Math.max(at, end);
+    i = j;
+  }
+  out.push(text.slice(at));
+  return out.join('');
+}
+
+/**
+ * `text` with the secret and PII spans of `findings` replaced by `[REDACTED:kind]`. Pass the
+ * findings of the field this text came from (or give `field` to pick them).
+ */
+export function redact(text: string, findings: Finding[], field?: string): string {
+  const mine = field === undefined ? findings : findings.filter((f) => f.field === field);
+  return redactHits(text, mine.map((f) => ({ kind: f.kind, start: f.span.start, end: f.span.end })));
+}
+
+/** The request with every text field redacted, as the ledger keeps it. */
+export function redactRequest(request: Request, findings: Finding[] = detect(request)): Request {
+  const out: Request = { ...request };
+  for (const f of ['content', 'command', 'request', 'justification'] as const) {
+    const v = request[f];
+    if (typeof v === 'string') out[f] = redact(v, findings, f);
+  }
+  out.context = redactValue(request.context, 'context', findings, 0) as Record<string, unknown>;
+  return out;
+}
+
+function redactValue(v: unknown, path: string, findings: Finding[], depth: number): unknown {
+  if (typeof v === 'string') return redact(v, findings, path);
+  if (depth >= MAX_CONTEXT_DEPTH || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x, i) => redactValue(x, `${path}.${i}`, findings, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = redactValue(x, `${path}.${k}`, findings, depth + 1);
+  return out;
+}
+
+function preview(text: string, hit: Hit, sensitive: Hit[]): string {
+  if (isSensitive(hit.kind)) return mask(text.slice(hit.start, hit.end), hit.kind);
+  // An excerpt of a command or phrase, with any secret inside it masked, cut to a short line.
+  const from = Math.max(0, hit.start);
+  const to = Math.min(text.length, hit.end, from + PREVIEW_LENGTH * 4);
+  const inside = sensitive
+    .filter((s) => s.start < to && s.end > from)
+    .map((s) => ({ kind: s.kind, start: Math.max(s.start, from) - from, end: Math.min(s.end, to) - from }));
+  const excerpt = redactHits(text.slice(from, to), inside).replace(/\s+/g, ' ').trim();
+  return excerpt.length > PREVIEW_LENGTH ? excerpt.slice(0, PREVIEW_LENGTH - 1) + '…' : excerpt;
+}
+
+/** Detects what one field of the request holds. */
+export function detectText(text: string, field: string, what: { destructive?: boolean; sql?: boolean; injection?: boolean }): Finding[] {
+  if (text.length === 0) return [];
+  const sensitive = [...detectSecrets(text), ...detectPii(text)];
+  const hits: Hit[] = [...sensitive];
+  if (what.destructive) hits.push(...detectDestructive(text));
+  else if (what.sql && mentionsSql(text)) hits.push(...detectSqlEmbedded(text));
+  if (what.injection) hits.push(...detectInjection(text));
+  const seen = new Set<string>();
+  const out: Finding[] = [];
+  for (const h of hits) {
+    if (!(h.kind in FINDING_KINDS)) continue;
+    const key = `${h.kind}:${h.start}:${h.end}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ kind: h.kind, field, span: { start: h.start, end: h.end }, preview: preview(text, h, sensitive) });
+  }
+  return out.sort((a, b) => a.span.start - b.span.start || a.kind.localeCompare(b.kind));
+}
+
+function walkContext(v: unknown, path: string, depth: number, budget: { left: number }, out: Finding[]): void {
+  if (budget.left <= 0) return;
+  if (typeof v === 'string') {
+    budget.left--;
+    out.push(...detectText(v, path, {}));
+    return;
+  }
+  if (depth >= MAX_CONTEXT_DEPTH || v === null || typeof v !== 'object') return;
+  if (Array.isArray(v)) { v.forEach((x, i) => walkContext(x, `${path}.${i}`, depth + 1, budget, out)); return; }
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) walkContext(x, `${path}.${k}`, depth + 1, budget, out);
+}
+
+/** Every finding in a request: secrets and PII everywhere, destructive commands, injection. */
+export function detect(request: Request): Finding[] {
+  const out: Finding[] = [];
+  if (request.content) out.push(...detectText(request.content, 'content', { sql: true, injection: true }));
+  if (request.command) out.push(...detectText(request.command, 'command', { destructive: true }));
+  if (request.request) out.push(...detectText(request.request, 'request', { injection: true }));
+  if (request.justification) out.push(...detectText(request.justification, 'justification', { injection: true }));
+  walkContext(request.context, 'context', 0, { left: MAX_CONTEXT_STRINGS }, out);
+  return out;
+}
