@@ -2,6 +2,7 @@
 // expanded, defaults filled, environment names unified, category inferred from the verb, and any
 // field the contract does not know rejected with its name.
 import { CATEGORIES, normalizeEnvironment, type Category } from '../policy/vocabulary.js';
+import { categoryOfCommand, categoryOfVerb } from './category.js';
 
 export interface Agent { id: string; team?: string; trust?: number }
 export interface Resource { type: string; id: string; path?: string; namespace?: string; classification?: string; [attr: string]: unknown }
@@ -33,19 +34,8 @@ const TOP_LEVEL = ['id', 'agent', 'action', 'category', 'resource', 'environment
 /** An environment the request does not name is treated as production: the strictest rules apply. */
 export const DEFAULT_ENVIRONMENT = 'production';
 
-const VERBS: Record<string, Category> = {};
-const verbs = (c: Category, ws: string) => ws.split(' ').forEach((w) => (VERBS[w] = c));
-verbs('DELETE', 'delete remove rm destroy drop terminate purge uninstall truncate wipe erase kill prune evict unlink rmdir');
-verbs('CREATE', 'create add new make provision launch deploy install insert upload mkdir touch generate spawn clone fork init register publish post');
-verbs('MODIFY', 'update modify edit change patch set configure config scale restart rename move mv apply upgrade rollback write append replace reset enable disable rotate tag label annotate commit push merge exec execute run');
-verbs('ACCESS', 'read get list view show describe fetch download query select cat search find inspect log logs tail open browse grep head');
-verbs('COMPLY', 'audit report comply compliance attest review certify');
-
-/** The category a verb usually means, from the first word of the action. */
-export function categoryOfAction(action: string): Category | undefined {
-  const first = action.toLowerCase().split(/[\s_\-.:/]+/).find(Boolean);
-  return first ? VERBS[first] : undefined;
-}
+/** The category a verb usually means (re-exported for callers of the normalizer). */
+export { categoryOfVerb as categoryOfAction } from './category.js';
 
 function str(v: unknown, field: string, optional = true): string | undefined {
   if (v === undefined || (optional && v === null)) return undefined;
@@ -105,7 +95,8 @@ export function normalizeRequest(raw: unknown): Request {
     if (!(CATEGORIES as readonly string[]).includes(c)) throw new RequestError('category', `must be one of ${CATEGORIES.join(', ')}.`);
     category = c as Category;
   } else {
-    category = categoryOfAction(action) ?? (command !== undefined ? categoryOfAction(command) : undefined);
+    // A command says what will happen; a generic verb such as shell_exec or run does not.
+    category = (command !== undefined ? categoryOfCommand(command) : undefined) ?? categoryOfVerb(action);
   }
 
   let resource: Resource;
