@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const targets = [
   { schema: 'schemas/policy.schema.json', out: 'src/policy/schema-types.ts' },
+  { schema: 'schemas/config.schema.json', out: 'src/config/config-types.ts' },
 ];
 
 export async function generate(schema) {

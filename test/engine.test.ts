@@ -12,7 +12,7 @@ import { ROOT, tempTree } from './helpers.js';
 function engineFor(yaml: string): Engine {
   const r = check([tempTree({ 'p.yaml': yaml })], { tests: false });
   expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  return new Engine(r.bundle!);
+  return new Engine(r.bundle!, { validate: true });
 }
 
 function decide(e: Engine, req: Record<string, unknown>, facts: FactInputs = {}) {

@@ -409,7 +409,7 @@ function agree(rules: YamlRule[], requests: [unknown, RefFacts][], split = false
     }
     // A glob Cedar cannot say exactly is compiled broader where that can only restrict more.
     const inexact = result.diagnostics.some((d) => d.code === 'lint/glob-inexact');
-    const engine = new Engine(result.bundle);
+    const engine = new Engine(result.bundle, { validate: true });
     const types = customTypes(rules);
     for (const [raw, facts] of requests) {
       const want = outcomeOf(referenceDecide(rules, raw, facts, types));
@@ -497,7 +497,7 @@ describe('compiled bundle against the reference interpreter', () => {
         try {
           expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
           const inexact = new Set(rules.filter((r) => result.diagnostics.some((d) => d.code === 'lint/glob-inexact' && d.message.includes(`rule \`${r.id}\``))).map((r) => r.id));
-          const engine = new Engine(result.bundle!);
+          const engine = new Engine(result.bundle!, { validate: true });
           for (const path of paths) {
             const raw = { agent: 'a', action: 'read', resource: { type: 'file', path } };
             const got = new Set(engine.decide(factsOf(normalizeRequest(raw), { hour: 0 })).reasons.map((r) => r.rule));

@@ -144,7 +144,7 @@ function ruleDiag(rule: RuleIR, text: string, p: CedarProblem, code: string): Di
 
 /** Runs every `tests:` entry against the bundle; a failure is a `test/failed` diagnostic at the test. */
 export function runTests(bundle: Bundle, model: PolicyModel): { results: TestResult[]; diagnostics: Diagnostic[] } {
-  const engine = new Engine(bundle);
+  const engine = new Engine(bundle, { validate: true });
   const results: TestResult[] = [];
   const diagnostics: Diagnostic[] = [];
   const ruleIds = new Set(bundle.rules.map((r) => r.id));

@@ -1,7 +1,6 @@
 // `govern check [PATHS...]`: lint, validate and test policies, for pre-commit hooks and CI.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { check } from '../check/check.js';
 import { countBySeverity } from '../diagnostics/diagnostic.js';
 import { renderGithub, renderHuman, renderJson, renderSarif, summaryLine } from '../diagnostics/render.js';
 import { EXIT, styleFor, useColor } from './output.js';
@@ -18,8 +17,9 @@ export function register(program: Command): void {
     .option('--strict', 'fail on warnings too')
     .option('--no-tests', 'skip the tests: in policy files')
     .addHelpText('after', '\nExit codes: 0 clean (warnings allowed unless --strict), 3 policy errors, 4 policy tests failed, 1 other failure.')
-    .action((paths: string[], opts: CheckOptions, cmd: Command) => {
+    .action(async (paths: string[], opts: CheckOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions & CheckOptions>();
+      const { check } = await import('../check/check.js');
       const r = check(policyPaths(paths, g), { tests: opts.tests });
       const n = countBySeverity(r.diagnostics);
       const failed = r.tests.filter((t) => !t.passed).length;
@@ -32,7 +32,7 @@ export function register(program: Command): void {
         case 'sarif': out = renderSarif(r.diagnostics, { name: 'govern', version: VERSION }); break;
         case 'github': out = renderGithub(r.diagnostics); break;
         default: {
-          const style = styleFor(useColor(g));
+          const style = await styleFor(useColor(g));
           const body = r.diagnostics.length ? renderHuman(r.diagnostics, r.sources, style).replace(/\n[^\n]*\n$/, '\n') : '';
           const tests = r.bundle ? `, ${summary.tests.passed}/${summary.tests.run} tests passed` : '';
           const line = `${r.files} file${r.files === 1 ? '' : 's'}, ${rules} rule${rules === 1 ? '' : 's'}${tests}; ${summaryLine(n.error, n.warning)}`;

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { check } from '../check/check.js';
 import type { Bundle } from '../compile/bundle.js';
 import { renderHuman, renderJson } from '../diagnostics/render.js';
 import { EXIT, styleFor, useColor } from './output.js';
@@ -40,12 +39,13 @@ export function register(program: Command): void {
     .option('-o, --out <dir>', 'where to write the compiled bundle', '.govern/bundle')
     .addOption(new Option('-f, --format <format>', 'report format').choices(['human', 'json']).default('human'))
     .addHelpText('after', '\nExit codes: 0 written, 3 policy errors (nothing written), 1 other failure.')
-    .action((paths: string[], opts: CompileOptions, cmd: Command) => {
+    .action(async (paths: string[], opts: CompileOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions & CompileOptions>();
+      const { check } = await import('../check/check.js');
       const r = check(policyPaths(paths, g), { tests: false });
       const errors = r.diagnostics.filter((d) => d.severity === 'error');
       if (!r.bundle || errors.length) {
-        process.stdout.write(opts.format === 'json' ? renderJson(r.diagnostics) : renderHuman(r.diagnostics, r.sources, styleFor(useColor(g))));
+        process.stdout.write(opts.format === 'json' ? renderJson(r.diagnostics) : renderHuman(r.diagnostics, r.sources, await styleFor(useColor(g))));
         process.exitCode = EXIT.policyErrors;
         return;
       }
@@ -60,7 +60,7 @@ export function register(program: Command): void {
       if (opts.format === 'json') {
         process.stdout.write(JSON.stringify({ out: opts.out, hash: r.bundle.hash, rules: r.bundle.rules.length, files: Object.keys(files), diagnostics: r.diagnostics }, null, 2) + '\n');
       } else if (!g.quiet) {
-        if (r.diagnostics.length) process.stderr.write(renderHuman(r.diagnostics, r.sources, styleFor(useColor(g, process.stderr))));
+        if (r.diagnostics.length) process.stderr.write(renderHuman(r.diagnostics, r.sources, await styleFor(useColor(g, process.stderr))));
         process.stdout.write(`compiled ${r.bundle.rules.length} rules to ${opts.out} (bundle ${r.bundle.hash.slice(0, 12)})\n`);
       }
     });

@@ -1,9 +1,8 @@
 // Where output goes and how it looks: colour only on a TTY and never with NO_COLOR or --no-color.
-import { Chalk } from 'chalk';
 import type { Style } from '../diagnostics/render.js';
 import { plain } from '../diagnostics/render.js';
 
-export const EXIT = { ok: 0, failure: 1, deny: 2, policyErrors: 3, escalate: 3, testsFailed: 4 } as const;
+export const EXIT = { ok: 0, failure: 1, deny: 2, policyErrors: 3, escalate: 3, testsFailed: 4, ledgerTampered: 5 } as const;
 
 export function useColor(opts: { color?: boolean }, stream: NodeJS.WriteStream = process.stdout): boolean {
   if (opts.color === false) return false;
@@ -12,8 +11,10 @@ export function useColor(opts: { color?: boolean }, stream: NodeJS.WriteStream =
   return stream.isTTY === true;
 }
 
-export function styleFor(color: boolean): Style {
+/** Colours for a terminal; chalk is loaded only when there is one. */
+export async function styleFor(color: boolean): Promise<Style> {
   if (!color) return plain;
+  const { Chalk } = await import('chalk');
   const c = new Chalk({ level: 1 });
   return { red: c.red, yellow: c.yellow, blue: c.cyan, dim: c.dim, bold: c.bold };
 }

@@ -1,14 +1,15 @@
 // The commander program: global options, one module per subcommand, and the mapping of errors
 // to exit codes. Imported by nothing but bin/govern.
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import * as checkCommand from './check.js';
 import * as compileCommand from './compile.js';
+import * as evalCommand from './eval.js';
+import * as stateCommands from './state.js';
 import { EXIT, UsageError } from './output.js';
 
-const require = createRequire(import.meta.url);
-export const VERSION: string = (require('../../package.json') as { version: string }).version;
+export { VERSION } from '../version.js';
+import { VERSION } from '../version.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -37,15 +38,28 @@ export function buildProgram(): Command {
     .option('-p, --policies <dir>', 'policy folder (default: policies)')
     .option('-q, --quiet', 'print only what is needed')
     .option('--no-color', 'plain output (also NO_COLOR=1, and whenever output is piped)')
+    .option('--state <file>', 'the SQLite state file (default: .govern/state.db beside the config)')
+    .option('--no-state', 'read and write no state file: default trust, empty budgets, nothing recorded')
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false })
     .exitOverride();
-  for (const cmd of [checkCommand, compileCommand]) cmd.register(program);
-  for (const c of program.commands) c.exitOverride();
+  for (const cmd of [checkCommand, compileCommand, evalCommand, stateCommands]) cmd.register(program);
+  // `govern explain ...` is `govern eval --explain ...` (see main); listed here for help.
+  program.command('explain').description('decide one request and show why: facts, findings, and each rule matched, unmet or skipped (flags as for eval)');
+  const setOverride = (c: Command) => { c.exitOverride(); c.commands.forEach(setOverride); };
+  setOverride(program);
   return program;
 }
 
+/** `explain` is `eval --explain`: same input, same flags, same exit codes. */
+function rewriteExplain(argv: string[]): string[] {
+  const i = argv.findIndex((a, k) => k >= 2 && a === 'explain');
+  const firstCommand = argv.findIndex((a, k) => k >= 2 && !a.startsWith('-'));
+  return i >= 0 && i === firstCommand ? [...argv.slice(0, i), 'eval', '--explain', ...argv.slice(i + 1)] : argv;
+}
+
 export async function main(argv: string[]): Promise<void> {
+  argv = rewriteExplain(argv);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

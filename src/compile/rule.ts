@@ -31,6 +31,16 @@ export interface CompiledRule {
   set: RuleSet;
   text: string;
   index: RuleIndexKey;
+  /** Each condition of the rule (match fields and `when` conjuncts) alone, for explanations. */
+  parts?: RulePart[];
+}
+
+export interface RulePart {
+  /** A Cedar boolean expression. */
+  cedar: string;
+  /** The YAML it comes from, as written. */
+  label: string;
+  source: string;
 }
 
 export function tierOf(effect: RuleIR['effect'], audit: boolean): number {
@@ -72,32 +82,45 @@ export class RuleCompiler {
     const restrictive = rule.effect === 'deny' || rule.effect === 'escalate';
     const scope: string[] = [];
     const conds: string[] = [];
+    const parts: RulePart[] = [];
     const m = rule.match;
     const ctx = { rule, restrictive };
+    const lineOf = (span: Span) => rule.file.text.split('\n')[span.line - 1]?.trim() ?? '';
+    const where = (span: Span) => `${rule.file.path}:${span.line}:${span.column}`;
+    const matchPart = (field: string, cedar: string) => {
+      const vals = (m as Record<string, string[] | undefined>)[field] ?? [];
+      parts.push({ cedar, label: `match.${field}: ${vals.length === 1 ? vals[0] : `[${vals.join(', ')}]`}`, source: sourceOf(rule) });
+    };
 
     // principal
     const agents = m.agent ?? [];
-    if (agents.length === 1 && !hasWildcard(agents[0]!)) scope.push(`principal == Agent::${cedarString(agents[0]!)}`);
-    else {
+    if (agents.length === 1 && !hasWildcard(agents[0]!)) {
+      scope.push(`principal == Agent::${cedarString(agents[0]!)}`);
+      matchPart('agent', scope[0]!);
+    } else {
       scope.push('principal');
       if (agents.length) {
         const exact = agents.filter((a) => !hasWildcard(a));
         const globs = agents.filter(hasWildcard);
-        const parts = exact.length ? [`[${exact.map((a) => `Agent::${cedarString(a)}`).join(', ')}].contains(principal)`] : [];
-        for (const g of globs) parts.push(this.glob(ctx, 'principal.name', g, restrictive, 'glob', rule.span));
-        conds.push(parts.length === 1 ? parts[0]! : `(${parts.join(' || ')})`);
+        const alts = exact.length ? [`[${exact.map((a) => `Agent::${cedarString(a)}`).join(', ')}].contains(principal)`] : [];
+        for (const g of globs) alts.push(this.glob(ctx, 'principal.name', g, restrictive, 'glob', rule.span));
+        conds.push(alts.length === 1 ? alts[0]! : `(${alts.join(' || ')})`);
+        matchPart('agent', conds[conds.length - 1]!);
       }
     }
     // action: the request's category is its Cedar action
     const cats = m.category ?? [];
     scope.push(cats.length === 0 ? 'action' : cats.length === 1 ? `action == Action::${cedarString(cats[0]!)}` : `action in [${cats.map((c) => `Action::${cedarString(c)}`).join(', ')}]`);
+    if (cats.length) matchPart('category', scope[scope.length - 1]!);
     scope.push('resource');
 
-    this.patterns(ctx, conds, 'action', m.action);
-    this.patterns(ctx, conds, 'resource.type', m.resource);
-    this.patterns(ctx, conds, 'environment', m.environment);
-    this.patterns(ctx, conds, 'namespace', m.namespace);
-    for (const c of rule.when) conds.push(this.cond(ctx, c, restrictive));
+    for (const [field, path] of [['action', 'action'], ['resource', 'resource.type'], ['environment', 'environment'], ['namespace', 'namespace']] as const) {
+      if (this.patterns(ctx, conds, path, m[field])) matchPart(field, conds[conds.length - 1]!);
+    }
+    for (const c of rule.when) {
+      conds.push(this.cond(ctx, c, restrictive));
+      parts.push({ cedar: conds[conds.length - 1]!, label: `when: ${lineOf(c.span)}`, source: where(c.span) });
+    }
 
     const tier = tierOf(rule.effect, rule.audit);
     const annotations = [
@@ -115,11 +138,12 @@ export class RuleCompiler {
       id: rule.id, effect: rule.effect, tier, source: sourceOf(rule), set: rule.effect === 'warn' ? 'warn' : 'decide', text,
       ...(rule.message !== undefined ? { message: rule.message } : {}),
       index: { category: cats.length ? [...cats] : null, environment: exactList(m.environment), agent: exactList(m.agent) },
+      parts,
     };
   }
 
-  private patterns(ctx: Ctx, conds: string[], path: string, pats: MatchIR['action']): void {
-    if (!pats?.length) return;
+  private patterns(ctx: Ctx, conds: string[], path: string, pats: MatchIR['action']): boolean {
+    if (!pats?.length) return false;
     const f = this.fields(path);
     const a = access(f);
     const exact = pats.filter((p) => !hasWildcard(p));
@@ -129,6 +153,7 @@ export class RuleCompiler {
     for (const g of pats.filter(hasWildcard)) parts.push(this.glob(ctx, a, g, ctx.restrictive, 'glob', ctx.rule.span));
     const expr = parts.length === 1 ? parts[0]! : `(${parts.join(' || ')})`;
     conds.push(guarded(guard(f), expr, ctx.restrictive));
+    return true;
   }
 
   private glob(ctx: Ctx, expr: string, pattern: string, dflt: boolean, op: 'glob' | 'not_glob', span: Span): string {

@@ -64,3 +64,8 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   }
   return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
+
+/** A diagnostic that belongs to a file as a whole (empty file, bad encoding, too large). */
+export function fileDiag(path: string, severity: Severity, code: string, message: string, help?: string): Diagnostic {
+  return { code, severity, message, ...(help ? { help } : {}), file: path, line: 1, column: 1, endLine: 1, endColumn: 1 };
+}

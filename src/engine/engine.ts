@@ -41,13 +41,25 @@ export interface RuleOutcome {
 
 interface Candidates { decide: string | undefined; warn: string | undefined }
 
+export interface RuleTrace {
+  id: string;
+  effect: string;
+  source: string;
+  /** matched; unmet (a condition does not hold); skipped (the index ruled it out); error (Cedar could not evaluate it). */
+  status: 'matched' | 'unmet' | 'skipped' | 'error';
+  /** For unmet and skipped: the condition that does not hold, as written in YAML, and where. */
+  because?: { label: string; source: string }[];
+  error?: string;
+}
+
 export class Engine {
   private authorizer: Authorizer;
   private candidates = new Map<string, Candidates>();
   private byId: Map<string, CompiledRule>;
 
-  constructor(readonly bundle: Bundle) {
-    this.authorizer = new Authorizer(bundle.schema, bundle.hash);
+  /** `validate`: check every request against the generated schema too (tests and `check` do). */
+  constructor(readonly bundle: Bundle, opts: { validate?: boolean } = {}) {
+    this.authorizer = new Authorizer(bundle.schema, bundle.hash, opts.validate ?? false);
     this.byId = bundle.byId;
   }
 
@@ -71,6 +83,33 @@ export class Engine {
     if (this.candidates.size > 10_000) this.candidates.clear();
     this.candidates.set(key, c);
     return c;
+  }
+
+  /** Every rule, and whether and why it applies to these facts: the matter of `govern explain`. */
+  explain(facts: Facts): RuleTrace[] {
+    const req = cedarRequest(facts, this.bundle);
+    const category = facts.category;
+    const environment = facts.request.environment;
+    const agent = facts.request.agent.id;
+    return this.bundle.rules.map((r): RuleTrace => {
+      const base = { id: r.id, effect: r.effect, source: r.source };
+      const miss: string[] = [];
+      if (r.index.category && !r.index.category.includes(category)) miss.push(`category ${category} is not ${r.index.category.join(' or ')}`);
+      if (r.index.environment && !r.index.environment.includes(environment)) miss.push(`environment ${environment} is not ${r.index.environment.join(' or ')}`);
+      if (r.index.agent && !r.index.agent.includes(agent)) miss.push(`agent ${agent} is not ${r.index.agent.join(' or ')}`);
+      if (miss.length) return { ...base, status: 'skipped', because: miss.map((m) => ({ label: m, source: r.source })) };
+      const whole = `${this.bundle.hash.slice(0, 16)}:one:${r.id}`;
+      this.authorizer.prepare(whole, () => ({ [r.id]: r.text.replace(/^forbid/m, 'permit') }));
+      const a = this.authorizer.authorize(whole, req);
+      if (a.errors.length) return { ...base, status: 'error', error: a.errors[0]!.message };
+      if (a.decision === 'allow') return { ...base, status: 'matched' };
+      const parts = r.parts ?? [];
+      if (!parts.length) return { ...base, status: 'unmet' };
+      const key = `${this.bundle.hash.slice(0, 16)}:parts:${r.id}`;
+      this.authorizer.prepare(key, () => Object.fromEntries(parts.map((p, i) => [`p${i}`, `permit (principal, action, resource) when { ${p.cedar} };`])));
+      const held = new Set(this.authorizer.authorize(key, req).reasons);
+      return { ...base, status: 'unmet', because: parts.filter((_, i) => !held.has(`p${i}`)).map((p) => ({ label: p.label, source: p.source })) };
+    });
   }
 
   /** What the rules say about these facts, before any router or model. */

@@ -1,14 +1,16 @@
 // Finds and reads policy files: size and encoding checks, YAML parsing with positions, and the
 // JSON Schema check (ajv) with errors mapped back to the YAML text. Never throws on bad input:
 // every problem becomes a diagnostic and the other files go on.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { displayPath, findPolicyFiles } from './files.js';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/diagnostic.js';
 import { validatePolicyFile, type SchemaError } from './schema.js';
 import type { PolicyFile } from './schema-types.js';
 import { diag, fileDiag, spanAt, spanOf, type SourceFile } from './source.js';
+
+export { displayPath, findPolicyFiles } from './files.js';
 import { BUILTIN_FIELDS, FIELD_ALIASES } from './vocabulary.js';
 
 /** Larger policy files are refused: a generated file this big is a mistake, and parsing it would stall a hook. */
@@ -25,47 +27,6 @@ export interface LoadResult {
   policies: LoadedPolicy[];
   cedarFiles: SourceFile[];
   diagnostics: Diagnostic[];
-}
-
-const POLICY_EXT = /\.(ya?ml|cedar)$/i;
-
-export function displayPath(abs: string, cwd = process.cwd()): string {
-  const rel = relative(cwd, abs);
-  return rel && !rel.startsWith('..') && !rel.startsWith(sep + sep) ? rel.split(sep).join('/') : abs;
-}
-
-/** Expands the given paths (files or folders, recursively) into policy files, sorted. */
-export function findPolicyFiles(paths: string[], diagnostics: Diagnostic[]): string[] {
-  const found = new Set<string>();
-  for (const p of paths) {
-    const abs = resolve(p);
-    let st;
-    try {
-      st = statSync(abs);
-    } catch {
-      diagnostics.push(fileDiag(displayPath(abs), 'error', 'file/not-found', `${p} does not exist.`, 'Pass a policy file or a folder of them, or run `govern init` to create policies/.'));
-      continue;
-    }
-    if (st.isDirectory()) {
-      const before = found.size;
-      walk(abs, found);
-      if (found.size === before) {
-        diagnostics.push(fileDiag(displayPath(abs), 'error', 'policy/no-policies', `${displayPath(abs)} holds no policy files (*.yaml, *.yml, *.cedar).`, 'Point govern at the folder that holds your policies, or run `govern init` to write the default pack.'));
-      }
-    } else {
-      found.add(abs);
-    }
-  }
-  return [...found].sort();
-}
-
-function walk(dir: string, out: Set<string>): void {
-  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    if (e.name.startsWith('.') || e.name === 'node_modules') continue;
-    const p = join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
-    else if (e.isFile() && POLICY_EXT.test(e.name)) out.add(p);
-  }
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });

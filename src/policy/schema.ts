@@ -1,5 +1,5 @@
-// The JSON Schema check of policy files (ajv). The schema in schemas/ is the single source of the
-// file format; the TypeScript types in schema-types.ts are generated from it.
+// JSON Schema checks (ajv) of govern's YAML files. The schemas in schemas/ are the single source of
+// the file formats; the TypeScript types are generated from them (scripts/gen-types.mjs).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
@@ -7,20 +7,27 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 export type SchemaError = ErrorObject;
 
 const require = createRequire(import.meta.url);
-let validator: ValidateFunction | undefined;
+const validators = new Map<string, ValidateFunction>();
 
-export const POLICY_SCHEMA_PATH = new URL('../../schemas/policy.schema.json', import.meta.url);
+export const POLICY_SCHEMA = 'policy.schema.json';
+export const CONFIG_SCHEMA = 'config.schema.json';
 
-function policyValidator(): ValidateFunction {
-  if (!validator) {
+function validator(name: string): ValidateFunction {
+  let v = validators.get(name);
+  if (!v) {
     const Ajv = require('ajv') as typeof import('ajv').default;
     const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
-    validator = ajv.compile(JSON.parse(readFileSync(POLICY_SCHEMA_PATH, 'utf8')));
+    v = ajv.compile(JSON.parse(readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8')));
+    validators.set(name, v);
   }
-  return validator;
+  return v;
+}
+
+export function validateAgainst(name: string, data: unknown): SchemaError[] {
+  const v = validator(name);
+  return v(data) ? [] : [...(v.errors ?? [])];
 }
 
 export function validatePolicyFile(data: unknown): SchemaError[] {
-  const v = policyValidator();
-  return v(data) ? [] : [...(v.errors ?? [])];
+  return validateAgainst(POLICY_SCHEMA, data);
 }

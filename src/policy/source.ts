@@ -73,7 +73,4 @@ export function diag(
   return { code, severity, message, ...(help ? { help } : {}), file: file.path, ...span };
 }
 
-/** A diagnostic that belongs to a file as a whole (empty file, bad encoding, too large). */
-export function fileDiag(path: string, severity: Severity, code: string, message: string, help?: string): Diagnostic {
-  return { code, severity, message, ...(help ? { help } : {}), file: path, line: 1, column: 1, endLine: 1, endColumn: 1 };
-}
+export { fileDiag } from '../diagnostics/diagnostic.js';

@@ -1,0 +1,110 @@
+// govern.config.yaml: found by walking up from the working directory (or given with --config),
+// checked against schemas/config.schema.json, and resolved to absolute paths and defaults.
+// A bad config is an error with its file, line and column, like a bad policy.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { fileDiag } from '../diagnostics/diagnostic.js';
+import type { SourceFile } from '../policy/source.js';
+import { VERSION } from '../version.js';
+import type { Budgets, GovernConfig } from './config-types.js';
+
+export const CONFIG_FILE = 'govern.config.yaml';
+
+export interface Limits { usd: number; tokens: number }
+
+export interface Config {
+  /** The config file, if one was found. */
+  file?: string;
+  /** The folder paths are relative to: the config's folder, else the working directory. */
+  root: string;
+  policies: string;
+  state: string;
+  durability: 'normal' | 'full';
+  budgets: { day: Limits; hour: Limits };
+  agents: Record<string, { team?: string; budgets: { day: Limits; hour: Limits } }>;
+  cache: { enabled: boolean; ttl: { allow: number; deny: number; escalate: number } };
+  approvalTtlHours: number;
+}
+
+export const DEFAULT_BUDGETS = { day: { usd: 5, tokens: 100_000 }, hour: { usd: 1, tokens: 20_000 } };
+
+export class ConfigError extends Error {
+  constructor(readonly diagnostics: Diagnostic[], readonly source?: SourceFile) {
+    super(diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}${d.help ? ` ${d.help}` : ''}`).join('\n'));
+  }
+}
+
+/** The nearest govern.config.yaml at or above `from`. */
+export function findConfig(from = process.cwd()): string | undefined {
+  let dir = resolve(from);
+  for (;;) {
+    const p = join(dir, CONFIG_FILE);
+    if (existsSync(p)) return p;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+function budgets(b: Budgets | undefined, base: { day: Limits; hour: Limits }): { day: Limits; hour: Limits } {
+  return {
+    day: { usd: b?.day?.usd ?? base.day.usd, tokens: b?.day?.tokens ?? base.day.tokens },
+    hour: { usd: b?.hour?.usd ?? base.hour.usd, tokens: b?.hour?.tokens ?? base.hour.tokens },
+  };
+}
+
+/** Resolves a parsed config; `file` is where it came from, if anywhere. */
+export function resolveConfig(raw: GovernConfig, file: string | undefined, cwd = process.cwd()): Config {
+  const root = file ? dirname(resolve(file)) : resolve(cwd);
+  const base = budgets(raw.budgets, DEFAULT_BUDGETS);
+  const agents: Config['agents'] = {};
+  for (const [id, a] of Object.entries(raw.agents ?? {})) {
+    agents[id] = { ...(a.team !== undefined ? { team: a.team } : {}), budgets: budgets(a.budgets, base) };
+  }
+  return {
+    ...(file ? { file: resolve(file) } : {}),
+    root,
+    policies: resolve(root, raw.policies ?? 'policies'),
+    state: resolve(root, raw.state ?? '.govern/state.db'),
+    durability: raw.durability ?? 'normal',
+    budgets: base,
+    agents,
+    cache: {
+      enabled: raw.cache?.enabled ?? true,
+      ttl: { allow: raw.cache?.ttl_seconds?.allow ?? 3600, deny: raw.cache?.ttl_seconds?.deny ?? 3600, escalate: raw.cache?.ttl_seconds?.escalate ?? 0 },
+    },
+    approvalTtlHours: raw.escalations?.approval_ttl_hours ?? 24,
+  };
+}
+
+/** The configuration in effect: --config, else the nearest govern.config.yaml, else defaults. */
+export async function loadConfig(explicit?: string, cwd = process.cwd()): Promise<Config> {
+  const path = explicit ? resolve(cwd, explicit) : findConfig(cwd);
+  if (!path) return resolveConfig({}, undefined, cwd);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ConfigError([fileDiag(explicit ? '--config' : path, 'error', 'config/not-found', `${explicit ?? path} does not exist or cannot be read.`, 'Pass an existing file to --config, or run `govern init`.')]);
+  }
+  // The checked form is cached by content, like the compiled bundle.
+  const cacheFile = join(dirname(path), '.govern', 'cache', `config-${createHash('sha256').update(VERSION).update('\0').update(text).digest('hex').slice(0, 32)}.json`);
+  try {
+    return resolveConfig(JSON.parse(readFileSync(cacheFile, 'utf8')) as GovernConfig, path, cwd);
+  } catch {
+    // not cached yet
+  }
+  const { parseConfig } = await import('./parse.js');
+  const raw = parseConfig(path, text);
+  try {
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(raw));
+    renameSync(tmp, cacheFile);
+  } catch {
+    // read-only: parse each time
+  }
+  return resolveConfig(raw, path, cwd);
+}

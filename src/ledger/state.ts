@@ -1,0 +1,330 @@
+// The state file (.govern/state.db): the only importer of better-sqlite3. Holds the decision
+// ledger (append-only, each row chaining the previous row's hash), the decision cache, trust
+// events and scores, usage per agent per hour and day, and escalations awaiting a human.
+// WAL mode and a busy timeout let several `govern eval` processes share one file; every
+// decision is written in one IMMEDIATE transaction, so nothing acknowledged is lost or torn.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
+
+const require = createRequire(import.meta.url);
+
+type DB = BetterSqlite3.Database;
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE ledger (
+     seq INTEGER PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     at TEXT NOT NULL,
+     agent TEXT NOT NULL,
+     decision TEXT NOT NULL,
+     route TEXT NOT NULL,
+     category TEXT,
+     model TEXT,
+     input_tokens INTEGER NOT NULL DEFAULT 0,
+     output_tokens INTEGER NOT NULL DEFAULT 0,
+     policy_hash TEXT NOT NULL,
+     record TEXT NOT NULL,
+     prev_hash TEXT NOT NULL,
+     hash TEXT NOT NULL
+   );
+   CREATE INDEX ledger_agent_at ON ledger(agent, at);
+   CREATE INDEX ledger_route ON ledger(route);
+   CREATE TABLE ledger_head (one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL);
+   CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+   CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+   CREATE TABLE cache (
+     key TEXT PRIMARY KEY,
+     policy_hash TEXT NOT NULL,
+     decision TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     hits INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE agents (agent TEXT PRIMARY KEY, trust INTEGER NOT NULL, events INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL);
+   CREATE TABLE trust_events (
+     id INTEGER PRIMARY KEY, agent TEXT NOT NULL, event TEXT NOT NULL, delta INTEGER NOT NULL,
+     trust_after INTEGER NOT NULL, note TEXT, at TEXT NOT NULL
+   );
+   CREATE TABLE usage (agent TEXT NOT NULL, period TEXT NOT NULL, usd REAL NOT NULL DEFAULT 0, tokens INTEGER NOT NULL DEFAULT 0, requests INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (agent, period));
+   CREATE TABLE escalations (
+     id TEXT PRIMARY KEY,
+     decision_id TEXT NOT NULL,
+     request_key TEXT NOT NULL,
+     agent TEXT NOT NULL,
+     request TEXT NOT NULL,
+     reasons TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'used')),
+     created_at TEXT NOT NULL,
+     resolved_at TEXT,
+     resolved_by TEXT,
+     note TEXT,
+     expires_at TEXT
+   );
+   CREATE INDEX escalations_key ON escalations(request_key, status);`,
+];
+
+export const GENESIS = '0'.repeat(64);
+
+export type TrustEvent = 'success' | 'failure' | 'exception' | 'violation';
+export const TRUST_DELTAS: Record<TrustEvent, number> = { success: 2, failure: -2, exception: -3, violation: -5 };
+export const INITIAL_TRUST = 40;
+
+export interface LedgerRow {
+  seq: number;
+  id: string;
+  at: string;
+  agent: string;
+  decision: string;
+  route: string;
+  category: string | null;
+  model: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  policy_hash: string;
+  record: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface Usage { usd: number; tokens: number; requests: number }
+
+export interface Escalation {
+  id: string;
+  decision_id: string;
+  request_key: string;
+  agent: string;
+  request: string;
+  reasons: string;
+  status: 'pending' | 'approved' | 'denied' | 'used';
+  created_at: string;
+  resolved_at: string | null;
+  resolved_by: string | null;
+  note: string | null;
+  expires_at: string | null;
+}
+
+export class StateError extends Error {}
+
+/** A sortable, unique id: time in base 36, then randomness. */
+export function newId(prefix: string, now = Date.now()): string {
+  return `${prefix}_${now.toString(36).padStart(9, '0')}${randomBytes(6).toString('hex')}`;
+}
+
+export function chainHash(prev: string, record: string): string {
+  return createHash('sha256').update(prev).update('\n').update(record).digest('hex');
+}
+
+export function hourPeriod(d: Date): string {
+  return `h:${d.toISOString().slice(0, 13)}`;
+}
+export function dayPeriod(d: Date): string {
+  return `d:${d.toISOString().slice(0, 10)}`;
+}
+
+export class State {
+  readonly db: DB;
+
+  private constructor(db: DB, readonly path: string) {
+    this.db = db;
+  }
+
+  static open(path: string, opts: { readonly?: boolean; synchronous?: 'normal' | 'full' } = {}): State {
+    const Database = require('better-sqlite3') as typeof BetterSqlite3;
+    if (path !== ':memory:' && !opts.readonly) mkdirSync(dirname(path), { recursive: true });
+    let db: DB;
+    try {
+      db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false, timeout: 10_000 });
+    } catch (e) {
+      throw new StateError(`cannot open the state file ${path}: ${(e as Error).message}`);
+    }
+    try {
+      if (!opts.readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      }
+      db.pragma('foreign_keys = ON');
+      const state = new State(db, path);
+      if (!opts.readonly) state.migrate();
+      return state;
+    } catch (e) {
+      db.close();
+      if (e instanceof StateError) throw e;
+      throw new StateError(`${path} is not a usable govern state file: ${(e as Error).message}. Move it aside; govern creates a new one.`);
+    }
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) throw new StateError(`${this.path} was written by a newer govern (schema ${version}); upgrade govern.`);
+    if (version === MIGRATIONS.length) return;
+    this.db.transaction(() => {
+      for (let v = version; v < MIGRATIONS.length; v++) this.db.exec(MIGRATIONS[v]!);
+      this.db.pragma(`user_version = ${MIGRATIONS.length}`);
+    }).immediate();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Runs `fn` in one IMMEDIATE transaction: the decision, its usage and its ledger row commit together. */
+  atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  // ---- ledger
+
+  append(entry: { id: string; at: string; agent: string; decision: string; route: string; category?: string | null; model?: string | null; inputTokens?: number; outputTokens?: number; policyHash: string; record: string }): LedgerRow {
+    const head = this.db.prepare('SELECT seq, hash FROM ledger_head WHERE one = 1').get() as { seq: number; hash: string } | undefined;
+    const prev = head?.hash ?? GENESIS;
+    const seq = (head?.seq ?? 0) + 1;
+    const hash = chainHash(prev, entry.record);
+    const row: LedgerRow = {
+      seq, id: entry.id, at: entry.at, agent: entry.agent, decision: entry.decision, route: entry.route,
+      category: entry.category ?? null, model: entry.model ?? null, input_tokens: entry.inputTokens ?? 0,
+      output_tokens: entry.outputTokens ?? 0, policy_hash: entry.policyHash, record: entry.record, prev_hash: prev, hash,
+    };
+    this.db.prepare(`INSERT INTO ledger (seq, id, at, agent, decision, route, category, model, input_tokens, output_tokens, policy_hash, record, prev_hash, hash)
+      VALUES (@seq, @id, @at, @agent, @decision, @route, @category, @model, @input_tokens, @output_tokens, @policy_hash, @record, @prev_hash, @hash)`).run(row);
+    this.db.prepare('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash').run(seq, hash);
+    return row;
+  }
+
+  ledgerRows(filter: { since?: string; agent?: string; route?: string; limit?: number } = {}): IterableIterator<LedgerRow> {
+    const where: string[] = [];
+    const args: Record<string, unknown> = {};
+    if (filter.since) { where.push('at >= @since'); args.since = filter.since; }
+    if (filter.agent) { where.push('agent = @agent'); args.agent = filter.agent; }
+    if (filter.route) { where.push('route = @route'); args.route = filter.route; }
+    const sql = `SELECT * FROM ledger ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq${filter.limit ? ' LIMIT @limit' : ''}`;
+    if (filter.limit) args.limit = filter.limit;
+    return this.db.prepare(sql).iterate(args) as IterableIterator<LedgerRow>;
+  }
+
+  ledgerHead(): { seq: number; hash: string } {
+    return (this.db.prepare('SELECT seq, hash FROM ledger_head WHERE one = 1').get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS };
+  }
+
+  /** Walks the chain: every row's hash, its link to the previous row, no gap in seq, and the head. */
+  verifyLedger(): { ok: boolean; rows: number; head: string; problems: { seq: number; problem: string }[] } {
+    const problems: { seq: number; problem: string }[] = [];
+    let prev = GENESIS;
+    let expectSeq = 1;
+    let rows = 0;
+    for (const r of this.db.prepare('SELECT seq, record, prev_hash, hash FROM ledger ORDER BY seq').iterate() as IterableIterator<Pick<LedgerRow, 'seq' | 'record' | 'prev_hash' | 'hash'>>) {
+      rows++;
+      if (r.seq !== expectSeq) problems.push({ seq: expectSeq, problem: `rows ${expectSeq}${r.seq - 1 > expectSeq ? `-${r.seq - 1}` : ''} are missing (deleted)` });
+      if (r.prev_hash !== prev) problems.push({ seq: r.seq, problem: 'does not link to the row before it (a row before it was changed or deleted)' });
+      if (chainHash(r.prev_hash, r.record) !== r.hash) problems.push({ seq: r.seq, problem: 'its content does not match its hash (the row was edited)' });
+      prev = r.hash;
+      expectSeq = r.seq + 1;
+    }
+    const head = this.ledgerHead();
+    if (head.seq !== expectSeq - 1 || head.hash !== prev) {
+      problems.push({ seq: head.seq, problem: `the chain ends at row ${expectSeq - 1} but the head says row ${head.seq}: rows at the end were deleted or the head was changed` });
+    }
+    return { ok: problems.length === 0, rows, head: prev, problems };
+  }
+
+  // ---- cache
+
+  cacheGet(key: string, now: number): string | undefined {
+    const row = this.db.prepare('SELECT decision, expires_at FROM cache WHERE key = ?').get(key) as { decision: string; expires_at: number } | undefined;
+    if (!row || row.expires_at <= now) return undefined;
+    this.db.prepare('UPDATE cache SET hits = hits + 1 WHERE key = ?').run(key);
+    return row.decision;
+  }
+
+  cachePut(key: string, policyHash: string, decision: string, now: number, ttlSeconds: number): void {
+    if (ttlSeconds <= 0) return;
+    this.db.prepare(`INSERT INTO cache (key, policy_hash, decision, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT(key) DO UPDATE SET decision = excluded.decision, policy_hash = excluded.policy_hash, created_at = excluded.created_at, expires_at = excluded.expires_at, hits = 0`)
+      .run(key, policyHash, decision, now, now + ttlSeconds * 1000);
+  }
+
+  /** Drops entries of other policy bundles and expired ones. */
+  cachePrune(currentPolicyHash: string, now: number): number {
+    return this.db.prepare('DELETE FROM cache WHERE policy_hash != ? OR expires_at <= ?').run(currentPolicyHash, now).changes;
+  }
+
+  // ---- trust
+
+  trust(agent: string): number {
+    const row = this.db.prepare('SELECT trust FROM agents WHERE agent = ?').get(agent) as { trust: number } | undefined;
+    return row?.trust ?? INITIAL_TRUST;
+  }
+
+  recordTrust(agent: string, event: TrustEvent, note: string | undefined, at: string): { before: number; after: number } {
+    return this.atomically(() => {
+      const before = this.trust(agent);
+      const after = Math.max(0, Math.min(100, before + TRUST_DELTAS[event]));
+      this.db.prepare(`INSERT INTO agents (agent, trust, events, updated_at) VALUES (?, ?, 1, ?)
+        ON CONFLICT(agent) DO UPDATE SET trust = excluded.trust, events = events + 1, updated_at = excluded.updated_at`).run(agent, after, at);
+      this.db.prepare('INSERT INTO trust_events (agent, event, delta, trust_after, note, at) VALUES (?, ?, ?, ?, ?, ?)').run(agent, event, after - before, after, note ?? null, at);
+      return { before, after };
+    });
+  }
+
+  trustEvents(agent: string, limit = 20): { event: string; delta: number; trust_after: number; note: string | null; at: string }[] {
+    return this.db.prepare('SELECT event, delta, trust_after, note, at FROM trust_events WHERE agent = ? ORDER BY id DESC LIMIT ?').all(agent, limit) as never;
+  }
+
+  // ---- usage
+
+  usage(agent: string, period: string): Usage {
+    return (this.db.prepare('SELECT usd, tokens, requests FROM usage WHERE agent = ? AND period = ?').get(agent, period) as Usage | undefined) ?? { usd: 0, tokens: 0, requests: 0 };
+  }
+
+  addUsage(agent: string, periods: string[], usd: number, tokens: number): void {
+    const stmt = this.db.prepare(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES (?, ?, ?, ?, 1)
+      ON CONFLICT(agent, period) DO UPDATE SET usd = usd + excluded.usd, tokens = tokens + excluded.tokens, requests = requests + 1`);
+    for (const p of periods) stmt.run(agent, p, usd, tokens);
+  }
+
+  agentsWithUsage(period: string): string[] {
+    return (this.db.prepare('SELECT agent FROM usage WHERE period = ? ORDER BY agent').all(period) as { agent: string }[]).map((r) => r.agent);
+  }
+
+  // ---- escalations
+
+  addEscalation(e: Omit<Escalation, 'status' | 'resolved_at' | 'resolved_by' | 'note' | 'expires_at'>): void {
+    this.db.prepare(`INSERT INTO escalations (id, decision_id, request_key, agent, request, reasons, status, created_at)
+      VALUES (@id, @decision_id, @request_key, @agent, @request, @reasons, 'pending', @created_at)`).run(e);
+  }
+
+  pendingEscalation(requestKey: string): Escalation | undefined {
+    return this.db.prepare("SELECT * FROM escalations WHERE request_key = ? AND status = 'pending' ORDER BY created_at DESC LIMIT 1").get(requestKey) as Escalation | undefined;
+  }
+
+  /** An approval of exactly this request that has not expired nor been used. */
+  approvedEscalation(requestKey: string, nowIso: string): Escalation | undefined {
+    return this.db.prepare("SELECT * FROM escalations WHERE request_key = ? AND status = 'approved' AND (expires_at IS NULL OR expires_at > ?) ORDER BY resolved_at DESC LIMIT 1").get(requestKey, nowIso) as Escalation | undefined;
+  }
+
+  useEscalation(id: string): void {
+    this.db.prepare("UPDATE escalations SET status = 'used' WHERE id = ? AND status = 'approved'").run(id);
+  }
+
+  escalation(id: string): Escalation | undefined {
+    return this.db.prepare('SELECT * FROM escalations WHERE id = ?').get(id) as Escalation | undefined;
+  }
+
+  escalations(status?: Escalation['status']): Escalation[] {
+    return (status
+      ? this.db.prepare('SELECT * FROM escalations WHERE status = ? ORDER BY created_at').all(status)
+      : this.db.prepare('SELECT * FROM escalations ORDER BY created_at').all()) as Escalation[];
+  }
+
+  resolveEscalation(id: string, status: 'approved' | 'denied', by: string, note: string | undefined, at: string, expiresAt: string | null): Escalation {
+    return this.atomically(() => {
+      const e = this.escalation(id);
+      if (!e) throw new StateError(`no escalation ${id}; \`govern escalations list\` shows the pending ones.`);
+      if (e.status !== 'pending') throw new StateError(`escalation ${id} is already ${e.status}.`);
+      this.db.prepare('UPDATE escalations SET status = ?, resolved_at = ?, resolved_by = ?, note = ?, expires_at = ? WHERE id = ?').run(status, at, by, note ?? null, expiresAt, id);
+      return this.escalation(id)!;
+    });
+  }
+}

@@ -1,0 +1,50 @@
+// The compiled bundle, cached by the content hash of the policy files, so that `govern eval`
+// does not parse YAML, check schemas or recompile when nothing changed. A cache entry is derived
+// data: a missing or unreadable one is rebuilt from the policies.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Bundle } from '../compile/bundle.js';
+import type { CompiledRule } from '../compile/rule.js';
+import type { FieldType } from '../policy/vocabulary.js';
+import { findPolicyFiles } from '../policy/files.js';
+import { sha256 } from './canonical.js';
+
+const FORMAT = 1;
+
+interface Stored {
+  format: number;
+  govern: string;
+  hash: string;
+  rules: CompiledRule[];
+  schema: string;
+  resourceAttrs: [string, FieldType][];
+  contextAttrs: [string, FieldType][];
+}
+
+/** The content key of a policy folder: every policy file's path and bytes, and the govern version. */
+export function policiesKey(paths: string[], version: string): string {
+  const files = findPolicyFiles(paths, []);
+  return sha256(version, ...files.flatMap((f) => [f, readFileSync(f, 'latin1')]));
+}
+
+export function readCachedBundle(dir: string, key: string, version: string): Bundle | undefined {
+  try {
+    const s = JSON.parse(readFileSync(join(dir, `${key}.json`), 'utf8')) as Stored;
+    if (s.format !== FORMAT || s.govern !== version) return undefined;
+    return { hash: s.hash, rules: s.rules, byId: new Map(s.rules.map((r) => [r.id, r])), schema: s.schema, resourceAttrs: new Map(s.resourceAttrs), contextAttrs: new Map(s.contextAttrs) };
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeCachedBundle(dir: string, key: string, version: string, b: Bundle): void {
+  const s: Stored = { format: FORMAT, govern: version, hash: b.hash, rules: b.rules, schema: b.schema, resourceAttrs: [...b.resourceAttrs], contextAttrs: [...b.contextAttrs] };
+  try {
+    mkdirSync(dir, { recursive: true });
+    const tmp = join(dir, `.${key}.${process.pid}.tmp`);
+    writeFileSync(tmp, JSON.stringify(s));
+    renameSync(tmp, join(dir, `${key}.json`));
+  } catch {
+    // A read-only checkout still works; it only recompiles each time.
+  }
+}

@@ -1,0 +1,182 @@
+// The runtime every deciding command shares: configuration, the compiled bundle (cached by
+// content hash), the state file and the engine, built once and handed to commands. `evaluate`
+// is the data path of one decision: normalize, detect, state facts, cache, rules, escalation,
+// usage and ledger, all committed in one transaction.
+import { join } from 'node:path';
+import type { Bundle } from '../compile/bundle.js';
+import { loadConfig, type Config } from '../config/config.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { Engine, type Decision } from '../engine/engine.js';
+import { cedarRequest, factsOf, type Facts } from '../engine/facts.js';
+import { dayPeriod, hourPeriod, newId, State } from '../ledger/state.js';
+import { detect, redactRequest, type Finding } from '../request/detectors/index.js';
+import { normalizeRequest, type Request } from '../request/normalize.js';
+import { VERSION } from '../version.js';
+import { policiesKey, readCachedBundle, writeCachedBundle } from './bundle-cache.js';
+import { canonicalJson, sha256 } from './canonical.js';
+
+export interface RuntimeOptions {
+  config?: string;
+  policies?: string;
+  state?: string;
+  /** Read and write no state file: trust is the default, budgets start empty, nothing is recorded. */
+  noState?: boolean;
+  cwd?: string;
+}
+
+/** The policies do not compile; nothing was decided. */
+export class PolicyError extends Error {
+  constructor(readonly diagnostics: Diagnostic[], readonly sources: Map<string, string>) {
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    super(`the policies have ${errors.length} error${errors.length === 1 ? '' : 's'}; run \`govern check\`:\n${errors.slice(0, 5).map((d) => `  ${d.file}:${d.line}:${d.column} ${d.code} ${d.message}`).join('\n')}`);
+  }
+}
+
+export interface Evaluation {
+  decision: Decision;
+  request: Request;
+  facts: Facts;
+  findings: Finding[];
+  /** The escalation awaiting a human, when the decision is escalate. */
+  escalation?: string;
+}
+
+export interface BudgetStatus {
+  agent: string;
+  hour: { usd: number; tokens: number; limit: { usd: number; tokens: number } };
+  day: { usd: number; tokens: number; limit: { usd: number; tokens: number } };
+}
+
+/** The compiled bundle of a policy folder: from the content-hash cache, else compiled (and cached). */
+export async function loadBundle(policies: string, root: string): Promise<Bundle> {
+  const cacheDir = join(root, '.govern', 'cache', 'bundles');
+  const key = policiesKey([policies], VERSION);
+  const cached = readCachedBundle(cacheDir, key, VERSION);
+  if (cached) return cached;
+  const { check } = await import('../check/check.js');
+  const r = check([policies], { tests: false });
+  if (!r.bundle) throw new PolicyError(r.diagnostics, r.sources);
+  writeCachedBundle(cacheDir, key, VERSION, r.bundle);
+  return r.bundle;
+}
+
+export class Runtime {
+  private engineInstance?: Engine;
+
+  private constructor(readonly config: Config, readonly bundle: Bundle, readonly state: State | undefined) {}
+
+  static async open(opts: RuntimeOptions = {}): Promise<Runtime> {
+    const config = await loadConfig(opts.config, opts.cwd);
+    if (opts.policies) config.policies = join(opts.cwd ?? process.cwd(), opts.policies);
+    if (opts.state) config.state = join(opts.cwd ?? process.cwd(), opts.state);
+    const bundle = await loadBundle(config.policies, config.root);
+    const state = opts.noState ? undefined : State.open(config.state, { synchronous: config.durability });
+    return new Runtime(config, bundle, state);
+  }
+
+  get engine(): Engine {
+    this.engineInstance ??= new Engine(this.bundle);
+    return this.engineInstance;
+  }
+
+  close(): void {
+    this.state?.close();
+  }
+
+  limits(agent: string): { day: { usd: number; tokens: number }; hour: { usd: number; tokens: number } } {
+    return this.config.agents[agent]?.budgets ?? this.config.budgets;
+  }
+
+  budget(agent: string, now: Date): BudgetStatus {
+    const l = this.limits(agent);
+    const h = this.state?.usage(agent, hourPeriod(now)) ?? { usd: 0, tokens: 0 };
+    const d = this.state?.usage(agent, dayPeriod(now)) ?? { usd: 0, tokens: 0 };
+    return { agent, hour: { usd: h.usd, tokens: h.tokens, limit: l.hour }, day: { usd: d.usd, tokens: d.tokens, limit: l.day } };
+  }
+
+  /** Budget facts for a request: the share of each limit it would use, and whether it would pass one. */
+  budgetFacts(agent: string, cost: { usd: number; tokens: number }, now: Date): { used_pct: number; exceeded: boolean } {
+    const b = this.budget(agent, now);
+    let pct = 0;
+    let exceeded = false;
+    for (const [used, limit] of [[b.hour.usd + cost.usd, b.hour.limit.usd], [b.hour.tokens + cost.tokens, b.hour.limit.tokens], [b.day.usd + cost.usd, b.day.limit.usd], [b.day.tokens + cost.tokens, b.day.limit.tokens]] as const) {
+      if (used > limit + 1e-9) exceeded = true;
+      if (limit > 0) pct = Math.max(pct, Math.floor((used / limit) * 100 + 1e-9));
+      else if (used > 0) pct = Math.max(pct, 100);
+    }
+    return { used_pct: pct, exceeded };
+  }
+
+  facts(request: Request, findings: Finding[], now: Date): Facts {
+    const agent = request.agent.id;
+    const registered = this.config.agents[agent];
+    const team = registered?.team ?? request.agent.team;
+    return factsOf(request, {
+      findings: findings.map((f) => f.kind),
+      trust: this.state?.trust(agent),
+      ...(team !== undefined ? { team } : {}),
+      hour: now.getUTCHours(),
+      budget: this.budgetFacts(agent, request.cost, now),
+    });
+  }
+
+  /** One request in, one decision out, recorded. Throws RequestError on a malformed request (nothing is written). */
+  evaluate(raw: unknown, opts: { now?: Date } = {}): Evaluation {
+    const t0 = performance.now();
+    const now = opts.now ?? new Date();
+    const request = normalizeRequest(raw);
+    const findings = detect(request);
+    const facts = this.facts(request, findings, now);
+    const cacheKey = sha256(this.bundle.hash, canonicalJson(cedarRequest(facts, this.bundle)));
+    const requestKey = sha256(canonicalJson({ ...request, id: undefined }));
+    const run = (): Evaluation => {
+      let decision: Decision | undefined;
+      const cached = this.config.cache.enabled ? this.state?.cacheGet(cacheKey, now.getTime()) : undefined;
+      if (cached) {
+        const d = JSON.parse(cached) as Decision;
+        decision = { ...d, route: 'cache', tokens: { input: 0, output: 0 } };
+      }
+      const fresh = !decision;
+      decision ??= this.engine.decide(facts);
+      let escalation: string | undefined;
+      let approved = false;
+      if (decision.decision === 'escalate' && this.state) {
+        const approval = this.state.approvedEscalation(requestKey, now.toISOString());
+        if (approval) {
+          this.state.useEscalation(approval.id);
+          approved = true;
+          decision = {
+            ...decision,
+            decision: 'allow',
+            tier: 2,
+            reasons: [{ rule: null, effect: 'allow', message: `approved by ${approval.resolved_by ?? 'a human'} (escalation ${approval.id})` }, ...decision.reasons],
+          };
+        }
+      }
+      decision.id = newId('dec', now.getTime());
+      decision.elapsed_ms = Math.round((performance.now() - t0) * 1000) / 1000;
+      if (this.state) {
+        if (decision.decision === 'escalate') {
+          const pending = this.state.pendingEscalation(requestKey);
+          escalation = pending?.id ?? newId('esc', now.getTime());
+          if (!pending) {
+            this.state.addEscalation({ id: escalation, decision_id: decision.id, request_key: requestKey, agent: request.agent.id, request: JSON.stringify(redactRequest(request, findings)), reasons: JSON.stringify(decision.reasons), created_at: now.toISOString() });
+          }
+        }
+        if (decision.decision === 'allow') this.state.addUsage(request.agent.id, [hourPeriod(now), dayPeriod(now)], request.cost.usd, request.cost.tokens);
+        const record = { request: redactRequest(request, findings), decision, model: null, usage: null, at: now.toISOString() };
+        this.state.append({
+          id: decision.id, at: record.at, agent: request.agent.id, decision: decision.decision, route: decision.route,
+          category: facts.category, policyHash: this.bundle.hash, record: JSON.stringify(record),
+        });
+        if (fresh && !approved && this.config.cache.enabled) {
+          const ttl = this.config.cache.ttl[decision.decision];
+          const { id: _id, elapsed_ms: _e, ...stored } = decision;
+          this.state.cachePut(cacheKey, this.bundle.hash, JSON.stringify(stored), now.getTime(), ttl);
+        }
+      }
+      return { decision, request, facts, findings, ...(escalation ? { escalation } : {}) };
+    };
+    return this.state ? this.state.atomically(run) : run();
+  }
+}

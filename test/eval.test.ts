@@ -1,0 +1,297 @@
+// `govern eval` and the state it keeps, as scripts use it: real processes on a real SQLite file.
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, govern, ROOT, tempTree } from './helpers.js';
+
+const require = createRequire(import.meta.url);
+
+/** A project folder with the default pack and the given config. */
+function project(config = '', extra: Record<string, string> = {}): string {
+  const dir = tempTree({ 'govern.config.yaml': config, ...extra });
+  cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
+  return dir;
+}
+
+const AWS_KEY = ['AKIA', 'QYLPMN5HFIQR7XYZ'].join('');
+
+function evalJson(dir: string, req: unknown, args: string[] = []) {
+  const r = govern(['eval', '--format', 'json', ...args], { cwd: dir, input: JSON.stringify(req) });
+  return { ...r, decision: r.stdout ? JSON.parse(r.stdout) : undefined };
+}
+
+function db(dir: string) {
+  const Database = require('better-sqlite3');
+  return new Database(join(dir, '.govern', 'state.db'));
+}
+
+describe('one request in, one decision out', () => {
+  it('exit codes say allow 0, deny 2, escalate 3', () => {
+    const dir = project();
+    expect(evalJson(dir, { agent: 'coder', action: 'write_file', resource: 'file:tmp/a.txt', environment: 'dev' }).code).toBe(0);
+    expect(evalJson(dir, { agent: 'coder', action: 'read_file', resource: 'file:secrets/db.yaml', environment: 'dev' }).code).toBe(2);
+    expect(evalJson(dir, { agent: 'ops', action: 'delete', resource: 'k8s:pod/web-1', environment: 'staging' }).code).toBe(3);
+  });
+
+  it('prints the Decision contract as JSON', () => {
+    const dir = project();
+    const { decision } = evalJson(dir, { agent: 'ops', action: 'delete', resource: 'k8s:pod/web-1', environment: 'staging' });
+    expect(decision).toMatchObject({
+      decision: 'escalate', tier: 2, route: 'rules', tokens: { input: 0, output: 0 },
+      reasons: [{ rule: 'escalate-delete-outside-dev', effect: 'escalate', source: 'policies/approvals.yaml:7:5' }],
+      facts: { category: 'DELETE', detectors: [] },
+      policy: { hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      id: expect.stringMatching(/^dec_/),
+    });
+    expect(typeof decision.elapsed_ms).toBe('number');
+  });
+
+  it('takes the request from flags, a file, or stdin', () => {
+    const dir = project('', { 'req.json': JSON.stringify({ agent: 'ops', action: 'delete', resource: 'k8s:pod/x', environment: 'staging' }) });
+    expect(govern(['eval', '--agent', 'coder', '--action', 'write_file', '--resource', 'file:tmp/x', '--env', 'dev'], { cwd: dir }).code).toBe(0);
+    expect(govern(['eval', 'req.json'], { cwd: dir }).code).toBe(3);
+    const human = govern(['eval', '--agent', 'ops', '--command', 'sudo rm -rf /', '--env', 'dev'], { cwd: dir });
+    expect(human.code).toBe(2);
+    expect(human.stdout).toMatch(/^DENY  tier 3/);
+    expect(human.stdout).toContain('deny-wipe-root-or-disk');
+    expect(human.stdout).toContain('policies/destructive.yaml:');
+  });
+
+  it('explain shows facts and why each rule matched or not', () => {
+    const dir = project();
+    const r = govern(['explain', '--agent', 'deploy-agent', '--action', 'deploy', '--resource', 'k8s:deployment/web', '--env', 'prod'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('trust 40');
+    expect(r.stdout).toMatch(/matched deny +deny-production-write-low-trust/);
+    expect(r.stdout).toMatch(/skipped allow +allow-temp-files-dev/);
+    expect(r.stdout).toMatch(/because not environment production is not dev or test/);
+    expect(r.stdout).toMatch(/unmet +escalate escalate-cost-over-50[^\n]*\n +because not when: cost\.usd: \{gt: 50\}/);
+  });
+});
+
+describe('bad input gets a clear error and changes no state', () => {
+  const cases: [string, string, RegExp][] = [
+    ['not JSON', '{"agent": ', /stdin: not valid JSON/],
+    ['an unknown field', JSON.stringify({ agent: 'a', action: 'x', bogus: 1 }), /stdin: bogus: is not a request field/],
+    ['a wrong type', JSON.stringify({ agent: 'a', action: 'x', cost: { usd: 'lots' } }), /stdin: cost\.usd: must be a number/],
+    ['no agent', JSON.stringify({ action: 'x' }), /stdin: agent: is required/],
+    ['an oversized payload', JSON.stringify({ agent: 'a', action: 'x', content: 'y'.repeat(1_100_000) }), /the request is 1\.\d MB; the limit is 1 MB/],
+    ['empty input', '', /stdin: empty input/],
+  ];
+  for (const [name, input, message] of cases) {
+    it(name, () => {
+      const dir = project();
+      govern(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
+      const before = db(dir).prepare('SELECT count(*) n FROM ledger').get().n;
+      const r = govern(['eval'], { cwd: dir, input });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toContain('    at ');
+      expect(db(dir).prepare('SELECT count(*) n FROM ledger').get().n).toBe(before);
+    });
+  }
+
+  it('a bad flag value names the flag', () => {
+    const r = govern(['eval', '--agent', 'a', '--action', 'x', '--cost-usd', 'ten'], { cwd: project() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--cost-usd: "ten" is not a number');
+  });
+
+  it('policies with errors fail with their place, not a decision', () => {
+    const dir = project('', { 'policies/broken.yaml': 'rules:\n  - id: x\n    effect: alow\n' });
+    const r = govern(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('policies/broken.yaml:3:13');
+  });
+
+  it('a bad config names its file, line and column', () => {
+    const dir = project('budgets:\n  day: {usd: -1}\n');
+    const r = govern(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/govern\.config\.yaml:2:\d+: `budgets\.day\.usd` must be >= 0/);
+  });
+});
+
+describe('--batch', () => {
+  it('one decision a line, in order; a bad line gets an error object and the rest go on', () => {
+    const dir = project();
+    const lines = [
+      JSON.stringify({ id: 'r1', agent: 'coder', action: 'write_file', resource: 'file:tmp/a', environment: 'dev' }),
+      '{not json',
+      JSON.stringify({ id: 'r3', agent: 'ops', command: 'rm -rf /', environment: 'dev' }),
+      JSON.stringify({ id: 'r4', agent: 'a', action: 'x', nope: true }),
+    ].join('\n') + '\n';
+    const r = govern(['eval', '--batch', '-'], { cwd: dir, input: lines });
+    const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(out).toHaveLength(4);
+    expect(out[0].decision).toBe('allow');
+    expect(out[1].error).toMatchObject({ line: 2, message: expect.stringContaining('not valid JSON') });
+    expect(out[2].decision).toBe('deny');
+    expect(out[3].error.message).toContain('nope: is not a request field');
+    expect(r.code).toBe(1);
+  });
+});
+
+describe('the ledger', () => {
+  it('records every decision in a hash chain that verify checks', () => {
+    const dir = project();
+    for (let i = 0; i < 3; i++) govern(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
+    const v = govern(['ledger', 'verify', '--format', 'json'], { cwd: dir });
+    expect(v.code).toBe(0);
+    expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, rows: 3 });
+    const exported = govern(['ledger', 'export'], { cwd: dir }).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(exported).toHaveLength(3);
+    expect(exported[0]).toMatchObject({ request: { agent: { id: 'a' } }, decision: { decision: 'escalate' }, model: null, usage: null, at: expect.any(String) });
+  });
+
+  it('verify finds an edited row, a deleted row and a truncated end', () => {
+    const dir = project();
+    for (let i = 0; i < 4; i++) govern(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
+    const d = db(dir);
+    d.exec('DROP TRIGGER ledger_no_update; DROP TRIGGER ledger_no_delete');
+    d.prepare("UPDATE ledger SET record = replace(record, '\"escalate\"', '\"allow\"') WHERE seq = 2").run();
+    d.close();
+    let v = govern(['ledger', 'verify'], { cwd: dir });
+    expect(v.code).toBe(5);
+    expect(v.stdout).toContain('row 2: its content does not match its hash (the row was edited)');
+    const d2 = db(dir);
+    d2.prepare('DELETE FROM ledger WHERE seq IN (3, 4)').run();
+    d2.close();
+    v = govern(['ledger', 'verify'], { cwd: dir });
+    expect(v.stdout).toMatch(/the chain ends at row 2 but the head says row 4/);
+  });
+
+  it('the ledger refuses updates and deletes', () => {
+    const dir = project();
+    govern(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir });
+    expect(() => db(dir).prepare('DELETE FROM ledger').run()).toThrow(/append-only/);
+  });
+});
+
+describe('secrets never reach the ledger, logs or reports in clear', () => {
+  it('a key in content is denied, and neither output nor the state file holds it', () => {
+    const dir = project();
+    const req = { agent: 'coder', action: 'write_file', resource: 'file:src/a.ts', environment: 'dev', content: `const k = "${AWS_KEY}";`, justification: `uses ${AWS_KEY}` };
+    const r = govern(['explain', '--format', 'json'], { cwd: dir, input: JSON.stringify(req) });
+    expect(r.code).toBe(2);
+    const r2 = govern(['explain'], { cwd: dir, input: JSON.stringify(req) });
+    for (const out of [r.stdout, r.stderr, r2.stdout, r2.stderr]) expect(out).not.toContain(AWS_KEY);
+    expect(JSON.parse(r.stdout).facts.detectors).toContain('aws-access-key');
+    const exported = govern(['ledger', 'export'], { cwd: dir }).stdout;
+    expect(exported).toContain('[REDACTED:aws-access-key]');
+    expect(exported).not.toContain(AWS_KEY);
+    for (const f of ['state.db', 'state.db-wal']) {
+      const p = join(dir, '.govern', f);
+      if (existsSync(p)) expect(readFileSync(p).includes(Buffer.from(AWS_KEY))).toBe(false);
+    }
+  });
+});
+
+describe('budgets', () => {
+  it('allowed costs add up; 80% warns; a request that would pass the budget is denied', () => {
+    const dir = project('budgets:\n  hour: {usd: 10, tokens: 1000000}\n  day: {usd: 100, tokens: 1000000}\n');
+    const spend = (usd: number) => evalJson(dir, { agent: 'trainer', action: 'create', resource: 'k8s:deployment/x', environment: 'dev', cost: { usd } });
+    expect(spend(4).decision.decision).toBe('allow');
+    const warned = spend(4.5);
+    expect(warned.decision.decision).toBe('allow');
+    expect(warned.decision.warnings.map((w: { rule: string }) => w.rule)).toContain('warn-budget-80');
+    const over = spend(2);
+    expect(over.decision.decision).toBe('deny');
+    expect(over.decision.reasons[0].rule).toBe('deny-over-budget');
+    const u = JSON.parse(govern(['usage', 'trainer', '--format', 'json'], { cwd: dir }).stdout);
+    expect(u[0].hour.usd).toBeCloseTo(8.5);
+  });
+});
+
+describe('trust', () => {
+  it('events move the score and the score reaches the policies', () => {
+    const dir = project();
+    const prodDeploy = { agent: 'deploy-agent', action: 'deploy', resource: 'k8s:deployment/web', environment: 'production' };
+    expect(evalJson(dir, prodDeploy).decision.reasons[0].rule).toBe('deny-production-write-low-trust');
+    for (let i = 0; i < 10; i++) expect(govern(['trust', 'record', 'deploy-agent', 'success'], { cwd: dir }).code).toBe(0);
+    const shown = JSON.parse(govern(['trust', 'show', 'deploy-agent', '-f', 'json'], { cwd: dir }).stdout);
+    expect(shown).toMatchObject({ trust: 60, tier: 'trusted' });
+    expect(evalJson(dir, prodDeploy).decision.reasons[0].rule).toBe('escalate-production-write');
+    govern(['trust', 'record', 'deploy-agent', 'violation', '--note', 'touched prod db'], { cwd: dir });
+    expect(evalJson(dir, prodDeploy).decision.decision).toBe('deny');
+    expect(govern(['trust', 'record', 'deploy-agent', 'great'], { cwd: dir }).stderr).toContain('"great" is not one of success, failure, exception, violation');
+  });
+
+  it('the team comes from the agent registry, not the request', () => {
+    const dir = project('agents:\n  web-agent: {team: team-alpha}\n');
+    const logs = (team: string, ns: string) => evalJson(dir, { agent: { id: 'web-agent', team }, action: 'read', resource: 'logs/web', namespace: ns, environment: 'production' }).decision.decision;
+    expect(logs('team-beta', 'team-alpha')).toBe('allow');
+    expect(logs('team-beta', 'team-beta')).toBe('escalate');
+  });
+});
+
+describe('the decision cache', () => {
+  it('the same facts are answered from the cache; a policy change invalidates it', () => {
+    const dir = project();
+    const req = { agent: 'coder', action: 'write_file', resource: 'file:tmp/x', environment: 'dev' };
+    expect(evalJson(dir, req).decision.route).toBe('rules');
+    const hit = evalJson(dir, req).decision;
+    expect([hit.route, hit.decision]).toEqual(['cache', 'allow']);
+    writeFileSync(join(dir, 'policies', 'extra.yaml'), 'rules:\n  - id: deny-tmp-writes\n    match: {resource: file}\n    when: {resource.path: {glob: "tmp/**"}}\n    effect: deny\n');
+    const after = evalJson(dir, req).decision;
+    expect([after.route, after.decision, after.reasons[0].rule]).toEqual(['rules', 'deny', 'deny-tmp-writes']);
+  });
+});
+
+describe('escalations', () => {
+  it('an approval allows that exact request once, and no other', () => {
+    const dir = project();
+    const req = { agent: 'ops', action: 'delete', resource: 'k8s:pod/web-1', environment: 'staging' };
+    const first = govern(['eval'], { cwd: dir, input: JSON.stringify(req) });
+    expect(first.code).toBe(3);
+    const id = /escalations approve (esc_\w+)/.exec(first.stdout)![1]!;
+    const list = JSON.parse(govern(['escalations', 'list', '-f', 'json'], { cwd: dir }).stdout);
+    expect(list.map((e: { id: string }) => e.id)).toEqual([id]);
+    expect(govern(['escalations', 'approve', id, '--by', 'alice'], { cwd: dir }).code).toBe(0);
+    expect(govern(['escalations', 'approve', id], { cwd: dir }).stderr).toContain('already approved');
+    expect(evalJson(dir, { ...req, resource: 'k8s:pod/web-2' }).code).toBe(3);
+    const approved = evalJson(dir, req);
+    expect(approved.code).toBe(0);
+    expect(approved.decision.reasons[0].message).toContain(`approved by alice (escalation ${id})`);
+    expect(evalJson(dir, req).code).toBe(3);
+    expect(govern(['escalations', 'deny', 'esc_nope'], { cwd: dir }).stderr).toContain('no escalation esc_nope');
+  });
+
+  it('an approval never turns a deny into an allow', () => {
+    const dir = project();
+    const req = { agent: 'ops', action: 'delete', resource: 'k8s:pod/web-1', environment: 'staging' };
+    const id = /escalations approve (esc_\w+)/.exec(govern(['eval'], { cwd: dir, input: JSON.stringify(req) }).stdout)![1]!;
+    govern(['escalations', 'approve', id], { cwd: dir });
+    writeFileSync(join(dir, 'policies', 'extra.yaml'), 'rules:\n  - id: deny-pod-deletes\n    match: {category: DELETE, resource: "k8s:pod"}\n    effect: deny\n');
+    expect(evalJson(dir, req).decision.decision).toBe('deny');
+  });
+});
+
+describe('--no-state', () => {
+  it('reads and writes no state file', () => {
+    const dir = project();
+    const r = govern(['eval', '--no-state', '--agent', 'a', '--action', 'read'], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(existsSync(join(dir, '.govern', 'state.db'))).toBe(false);
+    expect(govern(['ledger', 'verify', '--no-state'], { cwd: dir }).stderr).toContain('needs the state file; drop --no-state');
+  });
+});
+
+describe('concurrency', () => {
+  it('parallel eval processes on one state file lose no ledger row and no usage increment', async () => {
+    const dir = project('budgets:\n  hour: {usd: 1000, tokens: 100000000}\n  day: {usd: 1000, tokens: 100000000}\n');
+    const n = 24;
+    await Promise.all(Array.from({ length: n }, (_, i) => new Promise<void>((resolve, reject) => {
+      const p = spawn(process.execPath, [BIN, 'eval', '--format', 'json'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+      p.stdin.end(JSON.stringify({ id: `r${i}`, agent: 'trainer', action: 'create', resource: 'k8s:deployment/x', environment: 'dev', cost: { usd: 0.25, tokens: 10 } }));
+      p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`exit ${code}`))));
+    })));
+    const d = db(dir);
+    expect(d.prepare('SELECT count(*) n FROM ledger').get().n).toBe(n);
+    expect(d.prepare("SELECT usd, tokens, requests FROM usage WHERE period LIKE 'h:%'").get()).toEqual({ usd: n * 0.25, tokens: n * 10, requests: n });
+    d.close();
+    expect(govern(['ledger', 'verify'], { cwd: dir }).code).toBe(0);
+  });
+});
