@@ -90,34 +90,43 @@ function requestError(e: unknown, where: string): UsageError {
   throw e;
 }
 
+/** Lines decided per transaction: one commit for many decisions, whose output is written after it. */
+const BATCH_CHUNK = 256;
+
 async function runBatch(rt: Runtime, source: string): Promise<number> {
   const input = source === '-' ? process.stdin : createReadStream(source);
   const lines = createInterface({ input, crlfDelay: Infinity });
   let failed = 0;
   let n = 0;
-  const out: string[] = [];
-  const flush = () => { if (out.length) { process.stdout.write(out.join('')); out.length = 0; } };
+  let pending: { line: number; text: string }[] = [];
+  const decideChunk = () => {
+    if (!pending.length) return;
+    const chunk = pending;
+    pending = [];
+    const results = rt.transaction(() => chunk.map(({ line, text }) => {
+      try {
+        return rt.evaluate(parseRequestText(text, `line ${line}`)).decision as unknown;
+      } catch (e) {
+        failed++;
+        const message = e instanceof UsageError ? e.message : e instanceof RequestError ? `line ${line}: ${e.message}` : `line ${line}: internal error: ${(e as Error).message}`;
+        return { error: { line, message } };
+      }
+    }));
+    // Written only once the chunk is committed: a printed decision is a recorded one.
+    process.stdout.write(results.map((r) => JSON.stringify(r) + '\n').join(''));
+  };
   try {
     for await (const line of lines) {
       n++;
       if (!line.trim()) continue;
-      let result: unknown;
-      try {
-        const raw = parseRequestText(line, `line ${n}`);
-        result = rt.evaluate(raw).decision;
-      } catch (e) {
-        failed++;
-        const message = e instanceof UsageError ? e.message : e instanceof RequestError ? `line ${n}: ${e.message}` : `line ${n}: internal error: ${(e as Error).message}`;
-        result = { error: { line: n, message } };
-      }
-      out.push(JSON.stringify(result) + '\n');
-      if (out.length >= 256) flush();
+      pending.push({ line: n, text: line });
+      if (pending.length >= BATCH_CHUNK) decideChunk();
     }
   } catch (e) {
-    flush();
+    decideChunk();
     throw new UsageError(`cannot read ${source === '-' ? 'stdin' : source}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}.`);
   }
-  flush();
+  decideChunk();
   if (failed) process.stderr.write(`govern: ${failed} of ${n} lines could not be decided (see their error objects).\n`);
   return failed ? EXIT.failure : EXIT.ok;
 }

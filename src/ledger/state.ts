@@ -108,9 +108,15 @@ export interface Escalation {
 
 export class StateError extends Error {}
 
-/** A sortable, unique id: time in base 36, then randomness. */
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
+/** A sortable, unique id: time in base 36, then randomness (drawn from a pool: one syscall per 680 ids). */
 export function newId(prefix: string, now = Date.now()): string {
-  return `${prefix}_${now.toString(36).padStart(9, '0')}${randomBytes(6).toString('hex')}`;
+  if (poolAt + 6 > pool.length) { pool = randomBytes(4096); poolAt = 0; }
+  const rand = pool.toString('hex', poolAt, poolAt + 6);
+  poolAt += 6;
+  return `${prefix}_${now.toString(36).padStart(9, '0')}${rand}`;
 }
 
 export function chainHash(prev: string, record: string): string {
@@ -126,6 +132,17 @@ export function dayPeriod(d: Date): string {
 
 export class State {
   readonly db: DB;
+  private statements = new Map<string, BetterSqlite3.Statement>();
+
+  /** A prepared statement, prepared once per connection: preparing costs more than running. */
+  private sql(text: string): BetterSqlite3.Statement {
+    let st = this.statements.get(text);
+    if (!st) {
+      st = this.db.prepare(text);
+      this.statements.set(text, st);
+    }
+    return st;
+  }
 
   private constructor(db: DB, readonly path: string) {
     this.db = db;
@@ -178,7 +195,7 @@ export class State {
   // ---- ledger
 
   append(entry: { id: string; at: string; agent: string; decision: string; route: string; category?: string | null; model?: string | null; inputTokens?: number; outputTokens?: number; policyHash: string; record: string }): LedgerRow {
-    const head = this.db.prepare('SELECT seq, hash FROM ledger_head WHERE one = 1').get() as { seq: number; hash: string } | undefined;
+    const head = this.sql('SELECT seq, hash FROM ledger_head WHERE one = 1').get() as { seq: number; hash: string } | undefined;
     const prev = head?.hash ?? GENESIS;
     const seq = (head?.seq ?? 0) + 1;
     const hash = chainHash(prev, entry.record);
@@ -187,9 +204,9 @@ export class State {
       category: entry.category ?? null, model: entry.model ?? null, input_tokens: entry.inputTokens ?? 0,
       output_tokens: entry.outputTokens ?? 0, policy_hash: entry.policyHash, record: entry.record, prev_hash: prev, hash,
     };
-    this.db.prepare(`INSERT INTO ledger (seq, id, at, agent, decision, route, category, model, input_tokens, output_tokens, policy_hash, record, prev_hash, hash)
+    this.sql(`INSERT INTO ledger (seq, id, at, agent, decision, route, category, model, input_tokens, output_tokens, policy_hash, record, prev_hash, hash)
       VALUES (@seq, @id, @at, @agent, @decision, @route, @category, @model, @input_tokens, @output_tokens, @policy_hash, @record, @prev_hash, @hash)`).run(row);
-    this.db.prepare('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash').run(seq, hash);
+    this.sql('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash').run(seq, hash);
     return row;
   }
 
@@ -201,11 +218,11 @@ export class State {
     if (filter.route) { where.push('route = @route'); args.route = filter.route; }
     const sql = `SELECT * FROM ledger ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq${filter.limit ? ' LIMIT @limit' : ''}`;
     if (filter.limit) args.limit = filter.limit;
-    return this.db.prepare(sql).iterate(args) as IterableIterator<LedgerRow>;
+    return this.sql(sql).iterate(args) as IterableIterator<LedgerRow>;
   }
 
   ledgerHead(): { seq: number; hash: string } {
-    return (this.db.prepare('SELECT seq, hash FROM ledger_head WHERE one = 1').get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS };
+    return (this.sql('SELECT seq, hash FROM ledger_head WHERE one = 1').get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS };
   }
 
   /** Walks the chain: every row's hash, its link to the previous row, no gap in seq, and the head. */
@@ -214,7 +231,7 @@ export class State {
     let prev = GENESIS;
     let expectSeq = 1;
     let rows = 0;
-    for (const r of this.db.prepare('SELECT seq, record, prev_hash, hash FROM ledger ORDER BY seq').iterate() as IterableIterator<Pick<LedgerRow, 'seq' | 'record' | 'prev_hash' | 'hash'>>) {
+    for (const r of this.sql('SELECT seq, record, prev_hash, hash FROM ledger ORDER BY seq').iterate() as IterableIterator<Pick<LedgerRow, 'seq' | 'record' | 'prev_hash' | 'hash'>>) {
       rows++;
       if (r.seq !== expectSeq) problems.push({ seq: expectSeq, problem: `rows ${expectSeq}${r.seq - 1 > expectSeq ? `-${r.seq - 1}` : ''} are missing (deleted)` });
       if (r.prev_hash !== prev) problems.push({ seq: r.seq, problem: 'does not link to the row before it (a row before it was changed or deleted)' });
@@ -232,28 +249,28 @@ export class State {
   // ---- cache
 
   cacheGet(key: string, now: number): string | undefined {
-    const row = this.db.prepare('SELECT decision, expires_at FROM cache WHERE key = ?').get(key) as { decision: string; expires_at: number } | undefined;
+    const row = this.sql('SELECT decision, expires_at FROM cache WHERE key = ?').get(key) as { decision: string; expires_at: number } | undefined;
     if (!row || row.expires_at <= now) return undefined;
-    this.db.prepare('UPDATE cache SET hits = hits + 1 WHERE key = ?').run(key);
+    this.sql('UPDATE cache SET hits = hits + 1 WHERE key = ?').run(key);
     return row.decision;
   }
 
   cachePut(key: string, policyHash: string, decision: string, now: number, ttlSeconds: number): void {
     if (ttlSeconds <= 0) return;
-    this.db.prepare(`INSERT INTO cache (key, policy_hash, decision, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
+    this.sql(`INSERT INTO cache (key, policy_hash, decision, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(key) DO UPDATE SET decision = excluded.decision, policy_hash = excluded.policy_hash, created_at = excluded.created_at, expires_at = excluded.expires_at, hits = 0`)
       .run(key, policyHash, decision, now, now + ttlSeconds * 1000);
   }
 
   /** Drops entries of other policy bundles and expired ones. */
   cachePrune(currentPolicyHash: string, now: number): number {
-    return this.db.prepare('DELETE FROM cache WHERE policy_hash != ? OR expires_at <= ?').run(currentPolicyHash, now).changes;
+    return this.sql('DELETE FROM cache WHERE policy_hash != ? OR expires_at <= ?').run(currentPolicyHash, now).changes;
   }
 
   // ---- trust
 
   trust(agent: string): number {
-    const row = this.db.prepare('SELECT trust FROM agents WHERE agent = ?').get(agent) as { trust: number } | undefined;
+    const row = this.sql('SELECT trust FROM agents WHERE agent = ?').get(agent) as { trust: number } | undefined;
     return row?.trust ?? INITIAL_TRUST;
   }
 
@@ -261,61 +278,61 @@ export class State {
     return this.atomically(() => {
       const before = this.trust(agent);
       const after = Math.max(0, Math.min(100, before + TRUST_DELTAS[event]));
-      this.db.prepare(`INSERT INTO agents (agent, trust, events, updated_at) VALUES (?, ?, 1, ?)
+      this.sql(`INSERT INTO agents (agent, trust, events, updated_at) VALUES (?, ?, 1, ?)
         ON CONFLICT(agent) DO UPDATE SET trust = excluded.trust, events = events + 1, updated_at = excluded.updated_at`).run(agent, after, at);
-      this.db.prepare('INSERT INTO trust_events (agent, event, delta, trust_after, note, at) VALUES (?, ?, ?, ?, ?, ?)').run(agent, event, after - before, after, note ?? null, at);
+      this.sql('INSERT INTO trust_events (agent, event, delta, trust_after, note, at) VALUES (?, ?, ?, ?, ?, ?)').run(agent, event, after - before, after, note ?? null, at);
       return { before, after };
     });
   }
 
   trustEvents(agent: string, limit = 20): { event: string; delta: number; trust_after: number; note: string | null; at: string }[] {
-    return this.db.prepare('SELECT event, delta, trust_after, note, at FROM trust_events WHERE agent = ? ORDER BY id DESC LIMIT ?').all(agent, limit) as never;
+    return this.sql('SELECT event, delta, trust_after, note, at FROM trust_events WHERE agent = ? ORDER BY id DESC LIMIT ?').all(agent, limit) as never;
   }
 
   // ---- usage
 
   usage(agent: string, period: string): Usage {
-    return (this.db.prepare('SELECT usd, tokens, requests FROM usage WHERE agent = ? AND period = ?').get(agent, period) as Usage | undefined) ?? { usd: 0, tokens: 0, requests: 0 };
+    return (this.sql('SELECT usd, tokens, requests FROM usage WHERE agent = ? AND period = ?').get(agent, period) as Usage | undefined) ?? { usd: 0, tokens: 0, requests: 0 };
   }
 
   addUsage(agent: string, periods: string[], usd: number, tokens: number): void {
-    const stmt = this.db.prepare(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES (?, ?, ?, ?, 1)
+    const stmt = this.sql(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES (?, ?, ?, ?, 1)
       ON CONFLICT(agent, period) DO UPDATE SET usd = usd + excluded.usd, tokens = tokens + excluded.tokens, requests = requests + 1`);
     for (const p of periods) stmt.run(agent, p, usd, tokens);
   }
 
   agentsWithUsage(period: string): string[] {
-    return (this.db.prepare('SELECT agent FROM usage WHERE period = ? ORDER BY agent').all(period) as { agent: string }[]).map((r) => r.agent);
+    return (this.sql('SELECT agent FROM usage WHERE period = ? ORDER BY agent').all(period) as { agent: string }[]).map((r) => r.agent);
   }
 
   // ---- escalations
 
   addEscalation(e: Omit<Escalation, 'status' | 'resolved_at' | 'resolved_by' | 'note' | 'expires_at'>): void {
-    this.db.prepare(`INSERT INTO escalations (id, decision_id, request_key, agent, request, reasons, status, created_at)
+    this.sql(`INSERT INTO escalations (id, decision_id, request_key, agent, request, reasons, status, created_at)
       VALUES (@id, @decision_id, @request_key, @agent, @request, @reasons, 'pending', @created_at)`).run(e);
   }
 
   pendingEscalation(requestKey: string): Escalation | undefined {
-    return this.db.prepare("SELECT * FROM escalations WHERE request_key = ? AND status = 'pending' ORDER BY created_at DESC LIMIT 1").get(requestKey) as Escalation | undefined;
+    return this.sql("SELECT * FROM escalations WHERE request_key = ? AND status = 'pending' ORDER BY created_at DESC LIMIT 1").get(requestKey) as Escalation | undefined;
   }
 
   /** An approval of exactly this request that has not expired nor been used. */
   approvedEscalation(requestKey: string, nowIso: string): Escalation | undefined {
-    return this.db.prepare("SELECT * FROM escalations WHERE request_key = ? AND status = 'approved' AND (expires_at IS NULL OR expires_at > ?) ORDER BY resolved_at DESC LIMIT 1").get(requestKey, nowIso) as Escalation | undefined;
+    return this.sql("SELECT * FROM escalations WHERE request_key = ? AND status = 'approved' AND (expires_at IS NULL OR expires_at > ?) ORDER BY resolved_at DESC LIMIT 1").get(requestKey, nowIso) as Escalation | undefined;
   }
 
   useEscalation(id: string): void {
-    this.db.prepare("UPDATE escalations SET status = 'used' WHERE id = ? AND status = 'approved'").run(id);
+    this.sql("UPDATE escalations SET status = 'used' WHERE id = ? AND status = 'approved'").run(id);
   }
 
   escalation(id: string): Escalation | undefined {
-    return this.db.prepare('SELECT * FROM escalations WHERE id = ?').get(id) as Escalation | undefined;
+    return this.sql('SELECT * FROM escalations WHERE id = ?').get(id) as Escalation | undefined;
   }
 
   escalations(status?: Escalation['status']): Escalation[] {
     return (status
-      ? this.db.prepare('SELECT * FROM escalations WHERE status = ? ORDER BY created_at').all(status)
-      : this.db.prepare('SELECT * FROM escalations ORDER BY created_at').all()) as Escalation[];
+      ? this.sql('SELECT * FROM escalations WHERE status = ? ORDER BY created_at').all(status)
+      : this.sql('SELECT * FROM escalations ORDER BY created_at').all()) as Escalation[];
   }
 
   resolveEscalation(id: string, status: 'approved' | 'denied', by: string, note: string | undefined, at: string, expiresAt: string | null): Escalation {
@@ -323,7 +340,7 @@ export class State {
       const e = this.escalation(id);
       if (!e) throw new StateError(`no escalation ${id}; \`govern escalations list\` shows the pending ones.`);
       if (e.status !== 'pending') throw new StateError(`escalation ${id} is already ${e.status}.`);
-      this.db.prepare('UPDATE escalations SET status = ?, resolved_at = ?, resolved_by = ?, note = ?, expires_at = ? WHERE id = ?').run(status, at, by, note ?? null, expiresAt, id);
+      this.sql('UPDATE escalations SET status = ?, resolved_at = ?, resolved_by = ?, note = ?, expires_at = ? WHERE id = ?').run(status, at, by, note ?? null, expiresAt, id);
       return this.escalation(id)!;
     });
   }

@@ -83,6 +83,11 @@ export class Runtime {
     this.state?.close();
   }
 
+  /** Runs several evaluations in one transaction (group commit); each still commits or fails alone within it. */
+  transaction<T>(fn: () => T): T {
+    return this.state ? this.state.atomically(fn) : fn();
+  }
+
   limits(agent: string): { day: { usd: number; tokens: number }; hour: { usd: number; tokens: number } } {
     return this.config.agents[agent]?.budgets ?? this.config.budgets;
   }
@@ -127,8 +132,10 @@ export class Runtime {
     const request = normalizeRequest(raw);
     const findings = detect(request);
     const facts = this.facts(request, findings, now);
-    const cacheKey = sha256(this.bundle.hash, canonicalJson(cedarRequest(facts, this.bundle)));
-    const requestKey = sha256(canonicalJson({ ...request, id: undefined }));
+    // The Cedar request is built in a fixed order from the facts, so its JSON is a stable key.
+    const cacheKey = sha256(this.bundle.hash, JSON.stringify(cedarRequest(facts, this.bundle)));
+    let key: string | undefined;
+    const requestKey = () => (key ??= sha256(canonicalJson({ ...request, id: undefined })));
     const run = (): Evaluation => {
       let decision: Decision | undefined;
       const cached = this.config.cache.enabled ? this.state?.cacheGet(cacheKey, now.getTime()) : undefined;
@@ -141,7 +148,7 @@ export class Runtime {
       let escalation: string | undefined;
       let approved = false;
       if (decision.decision === 'escalate' && this.state) {
-        const approval = this.state.approvedEscalation(requestKey, now.toISOString());
+        const approval = this.state.approvedEscalation(requestKey(), now.toISOString());
         if (approval) {
           this.state.useEscalation(approval.id);
           approved = true;
@@ -157,10 +164,10 @@ export class Runtime {
       decision.elapsed_ms = Math.round((performance.now() - t0) * 1000) / 1000;
       if (this.state) {
         if (decision.decision === 'escalate') {
-          const pending = this.state.pendingEscalation(requestKey);
+          const pending = this.state.pendingEscalation(requestKey());
           escalation = pending?.id ?? newId('esc', now.getTime());
           if (!pending) {
-            this.state.addEscalation({ id: escalation, decision_id: decision.id, request_key: requestKey, agent: request.agent.id, request: JSON.stringify(redactRequest(request, findings)), reasons: JSON.stringify(decision.reasons), created_at: now.toISOString() });
+            this.state.addEscalation({ id: escalation, decision_id: decision.id, request_key: requestKey(), agent: request.agent.id, request: JSON.stringify(redactRequest(request, findings)), reasons: JSON.stringify(decision.reasons), created_at: now.toISOString() });
           }
         }
         if (decision.decision === 'allow') this.state.addUsage(request.agent.id, [hourPeriod(now), dayPeriod(now)], request.cost.usd, request.cost.tokens);
