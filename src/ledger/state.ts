@@ -174,10 +174,16 @@ export class State {
   }
 
   private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version > MIGRATIONS.length) throw new StateError(`${this.path} was written by a newer govern (schema ${version}); upgrade govern.`);
-    if (version === MIGRATIONS.length) return;
+    const current = () => this.db.pragma('user_version', { simple: true }) as number;
+    const check = (v: number) => {
+      if (v > MIGRATIONS.length) throw new StateError(`${this.path} was written by a newer govern (schema ${v}); upgrade govern.`);
+    };
+    check(current());
+    if (current() === MIGRATIONS.length) return;
+    // Read the version again under the write lock: another process may have migrated meanwhile.
     this.db.transaction(() => {
+      const version = current();
+      check(version);
       for (let v = version; v < MIGRATIONS.length; v++) this.db.exec(MIGRATIONS[v]!);
       this.db.pragma(`user_version = ${MIGRATIONS.length}`);
     }).immediate();
