@@ -99,17 +99,30 @@ async function runBatch(rt: Runtime, source: string): Promise<number> {
   let failed = 0;
   let n = 0;
   let pending: { line: number; text: string }[] = [];
-  const decideChunk = () => {
+  const fail = (line: number, e: unknown) => {
+    failed++;
+    const message = e instanceof UsageError ? e.message : e instanceof RequestError ? `line ${line}: ${e.message}` : `line ${line}: internal error: ${(e as Error).message}`;
+    return { error: { line, message } };
+  };
+  const decideChunk = async () => {
     if (!pending.length) return;
     const chunk = pending;
     pending = [];
-    const results = rt.transaction(() => chunk.map(({ line, text }) => {
+    // Prepare every line, ask the model about those nobody decided, then record the chunk at once.
+    const prepared = chunk.map(({ line, text }) => {
       try {
-        return rt.evaluate(parseRequestText(text, `line ${line}`)).decision as unknown;
+        return { line, p: rt.prepare(parseRequestText(text, `line ${line}`)) };
       } catch (e) {
-        failed++;
-        const message = e instanceof UsageError ? e.message : e instanceof RequestError ? `line ${line}: ${e.message}` : `line ${line}: internal error: ${(e as Error).message}`;
-        return { error: { line, message } };
+        return { line, error: fail(line, e) };
+      }
+    });
+    const asked = await Promise.all(prepared.map(async (x) => (x.p ? rt.consult(x.p) : undefined)));
+    const results = rt.transaction(() => prepared.map((x, i) => {
+      if (!x.p) return x.error as unknown;
+      try {
+        return rt.commit(x.p, asked[i]).decision as unknown;
+      } catch (e) {
+        return fail(x.line, e);
       }
     }));
     // Written only once the chunk is committed: a printed decision is a recorded one.
@@ -120,13 +133,13 @@ async function runBatch(rt: Runtime, source: string): Promise<number> {
       n++;
       if (!line.trim()) continue;
       pending.push({ line: n, text: line });
-      if (pending.length >= BATCH_CHUNK) decideChunk();
+      if (pending.length >= BATCH_CHUNK) await decideChunk();
     }
   } catch (e) {
-    decideChunk();
+    await decideChunk();
     throw new UsageError(`cannot read ${source === '-' ? 'stdin' : source}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}.`);
   }
-  decideChunk();
+  await decideChunk();
   if (failed) process.stderr.write(`govern: ${failed} of ${n} lines could not be decided (see their error objects).\n`);
   return failed ? EXIT.failure : EXIT.ok;
 }
@@ -168,7 +181,7 @@ export function register(program: Command): void {
     const rt = await openRuntime(c);
     let ev: Evaluation;
     try {
-      ev = rt.evaluate(raw);
+      ev = await rt.evaluate(raw);
     } catch (e) {
       rt.close();
       throw requestError(e, file && file !== '-' ? file : Object.keys(opts).some((k) => FLAG_FIELDS.some(([f]) => f === k)) ? 'flags' : 'stdin');

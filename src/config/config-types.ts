@@ -43,6 +43,19 @@ export interface GovernConfig {
      */
     approval_ttl_hours?: number;
   };
+  /**
+   * Language models. None is configured by default: then nothing calls a model, and requests no rule decides escalate to a human.
+   */
+  models?: {
+    large?: Model;
+    small?: Model1;
+  };
+  router?: {
+    /**
+     * Below this the built-in router's answer counts as unclear (default 0.6).
+     */
+    min_confidence?: number;
+  };
 }
 /**
  * Per agent. Defaults: $5 and 100,000 tokens a day, $1 and 20,000 tokens an hour.
@@ -61,4 +74,72 @@ export interface AgentConfig {
    */
   team?: string;
   budgets?: Budgets;
+}
+/**
+ * Decides what the rules and the router leave open.
+ */
+export interface Model {
+  provider: 'anthropic' | 'openai' | 'ollama' | 'replay';
+  /**
+   * The model's name at the provider (required except for replay).
+   */
+  model?: string;
+  /**
+   * An OpenAI-compatible server, a proxy, or where Ollama listens.
+   */
+  base_url?: string;
+  /**
+   * The environment variable that holds the API key (default ANTHROPIC_API_KEY or OPENAI_API_KEY). Keys never go in this file.
+   */
+  api_key_env?: string;
+  /**
+   * Default 20000.
+   */
+  timeout_ms?: number;
+  /**
+   * Default 512.
+   */
+  max_tokens?: number;
+  /**
+   * Default 0.
+   */
+  temperature?: number;
+  /**
+   * For replay: the decision records (JSON Lines) to answer from, relative to this file.
+   */
+  file?: string;
+}
+/**
+ * Optional: classifies free text when the built-in router is unsure.
+ */
+export interface Model1 {
+  provider: 'anthropic' | 'openai' | 'ollama' | 'replay';
+  /**
+   * The model's name at the provider (required except for replay).
+   */
+  model?: string;
+  /**
+   * An OpenAI-compatible server, a proxy, or where Ollama listens.
+   */
+  base_url?: string;
+  /**
+   * The environment variable that holds the API key (default ANTHROPIC_API_KEY or OPENAI_API_KEY). Keys never go in this file.
+   */
+  api_key_env?: string;
+  /**
+   * Default 20000.
+   */
+  timeout_ms?: number;
+  /**
+   * Default 512.
+   */
+  max_tokens?: number;
+  /**
+   * Default 0.
+   */
+  temperature?: number;
+  /**
+   * For replay: the decision records (JSON Lines) to answer from, relative to this file.
+   */
+  file?: string;
 }

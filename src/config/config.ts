@@ -8,7 +8,8 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { fileDiag } from '../diagnostics/diagnostic.js';
 import type { SourceFile } from '../policy/source.js';
 import { VERSION } from '../version.js';
-import type { Budgets, GovernConfig } from './config-types.js';
+import type { ModelSettings } from '../router/provider.js';
+import type { Budgets, GovernConfig, Model } from './config-types.js';
 
 export const CONFIG_FILE = 'govern.config.yaml';
 
@@ -26,9 +27,25 @@ export interface Config {
   agents: Record<string, { team?: string; budgets: { day: Limits; hour: Limits } }>;
   cache: { enabled: boolean; ttl: { allow: number; deny: number; escalate: number } };
   approvalTtlHours: number;
+  models: { large?: ModelSettings; small?: ModelSettings };
+  router: { minConfidence: number };
 }
 
 export const DEFAULT_BUDGETS = { day: { usd: 5, tokens: 100_000 }, hour: { usd: 1, tokens: 20_000 } };
+
+function model(m: Model | undefined, root: string): ModelSettings | undefined {
+  if (!m) return undefined;
+  return {
+    provider: m.provider,
+    model: m.model ?? (m.provider === 'replay' ? 'replay' : ''),
+    ...(m.base_url ? { baseUrl: m.base_url } : {}),
+    ...(m.api_key_env ? { apiKeyEnv: m.api_key_env } : {}),
+    ...(m.file ? { file: resolve(root, m.file) } : {}),
+    timeoutMs: m.timeout_ms ?? 20_000,
+    maxTokens: m.max_tokens ?? 512,
+    temperature: m.temperature ?? 0,
+  };
+}
 
 export class ConfigError extends Error {
   constructor(readonly diagnostics: Diagnostic[], readonly source?: SourceFile) {
@@ -76,6 +93,11 @@ export function resolveConfig(raw: GovernConfig, file: string | undefined, cwd =
       ttl: { allow: raw.cache?.ttl_seconds?.allow ?? 3600, deny: raw.cache?.ttl_seconds?.deny ?? 3600, escalate: raw.cache?.ttl_seconds?.escalate ?? 0 },
     },
     approvalTtlHours: raw.escalations?.approval_ttl_hours ?? 24,
+    models: {
+      ...(raw.models?.large ? { large: model(raw.models.large, root) } : {}),
+      ...(raw.models?.small ? { small: model(raw.models.small, root) } : {}),
+    },
+    router: { minConfidence: raw.router?.min_confidence ?? 0.6 },
   };
 }
 

@@ -257,8 +257,11 @@ export class State {
   cacheGet(key: string, now: number): string | undefined {
     const row = this.sql('SELECT decision, expires_at FROM cache WHERE key = ?').get(key) as { decision: string; expires_at: number } | undefined;
     if (!row || row.expires_at <= now) return undefined;
-    this.sql('UPDATE cache SET hits = hits + 1 WHERE key = ?').run(key);
     return row.decision;
+  }
+
+  cacheHit(key: string): void {
+    this.sql('UPDATE cache SET hits = hits + 1 WHERE key = ?').run(key);
   }
 
   cachePut(key: string, policyHash: string, decision: string, now: number, ttlSeconds: number): void {

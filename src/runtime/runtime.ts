@@ -11,6 +11,7 @@ import { cedarRequest, factsOf, type Facts } from '../engine/facts.js';
 import { dayPeriod, hourPeriod, newId, State } from '../ledger/state.js';
 import { detect, redactRequest, type Finding } from '../request/detectors/index.js';
 import { normalizeRequest, type Request } from '../request/normalize.js';
+import { UNCLASSIFIED, type Category } from '../policy/vocabulary.js';
 import { VERSION } from '../version.js';
 import { policiesKey, readCachedBundle, writeCachedBundle } from './bundle-cache.js';
 import { canonicalJson, sha256 } from './canonical.js';
@@ -32,8 +33,49 @@ export class PolicyError extends Error {
   }
 }
 
+/** A decision prepared but not yet recorded. */
+export interface Pending {
+  t0: number;
+  now: Date;
+  request: Request;
+  findings: Finding[];
+  facts: Facts;
+  cacheKey: string;
+  requestKey: () => string;
+  /** Not from the cache. */
+  fresh: boolean;
+  /** Decided by cache, rules or router. */
+  decision?: Decision;
+  /** Nobody decided: what the decision is if the model is not asked or fails. */
+  undecided?: Decision;
+  intent?: Intent;
+}
+
+/** What the intent router says about a request nobody decided. */
+export interface Intent {
+  category: Category | null;
+  risk?: string;
+  confidence: number;
+  unclear: boolean;
+  signals: string[];
+}
+
+export type IntentRouter = (request: Request, findings: Finding[], facts: Facts) => Intent | undefined;
+
+/** The model's decision, as a Decision, with what it cost. */
+export interface ModelOutcome {
+  decision: Decision;
+  model: string | null;
+  usage: { input_tokens: number; output_tokens: number } | null;
+  /** The model could not decide (error or invalid output): escalated, not cached. */
+  failed: boolean;
+}
+
+export type ModelAdvisor = (p: Pending) => Promise<ModelOutcome>;
+
 export interface Evaluation {
   decision: Decision;
+  intent?: Intent;
   request: Request;
   facts: Facts;
   findings: Finding[];
@@ -62,6 +104,10 @@ export async function loadBundle(policies: string, root: string): Promise<Bundle
 
 export class Runtime {
   private engineInstance?: Engine;
+  /** The built-in router (and optional small model) for requests no rule decides. */
+  router?: IntentRouter;
+  /** The large model, when one is configured. */
+  advisor?: ModelAdvisor;
 
   private constructor(readonly config: Config, readonly bundle: Bundle, readonly state: State | undefined) {}
 
@@ -125,65 +171,103 @@ export class Runtime {
     });
   }
 
-  /** One request in, one decision out, recorded. Throws RequestError on a malformed request (nothing is written). */
-  evaluate(raw: unknown, opts: { now?: Date } = {}): Evaluation {
+  /**
+   * What cache, rules and router say, without writing anything. `decision` is unset when nobody
+   * decided and a model is configured: the caller then consults it (outside any transaction).
+   */
+  prepare(raw: unknown, now = new Date()): Pending {
     const t0 = performance.now();
-    const now = opts.now ?? new Date();
     const request = normalizeRequest(raw);
     const findings = detect(request);
-    const facts = this.facts(request, findings, now);
+    let facts = this.facts(request, findings, now);
     // The Cedar request is built in a fixed order from the facts, so its JSON is a stable key.
     const cacheKey = sha256(this.bundle.hash, JSON.stringify(cedarRequest(facts, this.bundle)));
     let key: string | undefined;
     const requestKey = () => (key ??= sha256(canonicalJson({ ...request, id: undefined })));
-    const run = (): Evaluation => {
-      let decision: Decision | undefined;
-      const cached = this.config.cache.enabled ? this.state?.cacheGet(cacheKey, now.getTime()) : undefined;
-      if (cached) {
-        const d = JSON.parse(cached) as Decision;
-        decision = { ...d, route: 'cache', tokens: { input: 0, output: 0 } };
-      }
-      const fresh = !decision;
-      decision ??= this.engine.decide(facts);
-      let escalation: string | undefined;
-      let approved = false;
-      if (decision.decision === 'escalate' && this.state) {
-        const approval = this.state.approvedEscalation(requestKey(), now.toISOString());
-        if (approval) {
-          this.state.useEscalation(approval.id);
-          approved = true;
-          decision = {
-            ...decision,
-            decision: 'allow',
-            tier: 2,
-            reasons: [{ rule: null, effect: 'allow', message: `approved by ${approval.resolved_by ?? 'a human'} (escalation ${approval.id})` }, ...decision.reasons],
-          };
+    const p: Pending = { t0, now, request, findings, facts, cacheKey, requestKey, fresh: true };
+    const cached = this.config.cache.enabled ? this.state?.cacheGet(cacheKey, now.getTime()) : undefined;
+    if (cached) {
+      const d = JSON.parse(cached) as Decision;
+      p.decision = { ...d, route: 'cache', tokens: { input: 0, output: 0 } };
+      p.fresh = false;
+      return p;
+    }
+    let decision = this.engine.decide(facts);
+    if (decision.route === 'default') {
+      // Nobody decided: let the router classify the request, and ask the rules again with what it found.
+      const intent = this.router?.(request, findings, facts);
+      if (intent) {
+        p.intent = intent;
+        const enriched = { ...facts, ...(intent.category && facts.category === UNCLASSIFIED ? { category: intent.category } : {}), ...(intent.risk && facts.risk === undefined ? { risk: intent.risk } : {}) };
+        if (enriched.category !== facts.category || enriched.risk !== facts.risk) {
+          facts = enriched;
+          p.facts = facts;
+          const again = this.engine.decide(facts);
+          decision = again.route === 'rules' ? { ...again, route: 'router' } : { ...again, facts: { ...again.facts } };
         }
       }
-      decision.id = newId('dec', now.getTime());
-      decision.elapsed_ms = Math.round((performance.now() - t0) * 1000) / 1000;
-      if (this.state) {
-        if (decision.decision === 'escalate') {
-          const pending = this.state.pendingEscalation(requestKey());
-          escalation = pending?.id ?? newId('esc', now.getTime());
-          if (!pending) {
-            this.state.addEscalation({ id: escalation, decision_id: decision.id, request_key: requestKey(), agent: request.agent.id, request: JSON.stringify(redactRequest(request, findings)), reasons: JSON.stringify(decision.reasons), created_at: now.toISOString() });
-          }
-        }
-        if (decision.decision === 'allow') this.state.addUsage(request.agent.id, [hourPeriod(now), dayPeriod(now)], request.cost.usd, request.cost.tokens);
-        const record = { request: redactRequest(request, findings), decision, model: null, usage: null, at: now.toISOString() };
-        this.state.append({
-          id: decision.id, at: record.at, agent: request.agent.id, decision: decision.decision, route: decision.route,
-          category: facts.category, policyHash: this.bundle.hash, record: JSON.stringify(record),
-        });
-        if (fresh && !approved && this.config.cache.enabled) {
-          const ttl = this.config.cache.ttl[decision.decision];
-          const { id: _id, elapsed_ms: _e, ...stored } = decision;
-          this.state.cachePut(cacheKey, this.bundle.hash, JSON.stringify(stored), now.getTime(), ttl);
+    }
+    if (decision.route !== 'default' || !this.config.models.large) p.decision = decision;
+    else p.undecided = decision;
+    return p;
+  }
+
+  /** Writes one prepared decision (with the model's answer, if one was asked): approval, usage, ledger, cache. */
+  commit(p: Pending, asked?: ModelOutcome): Evaluation {
+    const { request, findings, facts, now } = p;
+    let decision: Decision = p.decision ?? asked?.decision ?? p.undecided!;
+    let escalation: string | undefined;
+    let approved = false;
+    if (decision.decision === 'escalate' && this.state) {
+      const approval = this.state.approvedEscalation(p.requestKey(), now.toISOString());
+      if (approval) {
+        this.state.useEscalation(approval.id);
+        approved = true;
+        decision = {
+          ...decision,
+          decision: 'allow',
+          tier: 2,
+          reasons: [{ rule: null, effect: 'allow', message: `approved by ${approval.resolved_by ?? 'a human'} (escalation ${approval.id})` }, ...decision.reasons],
+        };
+      }
+    }
+    decision = { ...decision, id: newId('dec', now.getTime()), elapsed_ms: Math.round((performance.now() - p.t0) * 1000) / 1000 };
+    if (this.state) {
+      if (!p.fresh) this.state.cacheHit(p.cacheKey);
+      if (decision.decision === 'escalate') {
+        const pending = this.state.pendingEscalation(p.requestKey());
+        escalation = pending?.id ?? newId('esc', now.getTime());
+        if (!pending) {
+          this.state.addEscalation({ id: escalation, decision_id: decision.id!, request_key: p.requestKey(), agent: request.agent.id, request: JSON.stringify(redactRequest(request, findings)), reasons: JSON.stringify(decision.reasons), created_at: now.toISOString() });
         }
       }
-      return { decision, request, facts, findings, ...(escalation ? { escalation } : {}) };
-    };
-    return this.state ? this.state.atomically(run) : run();
+      if (decision.decision === 'allow') this.state.addUsage(request.agent.id, [hourPeriod(now), dayPeriod(now)], request.cost.usd, request.cost.tokens);
+      const model = asked?.model ?? null;
+      const usage = asked?.usage ?? null;
+      const record = { request: redactRequest(request, findings), decision, model, usage, at: now.toISOString() };
+      this.state.append({
+        id: decision.id!, at: record.at, agent: request.agent.id, decision: decision.decision, route: decision.route,
+        category: facts.category, model, inputTokens: usage?.input_tokens ?? 0, outputTokens: usage?.output_tokens ?? 0,
+        policyHash: this.bundle.hash, record: JSON.stringify(record),
+      });
+      if (p.fresh && !approved && this.config.cache.enabled && !asked?.failed) {
+        const { id: _id, elapsed_ms: _e, ...stored } = decision;
+        this.state.cachePut(p.cacheKey, this.bundle.hash, JSON.stringify(stored), now.getTime(), this.config.cache.ttl[decision.decision]);
+      }
+    }
+    return { decision, request, facts, findings, ...(p.intent ? { intent: p.intent } : {}), ...(escalation ? { escalation } : {}) };
+  }
+
+  /** Asks the configured model about a request nobody else decided; failures end in escalate. */
+  async consult(p: Pending): Promise<ModelOutcome | undefined> {
+    if (p.decision || !p.undecided || !this.advisor) return undefined;
+    return this.advisor(p);
+  }
+
+  /** One request in, one decision out, recorded. Throws RequestError on a malformed request (nothing is written). */
+  async evaluate(raw: unknown, opts: { now?: Date } = {}): Promise<Evaluation> {
+    const p = this.prepare(raw, opts.now);
+    const asked = await this.consult(p);
+    return this.transaction(() => this.commit(p, asked));
   }
 }
