@@ -19,6 +19,8 @@ export interface RuleIndexKey {
   category: string[] | null;
   environment: string[] | null;
   agent: string[] | null;
+  /** Resource types (exact); null when the rule names none or uses a glob. */
+  resource?: string[] | null;
 }
 
 export interface CompiledRule {
@@ -137,7 +139,7 @@ export class RuleCompiler {
     return {
       id: rule.id, effect: rule.effect, tier, source: sourceOf(rule), set: rule.effect === 'warn' ? 'warn' : 'decide', text,
       ...(rule.message !== undefined ? { message: rule.message } : {}),
-      index: { category: cats.length ? [...cats] : null, environment: exactList(m.environment), agent: exactList(m.agent) },
+      index: { category: cats.length ? [...cats] : null, environment: exactList(m.environment), agent: exactList(m.agent), resource: exactList(m.resource) },
       parts,
     };
   }

@@ -39,7 +39,7 @@ export interface RuleOutcome {
   errors: { rule: CompiledRule; message: string }[];
 }
 
-interface Candidates { decide: string | undefined; warn: string | undefined }
+interface Candidates { set: string | undefined }
 
 export interface RuleTrace {
   id: string;
@@ -50,6 +50,15 @@ export interface RuleTrace {
   /** For unmet and skipped: the condition that does not hold, as written in YAML, and where. */
   because?: { label: string; source: string }[];
   error?: string;
+}
+
+/**
+ * The policy as the engine evaluates it: the same conditions as a forbid, whatever its effect.
+ * Cedar then reports every satisfied policy among its reasons in one call, and the engine applies
+ * DESIGN's order (deny, escalate, allow) and the advisory warn set itself.
+ */
+export function asMatcher(text: string): string {
+  return text.replace(/^(\s*)(permit|forbid)\b/m, '$1forbid');
 }
 
 export class Engine {
@@ -63,23 +72,27 @@ export class Engine {
     this.byId = bundle.byId;
   }
 
-  /** The preparsed Cedar sets holding the rules that can apply to this category, environment and agent. */
-  private setsFor(category: string, environment: string, agent: string): Candidates {
-    const key = `${category}\0${environment}\0${agent}`;
+  /**
+   * The preparsed Cedar sets holding the rules that can apply to a request of this category,
+   * environment and resource type. Each distinct set is parsed once. The agent is not part of the
+   * key: rules naming agents are common enough that keying by agent multiplies the sets to parse,
+   * while Cedar checks a rule's principal condition for almost nothing.
+   */
+  private setsFor(category: string, environment: string, resourceType: string): Candidates {
+    const key = `${category}\0${environment}\0${resourceType}`;
     let c = this.candidates.get(key);
     if (c) return c;
     const fits = (r: CompiledRule) =>
       (r.index.category === null || r.index.category.includes(category)) &&
       (r.index.environment === null || r.index.environment.includes(environment)) &&
-      (r.index.agent === null || r.index.agent.includes(agent));
-    const pick = (set: RuleSet): string | undefined => {
-      const rules = this.bundle.rules.filter((r) => r.set === set && fits(r));
-      if (!rules.length) return undefined;
-      const id = `${this.bundle.hash.slice(0, 16)}:${set}:${createHash('sha1').update(rules.map((r) => r.id).join('\0')).digest('hex')}`;
-      this.authorizer.prepare(id, () => Object.fromEntries(rules.map((r) => [r.id, r.text])));
-      return id;
-    };
-    c = { decide: pick('decide'), warn: pick('warn') };
+      (!r.index.resource || r.index.resource.includes(resourceType));
+    const rules = this.bundle.rules.filter(fits);
+    let id: string | undefined;
+    if (rules.length) {
+      id = `${this.bundle.hash.slice(0, 16)}:${createHash('sha1').update(rules.map((r) => r.id).join('\0')).digest('hex')}`;
+      this.authorizer.prepare(id, () => Object.fromEntries(rules.map((r) => [r.id, asMatcher(r.text)])));
+    }
+    c = { set: id };
     if (this.candidates.size > 10_000) this.candidates.clear();
     this.candidates.set(key, c);
     return c;
@@ -97,6 +110,7 @@ export class Engine {
       if (r.index.category && !r.index.category.includes(category)) miss.push(`category ${category} is not ${r.index.category.join(' or ')}`);
       if (r.index.environment && !r.index.environment.includes(environment)) miss.push(`environment ${environment} is not ${r.index.environment.join(' or ')}`);
       if (r.index.agent && !r.index.agent.includes(agent)) miss.push(`agent ${agent} is not ${r.index.agent.join(' or ')}`);
+      if (r.index.resource && !r.index.resource.includes(facts.request.resource.type)) miss.push(`resource type ${facts.request.resource.type} is not ${r.index.resource.join(' or ')}`);
       if (miss.length) return { ...base, status: 'skipped', because: miss.map((m) => ({ label: m, source: r.source })) };
       const whole = `${this.bundle.hash.slice(0, 16)}:one:${r.id}`;
       this.authorizer.prepare(whole, () => ({ [r.id]: r.text.replace(/^forbid/m, 'permit') }));
@@ -114,28 +128,26 @@ export class Engine {
 
   /** What the rules say about these facts, before any router or model. */
   evaluate(facts: Facts): RuleOutcome {
-    const req = cedarRequest(facts, this.bundle);
-    const sets = this.setsFor(facts.category, facts.request.environment, facts.request.agent.id);
     const out: RuleOutcome = { verdict: null, tier: 2, matched: [], warnings: [], errors: [] };
-    if (sets.decide) {
-      const a = this.authorizer.authorize(sets.decide, req);
-      const reasons = a.reasons.map((id) => this.byId.get(id)!).filter(Boolean);
-      for (const e of a.errors) {
-        const rule = this.byId.get(e.policyId);
-        if (rule) out.errors.push({ rule, message: e.message });
-      }
-      const failedClosed = out.errors.filter((e) => e.rule.effect === 'deny' || e.rule.effect === 'escalate').map((e) => e.rule);
-      const restricting = a.decision === 'deny' ? [...reasons, ...failedClosed] : failedClosed;
-      const denies = restricting.filter((r) => r.effect === 'deny');
-      const escalates = restricting.filter((r) => r.effect === 'escalate');
-      if (denies.length) Object.assign(out, { verdict: 'deny', tier: 3, matched: denies });
-      else if (escalates.length) Object.assign(out, { verdict: 'escalate', tier: 2, matched: escalates });
-      else if (a.decision === 'allow') Object.assign(out, { verdict: 'allow', tier: Math.max(...reasons.map((r) => r.tier)), matched: reasons });
+    const sets = this.setsFor(facts.category, facts.request.environment, facts.request.resource.type);
+    if (!sets.set) return out;
+    const a = this.authorizer.authorize(sets.set, cedarRequest(facts, this.bundle));
+    // Every candidate is evaluated as a forbid, so Cedar's reasons are all the rules that hold.
+    const held = a.reasons.map((id) => this.byId.get(id)).filter((r): r is CompiledRule => !!r);
+    for (const e of a.errors) {
+      const rule = this.byId.get(e.policyId);
+      if (rule) out.errors.push({ rule, message: e.message });
     }
-    if (sets.warn) {
-      const w = this.authorizer.authorize(sets.warn, req);
-      if (w.decision === 'allow') out.warnings = w.reasons.map((id) => this.byId.get(id)!).filter(Boolean);
-    }
+    // A deny or escalate rule that cannot be evaluated counts as matched; an allow or warn does not.
+    const failedClosed = out.errors.map((e) => e.rule).filter((r) => r.effect === 'deny' || r.effect === 'escalate');
+    const matched = [...held, ...failedClosed];
+    const denies = matched.filter((r) => r.effect === 'deny');
+    const escalates = matched.filter((r) => r.effect === 'escalate');
+    const allows = matched.filter((r) => r.effect === 'allow');
+    out.warnings = held.filter((r) => r.set === 'warn');
+    if (denies.length) Object.assign(out, { verdict: 'deny', tier: 3, matched: denies });
+    else if (escalates.length) Object.assign(out, { verdict: 'escalate', tier: 2, matched: escalates });
+    else if (allows.length) Object.assign(out, { verdict: 'allow', tier: Math.max(...allows.map((r) => r.tier)), matched: allows });
     return out;
   }
 
