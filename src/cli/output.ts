@@ -2,7 +2,7 @@
 import type { Style } from '../diagnostics/render.js';
 import { plain } from '../diagnostics/render.js';
 
-export const EXIT = { ok: 0, failure: 1, deny: 2, policyErrors: 3, escalate: 3, testsFailed: 4, ledgerTampered: 5 } as const;
+export const EXIT = { ok: 0, failure: 1, deny: 2, policyErrors: 3, escalate: 3, testsFailed: 4, ledgerTampered: 5, providerDown: 6 } as const;
 
 export function useColor(opts: { color?: boolean }, stream: NodeJS.WriteStream = process.stdout): boolean {
   if (opts.color === false) return false;

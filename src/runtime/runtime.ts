@@ -44,6 +44,8 @@ export interface Pending {
   requestKey: () => string;
   /** Not from the cache. */
   fresh: boolean;
+  /** Milliseconds spent preparing. */
+  elapsed?: number;
   /** Decided by cache, rules or router. */
   decision?: Decision;
   /** Nobody decided: what the decision is if the model is not asked or fails. */
@@ -69,6 +71,7 @@ export interface ModelOutcome {
   usage: { input_tokens: number; output_tokens: number } | null;
   /** The model could not decide (error or invalid output): escalated, not cached. */
   failed: boolean;
+  elapsedMs: number;
 }
 
 export type ModelAdvisor = (p: Pending) => Promise<ModelOutcome>;
@@ -117,7 +120,12 @@ export class Runtime {
     if (opts.state) config.state = join(opts.cwd ?? process.cwd(), opts.state);
     const bundle = await loadBundle(config.policies, config.root);
     const state = opts.noState ? undefined : State.open(config.state, { synchronous: config.durability });
-    return new Runtime(config, bundle, state);
+    const rt = new Runtime(config, bundle, state);
+    if (config.models.large) {
+      const { makeAdvisor } = await import('./advisor.js');
+      rt.advisor = makeAdvisor(config.models.large);
+    }
+    return rt;
   }
 
   get engine(): Engine {
@@ -190,6 +198,7 @@ export class Runtime {
       const d = JSON.parse(cached) as Decision;
       p.decision = { ...d, route: 'cache', tokens: { input: 0, output: 0 } };
       p.fresh = false;
+      p.elapsed = performance.now() - t0;
       return p;
     }
     let decision = this.engine.decide(facts);
@@ -209,6 +218,7 @@ export class Runtime {
     }
     if (decision.route !== 'default' || !this.config.models.large) p.decision = decision;
     else p.undecided = decision;
+    p.elapsed = performance.now() - t0;
     return p;
   }
 
@@ -231,7 +241,8 @@ export class Runtime {
         };
       }
     }
-    decision = { ...decision, id: newId('dec', now.getTime()), elapsed_ms: Math.round((performance.now() - p.t0) * 1000) / 1000 };
+    // The time the decision took: preparing it and asking the model, not waiting for a batch to commit.
+    decision = { ...decision, id: newId('dec', now.getTime()), elapsed_ms: Math.round(((p.elapsed ?? 0) + (asked?.elapsedMs ?? 0)) * 1000) / 1000 };
     if (this.state) {
       if (!p.fresh) this.state.cacheHit(p.cacheKey);
       if (decision.decision === 'escalate') {

@@ -1,0 +1,45 @@
+// `govern providers check`: what models are configured, and whether each one answers.
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { loadConfig } from '../config/config.js';
+import type { ModelSettings } from '../router/provider.js';
+import { EXIT, UsageError } from './output.js';
+import type { GlobalOptions } from './program.js';
+
+interface Status { role: string; provider: string; model: string; ok: boolean; detail: string }
+
+export function register(program: Command): void {
+  const providers = program.command('providers').description('the language models govern may ask');
+  providers
+    .command('check')
+    .description('show the configured models (none by default) and make one small call to each')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'json']).default('human'))
+    .addHelpText('after', '\nExit codes: 0 every configured model answers (or none is configured), 6 a model does not answer, 1 other failure.')
+    .action(async (opts: { format: 'human' | 'json' }, c: Command) => {
+      const g = c.optsWithGlobals<GlobalOptions>();
+      let config;
+      try {
+        config = await loadConfig(g.config);
+      } catch (e) {
+        throw new UsageError(`the configuration is not valid:\n${(e as Error).message}`);
+      }
+      const { createProvider } = await import('../router/providers/index.js');
+      const rows: Status[] = [];
+      for (const [role, settings] of Object.entries(config.models) as [string, ModelSettings | undefined][]) {
+        if (!settings) continue;
+        const row: Status = { role, provider: settings.provider, model: settings.model, ok: false, detail: '' };
+        try {
+          const r = await createProvider(settings).check();
+          row.ok = r.ok;
+          row.detail = r.detail;
+        } catch (e) {
+          row.detail = (e as Error).message;
+        }
+        rows.push(row);
+      }
+      if (opts.format === 'json') process.stdout.write(JSON.stringify({ models: rows }, null, 2) + '\n');
+      else if (!rows.length) process.stdout.write('no model configured: requests no rule decides escalate to a human.\nAdd models.large to govern.config.yaml to let a model decide them.\n');
+      else for (const r of rows) process.stdout.write(`${r.role.padEnd(6)} ${r.provider}/${r.model}  ${r.ok ? 'ok' : 'FAILED'}  ${r.detail}\n`);
+      process.exitCode = rows.every((r) => r.ok) ? EXIT.ok : EXIT.providerDown;
+    });
+}

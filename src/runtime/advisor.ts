@@ -1,0 +1,58 @@
+// The large model as the runtime consults it: for a request that cache, rules and router left
+// open, build the decision prompt (the request redacted and quoted as data), ask, and turn the
+// validated answer into a Decision. Any failure (timeout, rate limit, server or connection error,
+// invalid output twice, a missing key) ends in escalate with the cause in the reasons; the model
+// is only ever asked when no rule matched, so its allow can never override a deny or escalate.
+import type { Decision } from '../engine/engine.js';
+import { redactRequest } from '../request/detectors/index.js';
+import type { ModelSettings, Provider } from '../router/provider.js';
+import type { ModelAdvisor, ModelOutcome, Pending } from './runtime.js';
+
+const TIER = { allow: 1, escalate: 2, deny: 3 } as const;
+
+export function makeAdvisor(settings: ModelSettings): ModelAdvisor {
+  let provider: Provider | undefined;
+  const label = `${settings.provider}/${settings.model}`;
+  return async (p: Pending): Promise<ModelOutcome> => {
+    const t0 = performance.now();
+    const base = p.undecided!;
+    const { ProviderError } = await import('../router/provider.js');
+    try {
+      const { createProvider } = await import('../router/providers/index.js');
+      const { askModel, buildDecisionPrompt } = await import('../router/model.js');
+      provider ??= createProvider(settings);
+      const request = redactRequest(p.request, p.findings);
+      const { system, user } = buildDecisionPrompt({
+        ...p.facts,
+        request,
+        findings: p.facts.findings,
+        warnings: base.warnings.map((w) => w.message),
+        ...(p.intent ? { intent: p.intent } : {}),
+      });
+      const { answer, usage, model } = await askModel(provider, system, user, request);
+      const decision: Decision = {
+        ...base,
+        decision: answer.decision,
+        // A model's allow is approved with audit (tier 1), never silently.
+        tier: TIER[answer.decision],
+        reasons: [{ rule: null, effect: answer.decision, message: `${model}: ${answer.reason}` }],
+        route: 'model',
+        tokens: { input: usage.input_tokens, output: usage.output_tokens },
+        facts: { ...base.facts, ...(answer.risk && !base.facts.risk ? { risk: answer.risk } : {}) },
+      };
+      return { decision, model, usage, failed: false, elapsedMs: performance.now() - t0 };
+    } catch (e) {
+      const kind = e instanceof ProviderError ? e.kind : 'internal error';
+      const usage = e instanceof ProviderError && e.usage ? e.usage : null;
+      const decision: Decision = {
+        ...base,
+        decision: 'escalate',
+        tier: 2,
+        reasons: [{ rule: null, effect: 'escalate', message: `the model could not decide (${kind}: ${(e as Error).message}); a human decides` }],
+        route: 'model',
+        tokens: { input: usage?.input_tokens ?? 0, output: usage?.output_tokens ?? 0 },
+      };
+      return { decision, model: label, usage, failed: true, elapsedMs: performance.now() - t0 };
+    }
+  };
+}
