@@ -295,3 +295,16 @@ describe('concurrency', () => {
     expect(govern(['ledger', 'verify'], { cwd: dir }).code).toBe(0);
   });
 });
+
+describe('the built-in router', () => {
+  it('classifies free text the verb did not, and the rules decide again (route router)', () => {
+    const dir = project();
+    const r = evalJson(dir, { agent: 'ops', request: 'please get rid of the crashing web pods in the payments namespace', environment: 'staging' });
+    expect(r.decision).toMatchObject({ decision: 'escalate', route: 'router', reasons: [{ rule: 'escalate-delete-outside-dev' }], facts: { category: 'DELETE' } });
+    expect(r.decision.facts.risk).toBeDefined();
+  });
+  it('leaves what it cannot classify to a human when no model is configured', () => {
+    const r = evalJson(project(), { agent: 'ops', request: 'hmm', environment: 'dev' });
+    expect([r.decision.decision, r.decision.route]).toEqual(['escalate', 'default']);
+  });
+});

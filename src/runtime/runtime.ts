@@ -112,7 +112,33 @@ export class Runtime {
   /** The large model, when one is configured. */
   advisor?: ModelAdvisor;
 
-  private constructor(readonly config: Config, readonly bundle: Bundle, readonly state: State | undefined) {}
+  private constructor(readonly config: Config, private current: Bundle, readonly state: State | undefined) {}
+
+  /** The compiled bundle decisions are made with. */
+  get bundle(): Bundle {
+    return this.current;
+  }
+
+  /**
+   * Decides with another bundle from now on (a policy reload): the engine is rebuilt for it on
+   * first use. Decisions prepared before the call keep the bundle they were prepared with only
+   * if they are committed before it; callers swap between commits.
+   */
+  useBundle(bundle: Bundle): void {
+    if (bundle === this.current) return;
+    this.current = bundle;
+    this.engineInstance = undefined;
+  }
+
+  /**
+   * Compiles the policy folder again (through the same content-hash cache as `open`) and decides
+   * with the result. Throws PolicyError when the policies do not compile; the current bundle stays.
+   */
+  async reload(): Promise<Bundle> {
+    const bundle = await loadBundle(this.config.policies, this.config.root);
+    this.useBundle(bundle);
+    return bundle;
+  }
 
   static async open(opts: RuntimeOptions = {}): Promise<Runtime> {
     const config = await loadConfig(opts.config, opts.cwd);
@@ -121,6 +147,11 @@ export class Runtime {
     const bundle = await loadBundle(config.policies, config.root);
     const state = opts.noState ? undefined : State.open(config.state, { synchronous: config.durability });
     const rt = new Runtime(config, bundle, state);
+    const { classify } = await import('../router/intent.js');
+    rt.router = (request, findings) => {
+      const i = classify(request, findings);
+      return { category: i.category, risk: i.risk, confidence: i.confidence, unclear: i.unclear || i.confidence < config.router.minConfidence, signals: i.signals };
+    };
     if (config.models.large) {
       const { makeAdvisor } = await import('./advisor.js');
       rt.advisor = makeAdvisor(config.models.large);
@@ -205,8 +236,9 @@ export class Runtime {
     if (decision.route === 'default') {
       // Nobody decided: let the router classify the request, and ask the rules again with what it found.
       const intent = this.router?.(request, findings, facts);
-      if (intent) {
-        p.intent = intent;
+      // Only a confident classification may feed the rules: a guess must not make an allow match.
+      if (intent) p.intent = intent;
+      if (intent && !intent.unclear) {
         const enriched = { ...facts, ...(intent.category && facts.category === UNCLASSIFIED ? { category: intent.category } : {}), ...(intent.risk && facts.risk === undefined ? { risk: intent.risk } : {}) };
         if (enriched.category !== facts.category || enriched.risk !== facts.risk) {
           facts = enriched;
