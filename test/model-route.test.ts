@@ -123,3 +123,22 @@ describe('govern providers check', () => {
     expect(noKey.stdout).toContain('OPENAI_API_KEY');
   });
 });
+
+describe('the small model classifies what the built-in router cannot', () => {
+  it('a confident classification goes to the rules again (route router, its tokens counted)', async () => {
+    const dir = tempTree({ 'govern.config.yaml': `models:\n  small: {provider: openai, model: small-test, base_url: "${server.url}/v1"}\n` });
+    cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
+    server.reply({ json: openaiWire.completion(JSON.stringify({ category: 'DELETE', risk: 'medium', confidence: 0.9, environment: null, resource_kind: null }), { input: 120, output: 20 }) });
+    const r = await governAsync(['eval', '--format', 'json'], { cwd: dir, input: JSON.stringify({ agent: 'ops', request: 'hmm', environment: 'staging' }), env });
+    const d = JSON.parse(r.stdout);
+    expect(d).toMatchObject({ decision: 'escalate', route: 'router', reasons: [{ rule: 'escalate-delete-outside-dev' }], tokens: { input: 120, output: 20 }, facts: { category: 'DELETE' } });
+    expect(server.to('/v1/chat/completions')[0]!.body.response_format.json_schema.schema.properties).toHaveProperty('category');
+  });
+  it('an unsure or failing small model leaves the request to a human', async () => {
+    const dir = tempTree({ 'govern.config.yaml': `models:\n  small: {provider: openai, model: small-test, base_url: "${server.url}/v1"}\n` });
+    cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
+    server.reply(openaiWire.error(500, 'server_error', 'down'));
+    const r = await governAsync(['eval', '--format', 'json'], { cwd: dir, input: JSON.stringify({ agent: 'ops', request: 'hmm', environment: 'staging' }), env });
+    expect(JSON.parse(r.stdout)).toMatchObject({ decision: 'escalate', route: 'default' });
+  });
+});

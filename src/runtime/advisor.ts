@@ -6,7 +6,7 @@
 import type { Decision } from '../engine/engine.js';
 import { redactRequest } from '../request/detectors/index.js';
 import type { ModelSettings, Provider } from '../router/provider.js';
-import type { ModelAdvisor, ModelOutcome, Pending } from './runtime.js';
+import type { Intent, ModelAdvisor, ModelOutcome, Pending, SmallRouter } from './runtime.js';
 
 const TIER = { allow: 1, escalate: 2, deny: 3 } as const;
 
@@ -53,6 +53,25 @@ export function makeAdvisor(settings: ModelSettings): ModelAdvisor {
         tokens: { input: usage?.input_tokens ?? 0, output: usage?.output_tokens ?? 0 },
       };
       return { decision, model: label, usage, failed: true, elapsedMs: performance.now() - t0 };
+    }
+  };
+}
+
+/** The small model as an intent classifier, for requests the built-in router could not place. Never throws. */
+export function makeClassifier(settings: ModelSettings, minConfidence: number): SmallRouter {
+  let provider: Provider | undefined;
+  return async (p: Pending) => {
+    try {
+      const { createProvider } = await import('../router/providers/index.js');
+      const { askStructured, loadPrompt, quoteData, INTENT_SCHEMA } = await import('../router/model.js');
+      provider ??= createProvider(settings);
+      const { id: _id, ...request } = redactRequest(p.request, p.findings);
+      const user = `${quoteData('Classify the request below.', { request })}\n\nAnswer with one JSON object that matches the answer schema, and nothing else.`;
+      const { answer, usage, model } = await askStructured<{ category: Intent['category']; risk: string; confidence: number }>(provider, { system: loadPrompt('intent-router'), user, request: p.request, schema: INTENT_SCHEMA });
+      const intent: Intent = { category: answer.category, risk: answer.risk, confidence: answer.confidence, unclear: answer.confidence < minConfidence || !answer.category, signals: [`small model ${model}`] };
+      return { intent, usage, model };
+    } catch {
+      return undefined;
     }
   };
 }

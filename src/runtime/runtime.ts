@@ -76,6 +76,9 @@ export interface ModelOutcome {
 
 export type ModelAdvisor = (p: Pending) => Promise<ModelOutcome>;
 
+/** A small model's classification of a request the built-in router could not place, and its cost. */
+export type SmallRouter = (p: Pending) => Promise<{ intent: Intent; usage: { input_tokens: number; output_tokens: number }; model: string } | undefined>;
+
 export interface Evaluation {
   decision: Decision;
   intent?: Intent;
@@ -111,6 +114,8 @@ export class Runtime {
   router?: IntentRouter;
   /** The large model, when one is configured. */
   advisor?: ModelAdvisor;
+  /** The small model, asked when the built-in router is unsure. */
+  smallRouter?: SmallRouter;
 
   private constructor(readonly config: Config, private current: Bundle, readonly state: State | undefined) {}
 
@@ -152,9 +157,10 @@ export class Runtime {
       const i = classify(request, findings);
       return { category: i.category, risk: i.risk, confidence: i.confidence, unclear: i.unclear || i.confidence < config.router.minConfidence, signals: i.signals };
     };
-    if (config.models.large) {
-      const { makeAdvisor } = await import('./advisor.js');
-      rt.advisor = makeAdvisor(config.models.large);
+    if (config.models.large || config.models.small) {
+      const { makeAdvisor, makeClassifier } = await import('./advisor.js');
+      if (config.models.large) rt.advisor = makeAdvisor(config.models.large);
+      if (config.models.small) rt.smallRouter = makeClassifier(config.models.small, config.router.minConfidence);
     }
     return rt;
   }
@@ -248,7 +254,8 @@ export class Runtime {
         }
       }
     }
-    if (decision.route !== 'default' || !this.config.models.large) p.decision = decision;
+    const askable = this.advisor || (this.smallRouter && p.intent?.unclear);
+    if (decision.route !== 'default' || !askable) p.decision = decision;
     else p.undecided = decision;
     p.elapsed = performance.now() - t0;
     return p;
@@ -301,10 +308,39 @@ export class Runtime {
     return { decision, request, facts, findings, ...(p.intent ? { intent: p.intent } : {}), ...(escalation ? { escalation } : {}) };
   }
 
-  /** Asks the configured model about a request nobody else decided; failures end in escalate. */
+  /**
+   * Asks the models about a request nobody else decided: the small one to classify it when the
+   * built-in router was unsure (a confident answer goes to the rules again), then the large one to
+   * decide. Failures end in escalate.
+   */
   async consult(p: Pending): Promise<ModelOutcome | undefined> {
-    if (p.decision || !p.undecided || !this.advisor) return undefined;
-    return this.advisor(p);
+    if (p.decision || !p.undecided) return undefined;
+    const t0 = performance.now();
+    let small: Awaited<ReturnType<SmallRouter>>;
+    if (this.smallRouter && p.intent?.unclear) {
+      small = await this.smallRouter(p);
+      if (small && !small.intent.unclear && small.intent.category) {
+        const facts = { ...p.facts, ...(p.facts.category === UNCLASSIFIED ? { category: small.intent.category } : {}), ...(p.facts.risk === undefined && small.intent.risk ? { risk: small.intent.risk } : {}) };
+        p.facts = facts;
+        p.intent = small.intent;
+        const again = this.engine.decide(facts);
+        const tokens = { input: small.usage.input_tokens, output: small.usage.output_tokens };
+        if (again.route === 'rules') return { decision: { ...again, route: 'router', tokens }, model: small.model, usage: small.usage, failed: false, elapsedMs: performance.now() - t0 };
+        p.undecided = { ...again, tokens };
+      }
+    }
+    if (!this.advisor) {
+      const usage = small?.usage ?? null;
+      return { decision: { ...p.undecided, tokens: { input: usage?.input_tokens ?? 0, output: usage?.output_tokens ?? 0 } }, model: small?.model ?? null, usage, failed: false, elapsedMs: performance.now() - t0 };
+    }
+    const o = await this.advisor(p);
+    if (small) {
+      const usage = { input_tokens: (o.usage?.input_tokens ?? 0) + small.usage.input_tokens, output_tokens: (o.usage?.output_tokens ?? 0) + small.usage.output_tokens };
+      o.usage = usage;
+      o.decision = { ...o.decision, tokens: { input: usage.input_tokens, output: usage.output_tokens } };
+      o.elapsedMs = performance.now() - t0;
+    }
+    return o;
   }
 
   /** One request in, one decision out, recorded. Throws RequestError on a malformed request (nothing is written). */
