@@ -68,6 +68,15 @@ export function validate(schema: string, policies: Record<string, string>): Ceda
   return [...r.validationErrors.map((v) => problem(v.error, v.policyId))];
 }
 
+/**
+ * The same in one call that parses the schema and each policy once, for the usual clean case;
+ * undefined when the schema or a policy does not parse, and the caller must find out which.
+ */
+export function validateIfParsed(schema: string, policies: Record<string, string>): CedarProblem[] | undefined {
+  const r = cedar().validate({ schema, policies: { staticPolicies: policies }, validationSettings: { mode: 'strict' } });
+  return r.type === 'failure' ? undefined : r.validationErrors.map((v) => problem(v.error, v.policyId));
+}
+
 /** Splits a .cedar file into its policies, with their offsets in the text. */
 export function splitPolicies(text: string): { text: string; offset: number }[] | CedarProblem[] {
   const r = cedar().policySetTextToParts(text);

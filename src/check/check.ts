@@ -4,7 +4,7 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { compileBundle, type Bundle, type RawCedarPolicy } from '../compile/bundle.js';
-import { parseProblems, schemaProblems, splitPolicies, validate, type CedarProblem } from '../cedar/cedar.js';
+import { parseProblems, schemaProblems, splitPolicies, validate, validateIfParsed, type CedarProblem } from '../cedar/cedar.js';
 import { Engine } from '../engine/engine.js';
 import { factsOf } from '../engine/facts.js';
 import { loadPolicies } from '../policy/load.js';
@@ -95,10 +95,6 @@ function cedarDiag(file: SourceFile, p: CedarProblem, base: number, code: string
 /** Cedar's verdict on the generated text, mapped back to the YAML that produced it. */
 function cedarDiagnostics(bundle: Bundle, model: PolicyModel, raw: RawCedarPolicy[]): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const schemaErr = schemaProblems(bundle.schema);
-  if (schemaErr.length) {
-    throw new Error(`internal error: the generated Cedar schema does not parse: ${schemaErr.map((e) => e.message).join('; ')}`);
-  }
   const policies = Object.fromEntries(bundle.rules.map((r) => [r.id, r.text]));
   const rulesById = new Map(model.rules.map((r) => [r.id, r]));
   const rawById = new Map(raw.map((r) => [r.id, r]));
@@ -109,11 +105,22 @@ function cedarDiagnostics(bundle: Bundle, model: PolicyModel, raw: RawCedarPolic
     if (!rule) return { code, severity: 'error' as const, message: p.message, ...(p.help ? { help: p.help } : {}), file: '<bundle>', line: 1, column: 1, endLine: 1, endColumn: 1 };
     return ruleDiag(rule, bundle.byId.get(rule.id)!.text, p, code);
   };
-  const parse = parseProblems(policies);
-  for (const p of parse) out.push(place(p, 'cedar/parse'));
-  const bad = new Set(parse.map((p) => p.policyId));
-  const good = Object.fromEntries(Object.entries(policies).filter(([id]) => !bad.has(id)));
-  for (const p of validate(bundle.schema, good)) out.push(place(p, 'cedar/validation'));
+  // Everything parses in the usual case: one call then parses and validates the whole set. Only
+  // when it does not are the schema and the policies parsed apart, to say which is wrong.
+  const clean = validateIfParsed(bundle.schema, policies);
+  if (clean) {
+    for (const p of clean) out.push(place(p, 'cedar/validation'));
+  } else {
+    const schemaErr = schemaProblems(bundle.schema);
+    if (schemaErr.length) {
+      throw new Error(`internal error: the generated Cedar schema does not parse: ${schemaErr.map((e) => e.message).join('; ')}`);
+    }
+    const parse = parseProblems(policies);
+    for (const p of parse) out.push(place(p, 'cedar/parse'));
+    const bad = new Set(parse.map((p) => p.policyId));
+    const good = Object.fromEntries(Object.entries(policies).filter(([id]) => !bad.has(id)));
+    for (const p of validate(bundle.schema, good)) out.push(place(p, 'cedar/validation'));
+  }
   // The same problem is reported once per action it applies to; one is enough.
   const seen = new Set<string>();
   return out.filter((d) => {

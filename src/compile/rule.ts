@@ -6,7 +6,7 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Cond, MatchIR, RuleIR } from '../policy/model.js';
 import { sourceOf } from '../policy/model.js';
-import { diag } from '../policy/source.js';
+import { diag, lineText } from '../policy/source.js';
 import type { Span } from '../policy/source.js';
 import { BUILTIN_FIELDS, CEDAR_RESERVED, type Field } from '../policy/vocabulary.js';
 import { globToCedar, hasWildcard } from './glob.js';
@@ -87,7 +87,7 @@ export class RuleCompiler {
     const parts: RulePart[] = [];
     const m = rule.match;
     const ctx = { rule, restrictive };
-    const lineOf = (span: Span) => rule.file.text.split('\n')[span.line - 1]?.trim() ?? '';
+    const lineOf = (span: Span) => lineText(rule.file, span.line).trim();
     const where = (span: Span) => `${rule.file.path}:${span.line}:${span.column}`;
     const matchPart = (field: string, cedar: string) => {
       const vals = (m as Record<string, string[] | undefined>)[field] ?? [];

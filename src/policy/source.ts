@@ -21,6 +21,15 @@ export interface SourceFile {
 
 export type DocPath = (string | number)[];
 
+const splitLines = new WeakMap<SourceFile, string[]>();
+
+/** The text of a 1-based line of the file (split once per file: rules and spans ask for many). */
+export function lineText(file: SourceFile, line: number): string {
+  let lines = splitLines.get(file);
+  if (!lines) splitLines.set(file, (lines = file.text.split('\n')));
+  return lines[line - 1] ?? '';
+}
+
 export function spanOf(file: SourceFile, start: number, end: number): Span {
   const a = file.lines.linePos(start);
   const b = file.lines.linePos(Math.max(start, end));
@@ -56,8 +65,7 @@ export function spanAt(file: SourceFile, path: DocPath, key = false): Span {
   // A block collection's range runs to the next key; one line is enough to point at it.
   const s = spanOf(file, start, valueEnd);
   if (s.endLine > s.line) {
-    const lineText = file.text.split('\n')[s.line - 1] ?? '';
-    return { line: s.line, column: s.column, endLine: s.line, endColumn: lineText.length + 1 };
+    return { line: s.line, column: s.column, endLine: s.line, endColumn: lineText(file, s.line).length + 1 };
   }
   return s;
 }

@@ -1,0 +1,91 @@
+// govern eval: a cold process deciding one request (fresh and answered from the decision cache),
+// against `node -e 0` measured in the same run; and --batch throughput with the time each
+// decision takes inside the process (elapsed_ms of the Decision: normalize, detectors, state
+// reads, cache, Cedar), for the default pack and for a generated set of 1,000 rules.
+// Budgets (DESIGN.md): cold eval within 1.6x of node -e 0; p99 per decision under 1 ms.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generate, writeGovern } from './lib/policyset.mjs';
+import { quantile, runOnce, timeProcess } from './lib/timing.mjs';
+
+const REQUEST = { agent: 'coder', action: 'write_file', resource: 'file:tmp/scratch.txt', environment: 'dev' };
+
+function mixedRequests(n) {
+  const agents = ['coder', 'ops', 'deploy-agent', 'trainer', 'auditor', 'support-bot'];
+  const envs = ['dev', 'staging', 'production', 'test'];
+  const shapes = [
+    (i) => ({ action: 'write_file', resource: `file:tmp/out-${i % 40}.txt` }),
+    (i) => ({ action: 'read', resource: 'logs/web', namespace: i % 2 ? 'team-alpha' : 'team-beta' }),
+    (i) => ({ action: 'delete', resource: `k8s:pod/web-${i % 30}` }),
+    (i) => ({ action: 'deploy', resource: `k8s:deployment/svc-${i % 20}`, cost: { usd: (i % 90) / 1000, tokens: i % 500 } }),
+    () => ({ action: 'audit', resource: 'iam:policy/all' }),
+    (i) => ({ action: 'shell_exec', command: ['ls -la', 'git status', 'kubectl get pods', 'rm -rf build/', 'terraform plan'][i % 5] }),
+    (i) => ({ action: 'send_message', content: `Order ${i} shipped; contact ops@example.com for details.` }),
+  ];
+  return Array.from({ length: n }, (_, i) => ({ id: `r${i}`, agent: agents[i % agents.length], environment: envs[(i >> 3) % envs.length], ...shapes[i % shapes.length](i) }));
+}
+
+function generatedRequests(set, n) {
+  return set.tests.slice(0, n).map(({ q }, i) => ({
+    id: `g${i}`,
+    agent: { id: q.agent, team: q.team }, action: q.action, environment: q.environment, namespace: q.namespace, command: q.command,
+    resource: { type: q.kind, id: q.id, path: q.path, namespace: q.namespace, classification: q.classification, size_mb: q.sizeMb },
+    cost: { usd: q.usd, tokens: q.tokens }, context: { age_hours: q.ageHours, has_backup: q.hasBackup },
+  }));
+}
+
+function batch(root, dir, requests, label, log) {
+  const file = join(dir, `${label}.jsonl`);
+  writeFileSync(file, requests.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  runOnce(process.execPath, [join(root, 'bin/govern'), 'check', '--no-tests', 'policies'], { cwd: dir });
+  const t0 = performance.now();
+  const r = runOnce(process.execPath, [join(root, 'bin/govern'), 'eval', '--batch', file], { cwd: dir });
+  const wall = performance.now() - t0;
+  const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const errors = out.filter((d) => d.error).length;
+  if (errors) log(`${label}: ${errors} lines failed, e.g. ${JSON.stringify(out.find((d) => d.error))}`);
+  const times = out.filter((d) => !d.error).map((d) => d.elapsed_ms).sort((a, b) => a - b);
+  const warm = out.slice(Math.floor(out.length / 5)).filter((d) => !d.error).map((d) => d.elapsed_ms).sort((a, b) => a - b);
+  const p99 = quantile(times, 0.99);
+  const warmP99 = quantile(warm, 0.99);
+  return {
+    case: `eval --batch, ${label} (${out.length} requests)`,
+    runs: 1,
+    median: quantile(times, 0.5),
+    p90: quantile(times, 0.9),
+    budget: 'p99 < 1 ms',
+    ok: p99 < 1,
+    note: `p99 ${p99.toFixed(3)} ms (after the first 20%: ${warmP99.toFixed(3)} ms), ${Math.round(out.length / (wall / 1000))} decisions/s wall incl. start and ledger`,
+  };
+}
+
+export default async function evalBench({ root, runs, keep, log }) {
+  const dir = mkdtempSync(join(tmpdir(), 'govern-bench-eval-'));
+  const rows = [];
+  try {
+    cpSync(join(root, 'policies'), join(dir, 'policies'), { recursive: true });
+    writeFileSync(join(dir, 'request.json'), JSON.stringify(REQUEST));
+    const govern = [join(root, 'bin/govern')];
+    const n = runs ?? 15;
+    const base = await timeProcess(process.execPath, ['-e', '0'], { warmup: 2, runs: n });
+    rows.push({ case: 'node -e 0 (baseline)', runs: base.runs, median: base.median, p90: base.p90, ratio: 1 });
+    // First run compiles and caches the bundle; later runs load it by content hash.
+    runOnce(process.execPath, [...govern, 'eval', 'request.json'], { cwd: dir });
+    const cached = await timeProcess(process.execPath, [...govern, 'eval', 'request.json'], { cwd: dir, warmup: 2, runs: n, expectCode: 0 });
+    rows.push({ case: 'eval, one request, cold process, decision cache hit', runs: cached.runs, median: cached.median, p90: cached.p90, ratio: cached.median / base.median, budget: '< 1.6x node', ok: cached.median / base.median < 1.6 });
+    const fresh = await timeProcess(process.execPath, [...govern, 'eval', '--no-state', 'request.json'], { cwd: dir, warmup: 2, runs: n, expectCode: 0 });
+    rows.push({ case: 'eval, one request, cold process, Cedar decides (--no-state)', runs: fresh.runs, median: fresh.median, p90: fresh.p90, ratio: fresh.median / base.median, budget: '< 1.6x node', ok: fresh.median / base.median < 1.6, note: 'loading and first use of cedar-wasm: about 60 ms of wasm compilation' });
+
+    rows.push(batch(root, dir, mixedRequests(5000), 'default pack', log));
+
+    const big = join(dir, 'big');
+    const set = generate({ rules: 1000, tests: 5000 });
+    writeGovern(set, join(big, 'policies'));
+    rows.push(batch(root, big, generatedRequests(set, 5000), '1,000 rules', log));
+  } finally {
+    if (keep) log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}

@@ -1,0 +1,58 @@
+// Wall time of whole processes: spawn, wait for exit, repeat. Output is discarded during timed runs
+// (or written to a file, to be checked afterwards), so that terminal or pipe speed does not count.
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+
+function once(cmd, args, opts) {
+  return new Promise((resolve, reject) => {
+    const out = opts.stdoutFile ? openSync(opts.stdoutFile, 'w') : 'ignore';
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', out, 'ignore'] });
+    const done = (f) => { if (typeof out === 'number') closeSync(out); f(); };
+    child.on('error', (e) => done(() => reject(e)));
+    child.on('exit', (code, signal) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      done(() => resolve({ ms, code, signal }));
+    });
+  });
+}
+
+function expected(cmd, args, r, expectCode) {
+  if (expectCode !== undefined && r.code !== expectCode) {
+    throw new Error(`${[cmd, ...args].join(' ')} exited with ${r.signal ?? r.code}, expected ${expectCode}`);
+  }
+}
+
+/** The value at quantile q of sorted samples (nearest rank). */
+export function quantile(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/**
+ * Times `cmd args`: `warmup` untimed runs, then up to `runs` timed ones, stopping early (after at
+ * least `minRuns`) once `maxMs` of timed runs have passed. With `stdoutFile`, each run's output
+ * goes to that file, and `afterRun(i, exitCode)` (after each timed run, before the exit code is
+ * checked) may read it and throw to stop.
+ */
+export async function timeProcess(cmd, args, { cwd, env = process.env, warmup = 1, runs = 10, minRuns = 3, maxMs = Infinity, expectCode = 0, stdoutFile, afterRun } = {}) {
+  const opts = { cwd, env, expectCode, stdoutFile };
+  for (let i = 0; i < warmup; i++) expected(cmd, args, await once(cmd, args, opts), expectCode);
+  const samples = [];
+  const start = performance.now();
+  while (samples.length < runs) {
+    const r = await once(cmd, args, opts);
+    afterRun?.(samples.length, r.code);
+    expected(cmd, args, r, expectCode);
+    samples.push(r.ms);
+    if (samples.length >= minRuns && performance.now() - start > maxMs) break;
+  }
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { samples, runs: samples.length, median: quantile(sorted, 0.5), p90: quantile(sorted, 0.9) };
+}
+
+/** Runs a command once and returns its exit code and output, for checking before timing. */
+export function runOnce(cmd, args, { cwd, env = process.env } = {}) {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.error) throw r.error;
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
