@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { StateError } from '../ledger/state.js';
 import { renderHuman } from '../diagnostics/render.js';
-import { PolicyError, Runtime } from '../runtime/runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { EXIT, UsageError } from './output.js';
 import type { GlobalOptions } from './program.js';
 
@@ -12,6 +12,8 @@ export interface StateOptions { state?: string | boolean }
 
 export async function openRuntime(cmd: Command): Promise<Runtime> {
   const g = cmd.optsWithGlobals<GlobalOptions & StateOptions>();
+  // Loaded here, not at start: commands that never decide (check, compile, --help) don't pay for it.
+  const { PolicyError, Runtime } = await import('../runtime/runtime.js');
   try {
     return await Runtime.open({
       ...(g.config ? { config: g.config } : {}),
