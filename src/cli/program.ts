@@ -6,6 +6,7 @@ import * as checkCommand from './check.js';
 import * as compileCommand from './compile.js';
 import * as evalCommand from './eval.js';
 import * as routeCommand from './route.js';
+import * as serveCommand from './serve.js';
 import * as providersCommand from './providers.js';
 import * as stateCommands from './state.js';
 import { EXIT, UsageError } from './output.js';
@@ -45,7 +46,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false })
     .exitOverride();
-  for (const cmd of [checkCommand, compileCommand, evalCommand, routeCommand, providersCommand, stateCommands]) cmd.register(program);
+  for (const cmd of [checkCommand, compileCommand, evalCommand, routeCommand, serveCommand, providersCommand, stateCommands]) cmd.register(program);
   // `govern explain ...` is `govern eval --explain ...` (see main); listed here for help.
   program.command('explain').description('decide one request and show why: facts, findings, and each rule matched, unmet or skipped (flags as for eval)');
   const setOverride = (c: Command) => { c.exitOverride(); c.commands.forEach(setOverride); };

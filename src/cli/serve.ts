@@ -1,0 +1,53 @@
+// `govern serve --stdio`: a decision service for agents on stdin and stdout, speaking the Model
+// Context Protocol and plain JSON-RPC 2.0 lines (see src/serve/server.ts). The server and the MCP
+// SDK are loaded only when this command runs, so other commands start no slower.
+import type { Command } from 'commander';
+import { UsageError } from './output.js';
+import type { GlobalOptions } from './program.js';
+import { openRuntime } from './runtime.js';
+
+interface ServeFlags {
+  stdio?: boolean;
+  watch: boolean;
+  reloadDelay: string;
+}
+
+const PROTOCOLS = `
+Protocols (one JSON-RPC 2.0 message a line on stdin, answers on stdout, logs on stderr):
+  Each message is routed on its own: a method under governance/ is plain JSON-RPC, anything else
+  goes to the MCP server, so MCP clients (initialize, tools/list, tools/call) and other processes
+  both work with no setup.
+  MCP tools:        evaluate, explain, record_outcome, budget_status, autonomy_rate, status
+  plain methods:    governance/evaluate (params: a Request; result: the Decision),
+                    governance/explain, governance/record_outcome {agent, event, note?},
+                    governance/budget_status {agent}, governance/autonomy_rate {agent?, hours?},
+                    governance/status
+  errors:           -32700 not JSON, -32600 not JSON-RPC or a line over 1 MB, -32601 unknown method,
+                    -32602 bad params (data.field names the field), -32002 needs the state file
+  Policy files are watched: a change that compiles is served from the next decision on; one that
+  does not is logged (file:line:col) and shown by status, and the previous policies keep serving.
+
+Example:
+  echo '{"jsonrpc":"2.0","id":1,"method":"governance/evaluate","params":{"agent":"ops","action":"delete","resource":"k8s:pod/web-1","environment":"staging"}}' | govern serve --stdio
+
+Exit codes: 0 stopped on end of input, SIGTERM or SIGINT (every answered decision is recorded),
+1 failure (bad policies or config at start, state file unusable, stdout closed before all answers
+were written, calls unfinished 30 s after a signal).`;
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('a decision service for agents: MCP tools and plain JSON-RPC lines on stdin/stdout')
+    .option('--stdio', 'speak on stdin and stdout (required: the only transport)')
+    .option('--no-watch', 'do not reload the policies when their files change')
+    .option('--reload-delay <ms>', 'quiet time after a policy file changes before reloading', '200')
+    .addHelpText('after', PROTOCOLS)
+    .action(async (opts: ServeFlags, c: Command) => {
+      if (!opts.stdio) throw new UsageError('serve needs a transport: --stdio (the only one so far). See govern serve --help.');
+      const delay = Number(opts.reloadDelay);
+      if (!opts.reloadDelay.trim() || !Number.isInteger(delay) || delay < 0) throw new UsageError(`--reload-delay: "${opts.reloadDelay}" is not a whole number of milliseconds.`);
+      const rt = await openRuntime(c);
+      const { serve } = await import('../serve/server.js');
+      process.exitCode = await serve(rt, { watch: opts.watch, reloadDelayMs: delay, quiet: c.optsWithGlobals<GlobalOptions>().quiet === true });
+    });
+}
