@@ -10,6 +10,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const targets = [
   { schema: 'schemas/policy.schema.json', out: 'src/policy/schema-types.ts' },
   { schema: 'schemas/config.schema.json', out: 'src/config/config-types.ts' },
+  { schema: 'schemas/request.schema.json', out: 'src/request/request-types.ts' },
+  { schema: 'schemas/decision.schema.json', out: 'src/engine/decision-types.ts' },
   { schema: 'schemas/model-decision.schema.json', out: 'src/router/model-decision-types.ts' },
 ];
 

@@ -9,25 +9,9 @@ import { cedarRequest, type Facts } from './facts.js';
 
 export type Verdict = 'allow' | 'deny' | 'escalate';
 
-export interface Reason {
-  rule: string | null;
-  effect: string;
-  message: string;
-  source?: string;
-}
-
-export interface Decision {
-  decision: Verdict;
-  tier: number;
-  reasons: Reason[];
-  warnings: { rule: string; message: string; source?: string }[];
-  facts: { category: string; risk?: string; detectors: string[] };
-  route: 'cache' | 'rules' | 'router' | 'model' | 'default';
-  tokens: { input: number; output: number };
-  policy: { hash: string };
-  id?: string;
-  elapsed_ms: number;
-}
+// The Decision contract's types come from schemas/decision.schema.json.
+export type { Decision, Reason } from './decision-types.js';
+import type { Decision, Reason } from './decision-types.js';
 
 export interface RuleOutcome {
   /** null when no rule decided. */

@@ -2,13 +2,13 @@
 // transport fed by the server's own line reader (so one reader bounds line sizes and answers
 // malformed lines for both protocols). Tool results carry the answer as structured content and
 // as JSON text; a bad request is a tool result with isError and a message naming the field.
+import { readFileSync } from 'node:fs';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolRequestSchema, ErrorCode, InitializeRequestSchema, JSONRPCMessageSchema, ListToolsRequestSchema, McpError, PingRequestSchema,
   type CallToolResult, type JSONRPCMessage, type MessageExtraInfo, type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { CATEGORIES } from '../policy/vocabulary.js';
 import { TRUST_DELTAS } from '../ledger/state.js';
 import { VERSION } from '../version.js';
 import { CODE, isCallerError, type RpcErrorObject } from './jsonrpc.js';
@@ -20,35 +20,11 @@ const str = (description: string) => ({ type: 'string', description });
  * The Request contract as JSON Schema, for MCP clients to build calls from. The server checks a
  * request with the same normalizer as `govern eval`, which names the offending field.
  */
-export const REQUEST_SCHEMA: Tool['inputSchema'] = {
-  type: 'object',
-  properties: {
-    id: { type: ['string', 'number'], description: 'your id for this request' },
-    agent: {
-      description: 'the agent that asks: its id, or {id, team, trust}',
-      oneOf: [
-        { type: 'string', minLength: 1 },
-        { type: 'object', properties: { id: { type: 'string', minLength: 1 }, team: { type: 'string' }, trust: { type: 'integer', minimum: 0, maximum: 100 } }, required: ['id'], additionalProperties: false },
-      ],
-    },
-    action: str('what it wants to do: a verb such as delete, write_file, deploy'),
-    category: { type: 'string', enum: [...CATEGORIES], description: 'else inferred from the action or command' },
-    resource: {
-      description: '"type/id" (k8s:pod/web-1), "file:PATH", or {type, id, path, namespace, classification, ...attributes}',
-      oneOf: [{ type: 'string' }, { type: 'object', properties: { type: { type: 'string' }, id: { type: ['string', 'number'] }, path: { type: 'string' }, namespace: { type: 'string' }, classification: { type: 'string' } } }],
-    },
-    environment: str('production (the default), staging, dev, test, ...'),
-    namespace: str('the namespace it acts in'),
-    command: str('the shell command it will run'),
-    content: str('text that leaves the agent; scanned for secrets and PII'),
-    request: str('free-text description of the intent'),
-    cost: { type: 'object', properties: { usd: { type: 'number', minimum: 0 }, tokens: { type: 'integer', minimum: 0 } }, additionalProperties: false, description: 'estimated cost' },
-    justification: str('why the agent wants it'),
-    context: { type: 'object', description: 'other attributes the policies may test (has_backup, change_ticket, ...)' },
-  },
-  required: ['agent'],
-  additionalProperties: false,
-};
+/** The Request contract, from schemas/request.schema.json: the tools' input schema. */
+export const REQUEST_SCHEMA: Tool['inputSchema'] = (() => {
+  const { $schema: _s, $id: _i, title: _t, ...schema } = JSON.parse(readFileSync(new URL('../../schemas/request.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+  return schema as Tool['inputSchema'];
+})();
 
 interface ToolDef {
   tool: Tool;

@@ -1,0 +1,52 @@
+/* Generated from schemas/decision.schema.json by `npm run types`. Do not edit: change the schema. */
+
+/**
+ * What govern answers (DESIGN.md 'Decision'). Detector findings carry a kind, never the value.
+ */
+export interface Decision {
+  decision: 'allow' | 'deny' | 'escalate';
+  /**
+   * 0 auto-approve, 1 approve with audit, 2 human approval, 3 deny
+   */
+  tier: number;
+  reasons: Reason[];
+  warnings: Warning[];
+  facts: {
+    category: string;
+    risk?: string;
+    detectors: string[];
+  };
+  route: 'cache' | 'rules' | 'router' | 'model' | 'default';
+  tokens: {
+    input: number;
+    output: number;
+  };
+  policy: {
+    /**
+     * sha256 of the compiled bundle
+     */
+    hash: string;
+  };
+  /**
+   * the decision's id in the ledger
+   */
+  id?: string;
+  elapsed_ms: number;
+}
+export interface Reason {
+  /**
+   * the rule id; null when no rule decided (a model, a human's approval, the default)
+   */
+  rule: string | null;
+  effect: string;
+  message: string;
+  /**
+   * file:line:col of the YAML rule
+   */
+  source?: string;
+}
+export interface Warning {
+  rule: string;
+  message: string;
+  source?: string;
+}
