@@ -10,8 +10,9 @@ const require = createRequire(import.meta.url);
 const Ajv = require('ajv');
 const schema = (name: string) => JSON.parse(readFileSync(join(ROOT, 'schemas', name), 'utf8'));
 const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
-ajv.addSchema(schema('decision.schema.json'), 'decision.schema.json');
-const validDecision = ajv.compile(schema('decision.schema.json'));
+// The record refers to the decision schema by its $id, so it is registered once and looked up.
+ajv.addSchema(schema('decision.schema.json'));
+const validDecision = ajv.getSchema('https://govern.dev/schemas/decision.schema.json');
 const validRecord = ajv.compile(schema('decision-record.schema.json'));
 const validRequest = ajv.compile(schema('request.schema.json'));
 
