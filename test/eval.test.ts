@@ -68,6 +68,11 @@ describe('one request in, one decision out', () => {
     expect(r.stdout).toMatch(/skipped allow +allow-temp-files-dev/);
     expect(r.stdout).toMatch(/because not environment production is not dev or test/);
     expect(r.stdout).toMatch(/unmet +escalate escalate-cost-over-50[^\n]*\n +because not when: cost\.usd: \{gt: 50\}/);
+    const j = JSON.parse(govern(['explain', '--format', 'json', '--agent', 'ops', '--action', 'delete', '--resource', 'k8s:pod/x', '--env', 'staging'], { cwd: dir }).stdout);
+    const rule = (id: string) => j.explanation.rules.find((x: { id: string }) => x.id === id);
+    expect(rule('escalate-delete-outside-dev')).toMatchObject({ status: 'matched', source: 'policies/approvals.yaml:7:5' });
+    expect(rule('escalate-cost-over-50')).toMatchObject({ status: 'unmet', because: [{ label: 'when: cost.usd: {gt: 50}' }] });
+    expect(rule('allow-temp-files-dev').status).toBe('skipped');
   });
 });
 

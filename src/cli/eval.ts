@@ -189,7 +189,7 @@ export function register(program: Command): void {
     // The decision is committed. The state file is not closed: closing checkpoints the WAL (a disk
     // flush, most of the cost of a cached decision), which the next writer or checkpoint does anyway.
     if (opts.format === 'json') {
-      process.stdout.write(JSON.stringify(opts.explain ? { ...ev.decision, explanation: explanationData(ev) } : ev.decision, null, 2) + '\n');
+      process.stdout.write(JSON.stringify(opts.explain ? { ...ev.decision, explanation: explanationData(ev, rt) } : ev.decision, null, 2) + '\n');
     } else if (!g.quiet) {
       const style = await styleFor(useColor(g));
       process.stdout.write(renderDecision(ev, style));
@@ -199,8 +199,9 @@ export function register(program: Command): void {
   });
 }
 
-export function explanationData(ev: Evaluation): unknown {
+export function explanationData(ev: Evaluation, rt: Runtime): unknown {
   return {
+    rules: rt.engine.explain(ev.facts),
     request: { agent: ev.request.agent.id, action: ev.request.action, environment: ev.request.environment, resource: ev.request.resource },
     facts: { category: ev.facts.category, trust: ev.facts.trust, team: ev.facts.team ?? null, hour: ev.facts.hour, budget: ev.facts.budget },
     findings: ev.findings.map((f) => ({ kind: f.kind, field: f.field, span: f.span, preview: f.preview })),
