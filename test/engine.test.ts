@@ -162,3 +162,19 @@ describe('the policy file types', () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe('hand-written Cedar', () => {
+  it('a one-line permit with annotations allows, and a forbid beside it still wins', () => {
+    const dir = tempTree({
+      'p.cedar': '@id("raw-allow-reads") @message("reads (are) fine") permit (principal, action == Action::"ACCESS", resource);\n// a forbid\n@id("raw-no-prod-reads")\nforbid (principal, action, resource) when { context.environment == "production" };\n',
+      'w.yaml': 'rules:\n  - id: warn-all\n    effect: warn\n    message: noted\n',
+    });
+    const r = check([dir], { tests: false });
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const e = new Engine(r.bundle!, { validate: true });
+    const dev = e.decide(factsOf(normalizeRequest({ agent: 'a', action: 'read', environment: 'dev' }), { hour: 12 }));
+    expect([dev.decision, dev.reasons.map((x) => x.rule), dev.warnings.map((w) => w.rule)]).toEqual(['allow', ['raw-allow-reads'], ['warn-all']]);
+    const prod = e.decide(factsOf(normalizeRequest({ agent: 'a', action: 'read', environment: 'production' }), { hour: 12 }));
+    expect([prod.decision, prod.reasons.map((x) => x.rule)]).toEqual(['deny', ['raw-no-prod-reads']]);
+  });
+});

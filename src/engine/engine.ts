@@ -42,7 +42,8 @@ export interface RuleTrace {
  * DESIGN's order (deny, escalate, allow) and the advisory warn set itself.
  */
 export function asMatcher(text: string): string {
-  return text.replace(/^(\s*)(permit|forbid)\b/m, '$1forbid');
+  // The effect is the first word after the comments and annotations (`@id("x")`, on any line).
+  return text.replace(/^((?:\s+|\/\/[^\n]*\n|@\w+(?:\(\s*"(?:[^"\\]|\\.)*"\s*\))?)*)(permit|forbid)\b/, '$1forbid');
 }
 
 /** Bundles up to this many rules are evaluated as one candidate set. */
