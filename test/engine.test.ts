@@ -178,3 +178,15 @@ describe('hand-written Cedar', () => {
     expect([prod.decision, prod.reasons.map((x) => x.rule)]).toEqual(['deny', ['raw-no-prod-reads']]);
   });
 });
+
+describe('hand-written Cedar effects', () => {
+  it('a one-line forbid is a deny, whatever sits before it on its line', () => {
+    const dir = tempTree({ 'p.cedar': '// deny it all\n@id("raw-deny") @message("no (really)") forbid (principal, action, resource) when { context.environment == "dev" };\n@id("raw-allow") permit (principal, action, resource);\n' });
+    const r = check([dir], { tests: false });
+    expect(r.bundle!.byId.get('raw-deny')!.effect).toBe('deny');
+    expect(r.bundle!.byId.get('raw-allow')!.effect).toBe('allow');
+    const e = new Engine(r.bundle!, { validate: true });
+    const d = e.decide(factsOf(normalizeRequest({ agent: 'a', action: 'read', environment: 'dev' }), { hour: 12 }));
+    expect([d.decision, d.tier, d.reasons.map((x) => x.rule)]).toEqual(['deny', 3, ['raw-deny']]);
+  });
+});

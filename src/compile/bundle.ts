@@ -42,11 +42,20 @@ export function fieldTable(model: PolicyModel): (path: string) => Field {
   };
 }
 
+/** Comments and annotations (on any line) before a policy's effect. */
+const LEAD = /^((?:\s+|\/\/[^\n]*(?:\n|$)|@\w+(?:\(\s*"(?:[^"\\]|\\.)*"\s*\))?)*)(permit|forbid)\b/;
+
+/** The effect of a Cedar policy's text, and where the word stands (after comments and annotations). */
+export function cedarEffect(text: string): { effect: 'permit' | 'forbid' | undefined; at: number } {
+  const m = LEAD.exec(text);
+  return m ? { effect: m[2] as 'permit' | 'forbid', at: m[1]!.length } : { effect: undefined, at: -1 };
+}
+
 export function compileBundle(model: PolicyModel, raw: RawCedarPolicy[] = []): CompileResult {
   const rc = new RuleCompiler(fieldTable(model));
   const rules = model.rules.map((r) => rc.compile(r));
   for (const p of raw) {
-    const forbid = /^\s*(@[^\n]*\n\s*)*forbid\b/.test(p.text.replace(/\/\/[^\n]*\n/g, '\n'));
+    const forbid = cedarEffect(p.text).effect === 'forbid';
     const effect = /@effect\(\s*"escalate"\s*\)/.test(p.text) ? 'escalate' : forbid ? 'deny' : 'allow';
     rules.push({ id: p.id, effect, tier: effect === 'deny' ? 3 : effect === 'escalate' ? 2 : 0, source: p.source, set: 'decide', text: p.text, index: { category: null, environment: null, agent: null } });
   }

@@ -2,7 +2,7 @@
 // else any matching escalate, else any matching allow, else undetermined. Rules are indexed by
 // category, environment and agent so that Cedar sees only the candidates for a request.
 import { createHash } from 'node:crypto';
-import type { Bundle } from '../compile/bundle.js';
+import { cedarEffect, type Bundle } from '../compile/bundle.js';
 import type { CompiledRule, RuleSet } from '../compile/rule.js';
 import { Authorizer } from '../cedar/cedar.js';
 import { cedarRequest, type Facts } from './facts.js';
@@ -42,8 +42,8 @@ export interface RuleTrace {
  * DESIGN's order (deny, escalate, allow) and the advisory warn set itself.
  */
 export function asMatcher(text: string): string {
-  // The effect is the first word after the comments and annotations (`@id("x")`, on any line).
-  return text.replace(/^((?:\s+|\/\/[^\n]*\n|@\w+(?:\(\s*"(?:[^"\\]|\\.)*"\s*\))?)*)(permit|forbid)\b/, '$1forbid');
+  const { effect, at } = cedarEffect(text);
+  return effect === 'permit' ? `${text.slice(0, at)}forbid${text.slice(at + 'permit'.length)}` : text;
 }
 
 /** Bundles up to this many rules are evaluated as one candidate set. */
