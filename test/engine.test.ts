@@ -188,5 +188,7 @@ describe('hand-written Cedar effects', () => {
     const e = new Engine(r.bundle!, { validate: true });
     const d = e.decide(factsOf(normalizeRequest({ agent: 'a', action: 'read', environment: 'dev' }), { hour: 12 }));
     expect([d.decision, d.tier, d.reasons.map((x) => x.rule)]).toEqual(['deny', 3, ['raw-deny']]);
+    const traces = e.explain(factsOf(normalizeRequest({ agent: 'a', action: 'read', environment: 'dev' }), { hour: 12 }));
+    expect(traces.filter((t) => t.status === 'matched').map((t) => t.id).sort()).toEqual(['raw-allow', 'raw-deny']);
   });
 });

@@ -3,7 +3,7 @@
 // category, environment and agent so that Cedar sees only the candidates for a request.
 import { createHash } from 'node:crypto';
 import { cedarEffect, type Bundle } from '../compile/bundle.js';
-import type { CompiledRule, RuleSet } from '../compile/rule.js';
+import type { CompiledRule } from '../compile/rule.js';
 import { Authorizer } from '../cedar/cedar.js';
 import { cedarRequest, type Facts } from './facts.js';
 
@@ -103,10 +103,10 @@ export class Engine {
       if (r.index.resource && !r.index.resource.includes(facts.request.resource.type)) miss.push(`resource type ${facts.request.resource.type} is not ${r.index.resource.join(' or ')}`);
       if (miss.length) return { ...base, status: 'skipped', because: miss.map((m) => ({ label: m, source: r.source })) };
       const whole = `${this.bundle.hash.slice(0, 16)}:one:${r.id}`;
-      this.authorizer.prepare(whole, () => ({ [r.id]: r.text.replace(/^forbid/m, 'permit') }));
+      this.authorizer.prepare(whole, () => ({ [r.id]: asMatcher(r.text) }));
       const a = this.authorizer.authorize(whole, req);
       if (a.errors.length) return { ...base, status: 'error', error: a.errors[0]!.message };
-      if (a.decision === 'allow') return { ...base, status: 'matched' };
+      if (a.reasons.includes(r.id)) return { ...base, status: 'matched' };
       const parts = r.parts ?? [];
       if (!parts.length) return { ...base, status: 'unmet' };
       const key = `${this.bundle.hash.slice(0, 16)}:parts:${r.id}`;

@@ -34,9 +34,6 @@ const TOP_LEVEL = ['id', 'agent', 'action', 'category', 'resource', 'environment
 /** An environment the request does not name is treated as production: the strictest rules apply. */
 export const DEFAULT_ENVIRONMENT = 'production';
 
-/** The category a verb usually means (re-exported for callers of the normalizer). */
-export { categoryOfVerb as categoryOfAction } from './category.js';
-
 function str(v: unknown, field: string, optional = true): string | undefined {
   if (v === undefined || (optional && v === null)) return undefined;
   if (typeof v !== 'string') throw new RequestError(field, `must be a string, not ${typeName(v)}.`);

@@ -283,18 +283,19 @@ export class Runtime {
     // The time the decision took: preparing it and asking the model, not waiting for a batch to commit.
     decision = { ...decision, id: newId('dec', now.getTime()), elapsed_ms: Math.round(((p.elapsed ?? 0) + (asked?.elapsedMs ?? 0)) * 1000) / 1000 };
     if (this.state) {
+      const redacted = redactRequest(request, findings);
       if (!p.fresh) this.state.cacheHit(p.cacheKey);
       if (decision.decision === 'escalate') {
         const pending = this.state.pendingEscalation(p.requestKey());
         escalation = pending?.id ?? newId('esc', now.getTime());
         if (!pending) {
-          this.state.addEscalation({ id: escalation, decision_id: decision.id!, request_key: p.requestKey(), agent: request.agent.id, request: JSON.stringify(redactRequest(request, findings)), reasons: JSON.stringify(decision.reasons), created_at: now.toISOString() });
+          this.state.addEscalation({ id: escalation, decision_id: decision.id!, request_key: p.requestKey(), agent: request.agent.id, request: JSON.stringify(redacted), reasons: JSON.stringify(decision.reasons), created_at: now.toISOString() });
         }
       }
       if (decision.decision === 'allow') this.state.addUsage(request.agent.id, [hourPeriod(now), dayPeriod(now)], request.cost.usd, request.cost.tokens);
       const model = asked?.model ?? null;
       const usage = asked?.usage ?? null;
-      const record = { request: redactRequest(request, findings), decision, model, usage, at: now.toISOString() };
+      const record = { request: redacted, decision, model, usage, at: now.toISOString() };
       this.state.append({
         id: decision.id!, at: record.at, agent: request.agent.id, decision: decision.decision, route: decision.route,
         category: facts.category, model, inputTokens: usage?.input_tokens ?? 0, outputTokens: usage?.output_tokens ?? 0,
