@@ -111,6 +111,16 @@ describe('bad input gets a clear error and changes no state', () => {
     expect(r.stderr).toContain('policies/broken.yaml:3:13');
   });
 
+  it('a config that is not YAML, or expands through aliases, is an error with its place', () => {
+    let r = govern(['eval', '--agent', 'a', '--action', 'read'], { cwd: project('budgets: [\n') });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/govern\.config\.yaml:\d+:\d+: .*Fix the YAML syntax/);
+    const bomb = 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n';
+    r = govern(['eval', '--agent', 'a', '--action', 'read'], { cwd: project(bomb) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/govern\.config\.yaml:1:1: .*alias/i);
+  });
+
   it('a bad config names its file, line and column', () => {
     const dir = project('budgets:\n  day: {usd: -1}\n');
     const r = govern(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir });

@@ -3,12 +3,11 @@
 // every problem becomes a diagnostic and the other files go on.
 import { readFileSync, statSync } from 'node:fs';
 import { displayPath, findPolicyFiles } from './files.js';
-import { LineCounter, parseDocument } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/diagnostic.js';
 import { validatePolicyFile, type SchemaError } from './schema.js';
 import type { PolicyFile } from './schema-types.js';
-import { diag, fileDiag, spanAt, spanOf, type SourceFile } from './source.js';
+import { diag, fileDiag, newSource, parseYaml, spanAt, type SourceFile } from './source.js';
 
 export { displayPath, findPolicyFiles } from './files.js';
 import { BUILTIN_FIELDS, FIELD_ALIASES } from './vocabulary.js';
@@ -60,7 +59,7 @@ export function readSource(abs: string, diagnostics: Diagnostic[]): SourceFile |
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const kind = /\.cedar$/i.test(abs) ? 'cedar' : 'yaml';
-  return { path, text, kind, lines: new LineCounter() };
+  return newSource(path, text, kind);
 }
 
 function firstInvalidUtf8(bytes: Buffer): number {
@@ -76,20 +75,10 @@ function firstInvalidUtf8(bytes: Buffer): number {
 
 /** Parses and schema-checks one YAML policy file. */
 export function parsePolicy(file: SourceFile, diagnostics: Diagnostic[]): LoadedPolicy {
-  file.lines = new LineCounter();
-  const doc = parseDocument(file.text, { lineCounter: file.lines, prettyErrors: false, uniqueKeys: true });
-  file.doc = doc;
-  if (doc.errors.length) {
-    for (const e of doc.errors) {
-      const [start, end] = e.pos;
-      diagnostics.push(diag(file, spanOf(file, start, end), 'error', 'yaml/syntax', yamlMessage(e.message), 'Fix the YAML syntax; a YAML linter or your editor shows the structure.'));
-    }
-    return { file };
-  }
-  for (const w of doc.warnings) {
-    diagnostics.push(diag(file, spanOf(file, w.pos[0], w.pos[1]), 'warning', 'yaml/warning', yamlMessage(w.message)));
-  }
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  const parsed = parseYaml(file, 'yaml');
+  diagnostics.push(...parsed.diagnostics);
+  if (!('data' in parsed)) return { file };
+  const data = parsed.data;
   if (data === null || data === undefined) {
     diagnostics.push(fileDiag(file.path, 'warning', 'policy/empty-file', `${file.path} is empty.`, 'Add rules (see `govern init`), or delete the file.'));
     return { file };
@@ -100,10 +89,6 @@ export function parsePolicy(file: SourceFile, diagnostics: Diagnostic[]): Loaded
     return { file };
   }
   return { file, data: data as PolicyFile };
-}
-
-function yamlMessage(m: string): string {
-  return m.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 }
 
 const CONDITION_KEYS = ['all', 'any', 'not', 'detected', 'cedar', ...Object.keys(FIELD_ALIASES)];

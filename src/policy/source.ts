@@ -1,6 +1,6 @@
 // A policy file as read from disk: its text, its YAML document with positions, and a way to turn
 // a path inside the document (as ajv and the linter name it) into a line and column.
-import { isMap, isScalar, isSeq, LineCounter, type Document, type Node, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
 import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 
 export interface Span {
@@ -20,6 +20,11 @@ export interface SourceFile {
 }
 
 export type DocPath = (string | number)[];
+
+/** A source file not parsed yet. */
+export function newSource(path: string, text: string, kind: SourceFile['kind'] = 'yaml'): SourceFile {
+  return { path, text, kind, lines: new LineCounter() };
+}
 
 const splitLines = new WeakMap<SourceFile, string[]>();
 
@@ -82,3 +87,28 @@ export function diag(
 }
 
 export { fileDiag } from '../diagnostics/diagnostic.js';
+
+function yamlMessage(m: string): string {
+  return m.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/**
+ * Parses a YAML file with positions (the document and line table are kept on `file`). `data` is
+ * unset when the YAML is broken; syntax errors are `<prefix>/syntax`. Aliases are limited, so a
+ * file cannot expand into gigabytes.
+ */
+export function parseYaml(file: SourceFile, prefix: string): { data?: unknown; diagnostics: Diagnostic[] } {
+  file.lines = new LineCounter();
+  const doc = parseDocument(file.text, { lineCounter: file.lines, prettyErrors: false, uniqueKeys: true });
+  file.doc = doc;
+  const diagnostics = doc.errors.map((e) => diag(file, spanOf(file, e.pos[0], e.pos[1]), 'error', `${prefix}/syntax`, yamlMessage(e.message), 'Fix the YAML syntax; a YAML linter or your editor shows the structure.'));
+  if (diagnostics.length) return { diagnostics };
+  for (const w of doc.warnings) diagnostics.push(diag(file, spanOf(file, w.pos[0], w.pos[1]), 'warning', `${prefix}/warning`, yamlMessage(w.message)));
+  try {
+    return { data: doc.toJS({ maxAliasCount: 100 }) as unknown, diagnostics };
+  } catch (e) {
+    diagnostics.push(diag(file, spanOf(file, 0, 0), 'error', `${prefix}/syntax`, (e as Error).message, 'Use fewer aliases, or write the values out.'));
+    return { diagnostics };
+  }
+}
+
