@@ -178,6 +178,20 @@ describe('the ledger', () => {
     expect(v.stdout).toMatch(/the chain ends at row 2 but the head says row 4/);
   });
 
+  it('export filters by agent, route and time, and names a bad --since', () => {
+    const dir = project();
+    govern(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
+    govern(['eval', '--agent', 'b', '--command', 'rm -rf /', '--env', 'dev'], { cwd: dir });
+    const lines = (args: string[]) => govern(['ledger', 'export', ...args], { cwd: dir }).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(lines(['--agent', 'b']).map((r) => r.request.agent.id)).toEqual(['b']);
+    expect(lines(['--route', 'rules']).map((r) => r.decision.decision)).toEqual(['deny']);
+    expect(lines(['--since', '2999-01-01'])).toEqual([]);
+    expect(lines(['--since', '2000-01-01'])).toHaveLength(2);
+    const bad = govern(['ledger', 'export', '--since', 'yesterday'], { cwd: dir });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--since: "yesterday" is not a date');
+  });
+
   it('the ledger refuses updates and deletes', () => {
     const dir = project();
     govern(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir });
