@@ -15,6 +15,25 @@ export interface Decision {
     category: string;
     risk?: string;
     detectors: string[];
+    /**
+     * the agent's trust when decided (the lower of the state's and the request's)
+     */
+    trust?: number;
+    /**
+     * the agent's team (from the agents registry when the agent is listed)
+     */
+    team?: string;
+    /**
+     * hour of day, UTC
+     */
+    hour?: number;
+    /**
+     * the share of the agent's tightest budget this request would use, and whether it would pass one
+     */
+    budget?: {
+      used_pct: number;
+      exceeded: boolean;
+    };
   };
   route: 'cache' | 'rules' | 'router' | 'model' | 'default';
   tokens: {

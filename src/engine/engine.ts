@@ -153,7 +153,9 @@ export class Engine {
       ...o.warnings.map((r) => ({ rule: r.id, message: r.message ?? `warning from rule ${r.id}`, source: r.source })),
       ...o.errors.map((e) => ({ rule: e.rule.id, message: `rule could not be evaluated (${e.message}); ${e.rule.effect === 'allow' ? 'it did not allow' : 'it counted as matched'}`, source: e.rule.source })),
     ];
-    const facts_: Decision['facts'] = { category: facts.category, detectors: facts.findings };
+    // The state facts go into the record too, so that distill and replay see what the rules saw.
+    const facts_: Decision['facts'] = { category: facts.category, detectors: facts.findings, trust: facts.trust, hour: facts.hour, budget: { ...facts.budget } };
+    if (facts.team !== undefined) facts_.team = facts.team;
     if (facts.risk !== undefined) facts_.risk = facts.risk;
     return {
       decision: o.verdict ?? 'escalate',
