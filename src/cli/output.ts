@@ -2,7 +2,17 @@
 import type { Style } from '../diagnostics/render.js';
 import { plain } from '../diagnostics/render.js';
 
-export const EXIT = { ok: 0, failure: 1, deny: 2, policyErrors: 3, escalate: 3, testsFailed: 4, ledgerTampered: 5, providerDown: 6 } as const;
+export const EXIT = {
+  ok: 0, failure: 1, deny: 2, policyErrors: 3, escalate: 3, testsFailed: 4, ledgerTampered: 5, providerDown: 6,
+  /** distill --check: distilled rules are missing, stale, retired or edited by hand. */
+  distillOutOfDate: 7,
+  /** distill --check: a distilled rule disagrees with a recorded decision. */
+  distillDisagrees: 8,
+  /** replay: the pipeline allowed what the model denied or escalated. */
+  falseAllow: 9,
+  /** replay: agreement or coverage under --min-agreement / --min-coverage. */
+  belowThreshold: 10,
+} as const;
 
 export function useColor(opts: { color?: boolean }, stream: NodeJS.WriteStream = process.stdout): boolean {
   if (opts.color === false) return false;

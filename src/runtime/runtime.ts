@@ -108,6 +108,35 @@ export async function loadBundle(policies: string, root: string): Promise<Bundle
   return r.bundle;
 }
 
+/**
+ * Cedar over the facts; when no rule decides, the router classifies the request and, if it is
+ * confident, the rules are asked again with its category and risk (route "router"). Only a
+ * confident classification may feed the rules: a guess must not make an allow match.
+ */
+export function routeAndDecide(engine: Engine, facts: Facts, router: IntentRouter | undefined, request: Request, findings: Finding[]): { decision: Decision; facts: Facts; intent?: Intent } {
+  const decision = engine.decide(facts);
+  if (decision.route !== 'default') return { decision, facts };
+  const intent = router?.(request, findings, facts);
+  if (!intent) return { decision, facts };
+  if (!intent.unclear) {
+    const enriched = { ...facts, ...(intent.category && facts.category === UNCLASSIFIED ? { category: intent.category } : {}), ...(intent.risk && facts.risk === undefined ? { risk: intent.risk } : {}) };
+    if (enriched.category !== facts.category || enriched.risk !== facts.risk) {
+      const again = engine.decide(enriched);
+      return { decision: again.route === 'rules' ? { ...again, route: 'router' } : again, facts: enriched, intent };
+    }
+  }
+  return { decision, facts, intent };
+}
+
+/** The built-in intent router, marking a classification under `minConfidence` unclear. */
+export async function builtinRouter(minConfidence: number): Promise<IntentRouter> {
+  const { classify } = await import('../router/intent.js');
+  return (request, findings) => {
+    const i = classify(request, findings);
+    return { category: i.category, risk: i.risk, confidence: i.confidence, unclear: i.unclear || i.confidence < minConfidence, signals: i.signals };
+  };
+}
+
 export class Runtime {
   private engineInstance?: Engine;
   /** The built-in router (and optional small model) for requests no rule decides. */
@@ -152,11 +181,7 @@ export class Runtime {
     const bundle = await loadBundle(config.policies, config.root);
     const state = opts.noState ? undefined : State.open(config.state, { synchronous: config.durability });
     const rt = new Runtime(config, bundle, state);
-    const { classify } = await import('../router/intent.js');
-    rt.router = (request, findings) => {
-      const i = classify(request, findings);
-      return { category: i.category, risk: i.risk, confidence: i.confidence, unclear: i.unclear || i.confidence < config.router.minConfidence, signals: i.signals };
-    };
+    rt.router = await builtinRouter(config.router.minConfidence);
     if (config.models.large || config.models.small) {
       const { makeAdvisor, makeClassifier } = await import('./advisor.js');
       if (config.models.large) rt.advisor = makeAdvisor(config.models.large);
@@ -238,22 +263,11 @@ export class Runtime {
       p.elapsed = performance.now() - t0;
       return p;
     }
-    let decision = this.engine.decide(facts);
-    if (decision.route === 'default') {
-      // Nobody decided: let the router classify the request, and ask the rules again with what it found.
-      const intent = this.router?.(request, findings, facts);
-      // Only a confident classification may feed the rules: a guess must not make an allow match.
-      if (intent) p.intent = intent;
-      if (intent && !intent.unclear) {
-        const enriched = { ...facts, ...(intent.category && facts.category === UNCLASSIFIED ? { category: intent.category } : {}), ...(intent.risk && facts.risk === undefined ? { risk: intent.risk } : {}) };
-        if (enriched.category !== facts.category || enriched.risk !== facts.risk) {
-          facts = enriched;
-          p.facts = facts;
-          const again = this.engine.decide(facts);
-          decision = again.route === 'rules' ? { ...again, route: 'router' } : { ...again, facts: { ...again.facts } };
-        }
-      }
-    }
+    const routed = routeAndDecide(this.engine, facts, this.router, request, findings);
+    const decision = routed.decision;
+    facts = routed.facts;
+    p.facts = facts;
+    if (routed.intent) p.intent = routed.intent;
     const askable = this.advisor || (this.smallRouter && p.intent?.unclear);
     if (decision.route !== 'default' || !askable) p.decision = decision;
     else p.undecided = decision;

@@ -1,0 +1,162 @@
+// Decision records, the input of distill and replay: read from a JSON Lines file (as `govern
+// ledger export` writes them) or from the ledger, checked line by line, and turned back into the
+// facts the rules saw when the decision was made.
+import { createReadStream, openSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Decision } from '../engine/engine.js';
+import { DEFAULT_TRUST, factsOf, type Facts } from '../engine/facts.js';
+import { UNCLASSIFIED } from '../policy/vocabulary.js';
+import { normalizeRequest, RequestError, type Request } from '../request/normalize.js';
+
+export interface DecisionRecord {
+  request: Request;
+  decision: Decision;
+  model: string | null;
+  usage: { input_tokens: number; output_tokens: number } | null;
+  at: string;
+}
+
+/** A record as read, with where it came from. */
+export interface Recorded extends DecisionRecord {
+  /** Position in the input (1-based line of the file, or ledger sequence number). */
+  line: number;
+  /** Milliseconds since the epoch of `at`. */
+  time: number;
+}
+
+/** A record that cannot be read: names the file and line, says what is wrong. */
+export class RecordError extends Error {
+  constructor(readonly file: string, readonly line: number, what: string) {
+    super(`${file}:${line}: ${what}`);
+  }
+}
+
+/** The start of the reason the runtime gives when the model failed; such a decision is no judgement. */
+export const MODEL_FAILURE = 'the model could not decide';
+
+const VERDICTS = new Set(['allow', 'deny', 'escalate']);
+const ROUTES = new Set(['cache', 'rules', 'router', 'model', 'default']);
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The model was asked and answered (it did not time out or return something invalid). */
+export function isModelJudgement(r: DecisionRecord): boolean {
+  return r.decision.route === 'model' && r.model !== null && !r.decision.reasons.some((x) => x.rule === null && x.message.startsWith(MODEL_FAILURE));
+}
+
+/** The decision was a judgement (of rules, cache, router or model), not the default escalation or a failed model call. */
+export function isJudgement(r: DecisionRecord): boolean {
+  if (r.decision.route === 'default') return false;
+  if (r.decision.route === 'model') return isModelJudgement(r);
+  return true;
+}
+
+/** Checks one parsed line and returns it as a record; throws a RecordError naming what is wrong. */
+export function toRecord(v: unknown, file: string, line: number): Recorded {
+  const bad = (what: string) => new RecordError(file, line, what);
+  if (!isObject(v)) throw bad('a decision record must be a JSON object {"request", "decision", "model", "usage", "at"}.');
+  for (const k of ['request', 'decision', 'at']) if (!(k in v)) throw bad(`the record has no "${k}"; is this a decision record (govern ledger export)?`);
+  let request: Request;
+  try {
+    request = normalizeRequest(v.request);
+  } catch (e) {
+    throw bad(`request.${e instanceof RequestError ? e.message : (e as Error).message}`);
+  }
+  const d = v.decision;
+  if (!isObject(d)) throw bad('"decision" must be a decision object.');
+  if (typeof d.decision !== 'string' || !VERDICTS.has(d.decision)) throw bad(`decision.decision must be allow, deny or escalate, not ${JSON.stringify(d.decision)}.`);
+  if (typeof d.route !== 'string' || !ROUTES.has(d.route)) throw bad(`decision.route must be one of ${[...ROUTES].join(', ')}, not ${JSON.stringify(d.route)}.`);
+  if (!Array.isArray(d.reasons)) throw bad('decision.reasons must be a list.');
+  for (const r of d.reasons) if (!isObject(r) || typeof r.message !== 'string' || !(r.rule === null || typeof r.rule === 'string')) throw bad('each of decision.reasons must be {"rule", "effect", "message"}.');
+  if (!isObject(d.facts) || typeof d.facts.category !== 'string' || !Array.isArray(d.facts.detectors)) throw bad('decision.facts must hold "category" and "detectors".');
+  if (!Array.isArray(d.warnings)) d.warnings = [];
+  if (!isObject(d.tokens)) d.tokens = { input: 0, output: 0 };
+  if (!isObject(d.policy)) d.policy = { hash: '' };
+  const model = v.model ?? null;
+  if (model !== null && typeof model !== 'string') throw bad('"model" must be "provider/model" or null.');
+  let usage: DecisionRecord['usage'] = null;
+  if (v.usage !== null && v.usage !== undefined) {
+    const u = v.usage;
+    if (!isObject(u) || !Number.isInteger(u.input_tokens) || !Number.isInteger(u.output_tokens) || (u.input_tokens as number) < 0 || (u.output_tokens as number) < 0) throw bad('"usage" must be {"input_tokens": n, "output_tokens": n} or null.');
+    usage = { input_tokens: u.input_tokens as number, output_tokens: u.output_tokens as number };
+  }
+  const time = typeof v.at === 'string' ? Date.parse(v.at) : NaN;
+  if (Number.isNaN(time)) throw bad(`"at" must be an ISO 8601 time, not ${JSON.stringify(v.at)}.`);
+  return { request, decision: d as unknown as Decision, model, usage, at: v.at as string, line, time };
+}
+
+/** Reads a JSON Lines file of decision records ("-" for stdin), streaming. Throws RecordError on the first bad line. */
+export async function readRecords(file: string): Promise<Recorded[]> {
+  const name = file === '-' ? 'stdin' : file;
+  let input: NodeJS.ReadableStream = process.stdin;
+  if (file !== '-') {
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch (e) {
+      throw new RecordError(name, 0, `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Pass a file of decision records, e.g. from \`govern ledger export -o FILE\`.`);
+    }
+    input = createReadStream('', { fd });
+  }
+  const out: Recorded[] = [];
+  let line = 0;
+  for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+    line++;
+    const src = text.trim();
+    if (!src) continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(src);
+    } catch (e) {
+      throw new RecordError(name, line, `not JSON (${(e as Error).message}). Each line must be one decision record.`);
+    }
+    out.push(toRecord(v, name, line));
+  }
+  return out;
+}
+
+/** Records in time order (stable: equal times keep their input order). */
+export function byTime(records: Recorded[]): Recorded[] {
+  return records.map((r, i) => [r, i] as const).sort((a, b) => a[0].time - b[0].time || a[1] - b[1]).map(([r]) => r);
+}
+
+export interface RecordFilter {
+  since?: number;
+  agent?: string;
+  category?: string;
+}
+
+export function filterRecords(records: Recorded[], f: RecordFilter): Recorded[] {
+  return records.filter((r) => (f.since === undefined || r.time >= f.since) && (f.agent === undefined || r.request.agent.id === f.agent) && (f.category === undefined || r.decision.facts.category === f.category || r.request.category === f.category));
+}
+
+/**
+ * The facts the rules saw, rebuilt from a record: the request as recorded (redacted), the
+ * detector kinds and state facts the decision carries. The category is the request's own, as in
+ * the first pass of the pipeline; the router may classify it again.
+ */
+export function recordFacts(r: DecisionRecord): Facts {
+  const f = r.decision.facts;
+  const hour = typeof f.hour === 'number' ? f.hour : new Date(r.at).getUTCHours();
+  return factsOf(r.request, {
+    findings: f.detectors,
+    trust: typeof f.trust === 'number' ? f.trust : DEFAULT_TRUST,
+    ...(typeof f.team === 'string' ? { team: f.team } : {}),
+    hour,
+    ...(f.budget ? { budget: f.budget } : {}),
+  });
+}
+
+/** The category the decision was made under (the router's or model's, where the request gave none). */
+export function decidedCategory(r: DecisionRecord): string {
+  return r.decision.facts.category !== UNCLASSIFIED ? r.decision.facts.category : (r.request.category ?? UNCLASSIFIED);
+}
+
+/** Every record in the ledger, in order. */
+export function ledgerRecords(rows: Iterable<{ seq: number; record: string }>, name = 'ledger'): Recorded[] {
+  const out: Recorded[] = [];
+  for (const row of rows) out.push(toRecord(JSON.parse(row.record) as unknown, name, row.seq));
+  return out;
+}
