@@ -25,6 +25,8 @@ export interface TestResult {
   passed: boolean;
   expected: string;
   actual?: string;
+  /** The rules among the decision's reasons. */
+  decidedBy?: string[];
   message?: string;
 }
 
@@ -188,5 +190,5 @@ function runOne(engine: Engine, t: TestIR, ruleIds: Set<string>, diagnostics: Di
   for (const id of t.test.rules ?? []) if (ruleIds.has(id) && !got.includes(id)) problems.push(`expected rule \`${id}\` among the reasons, got ${got.length ? got.join(', ') : 'none'}`);
   const warned = d.warnings.map((w) => w.rule);
   for (const id of t.test.warnings ?? []) if (ruleIds.has(id) && !warned.includes(id)) problems.push(`expected warning from \`${id}\`, got ${warned.length ? warned.join(', ') : 'none'}`);
-  return { ...base, passed: problems.length === 0, actual: d.decision, ...(problems.length ? { message: problems.join('; ') } : {}) };
+  return { ...base, passed: problems.length === 0, actual: d.decision, decidedBy: got, ...(problems.length ? { message: problems.join('; ') } : {}) };
 }

@@ -1,6 +1,6 @@
 // A policy file as read from disk: its text, its YAML document with positions, and a way to turn
 // a path inside the document (as ajv and the linter name it) into a line and column.
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Document, type Node, type Pair } from 'yaml';
 import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 
 export interface Span {
@@ -112,3 +112,8 @@ export function parseYaml(file: SourceFile, prefix: string): { data?: unknown; d
   }
 }
 
+
+/** YAML text for data that govern writes (distilled rules): block style, keys in the order given, no line folding. */
+export function stringifyYaml(data: unknown): string {
+  return stringify(data, { lineWidth: 0, indent: 2, aliasDuplicateObjects: false });
+}

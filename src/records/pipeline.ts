@@ -31,7 +31,7 @@ export interface OfflineOptions {
 }
 
 /** Detector findings as the router reads them: the record keeps only their kinds. */
-function findingsOf(kinds: string[]): Finding[] {
+export function findingsOf(kinds: string[]): Finding[] {
   return kinds.map((kind) => ({ kind, field: 'content', span: { start: 0, end: 0 }, preview: `[REDACTED:${kind}]` }));
 }
 

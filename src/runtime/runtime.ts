@@ -2,7 +2,7 @@
 // content hash), the state file and the engine, built once and handed to commands. `evaluate`
 // is the data path of one decision: normalize, detect, state facts, cache, rules, escalation,
 // usage and ledger, all committed in one transaction.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Bundle } from '../compile/bundle.js';
 import { loadConfig, type Config } from '../config/config.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -176,8 +176,8 @@ export class Runtime {
 
   static async open(opts: RuntimeOptions = {}): Promise<Runtime> {
     const config = await loadConfig(opts.config, opts.cwd);
-    if (opts.policies) config.policies = join(opts.cwd ?? process.cwd(), opts.policies);
-    if (opts.state) config.state = join(opts.cwd ?? process.cwd(), opts.state);
+    if (opts.policies) config.policies = resolve(opts.cwd ?? process.cwd(), opts.policies);
+    if (opts.state) config.state = resolve(opts.cwd ?? process.cwd(), opts.state);
     const bundle = await loadBundle(config.policies, config.root);
     const state = opts.noState ? undefined : State.open(config.state, { synchronous: config.durability });
     const rt = new Runtime(config, bundle, state);

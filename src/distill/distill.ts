@@ -1,0 +1,531 @@
+// `govern distill`: the model's recurring decisions become rule files in policies/distilled/.
+// Learn (learn.ts) proposes rules from the record; each is rendered as a policy file with its
+// provenance and tests, compiled with the written policies, and verified on every recorded
+// judgement by the real engine: a rule that does not reproduce its group, that allows what any
+// recorded decision denied or escalated, or that decides a recorded request otherwise than it was
+// decided, is not written. Rules already on disk keep their id; a change of logic raises the
+// version and keeps the old file in history.
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, sep } from 'node:path';
+import type { TestResult } from '../check/check.js';
+import type { Bundle } from '../compile/bundle.js';
+import { PolicyError } from '../runtime/runtime.js';
+import { canonicalJson, sha256 } from '../runtime/canonical.js';
+import { newSource, parseYaml, stringifyYaml } from '../policy/source.js';
+import { decidedCategory, isJudgement, isModelJudgement, type Recorded } from '../records/records.js';
+import { OfflinePipeline, requestKeyOf } from '../records/pipeline.js';
+import type { IntentRouter } from '../runtime/runtime.js';
+import { ABSENT, contextFeatures, FEATURES, sayAll, UNSAYABLE, type Feature } from './features.js';
+import { learn, pinnedFor, VERDICTS, type Learned, type Unlearned, type Verdict } from './learn.js';
+
+export const DISTILLED_DIR = 'distilled';
+export const LOCK_FILE = `${DISTILLED_DIR}/distill.lock.json`;
+export const HISTORY_DIR = `${DISTILLED_DIR}/.history`;
+const MAX_TESTS = 10;
+const MAX_IDS = 100;
+const HEADER = '# Distilled by `govern distill` from the model\'s recorded decisions; `govern distill --check`\n# reports edits by hand. See `govern rules show ID` for its evidence and `govern rules history ID`.\n';
+
+export interface DistillOptions {
+  /** The policy folder; distilled rules live in its distilled/ subfolder. */
+  policies: string;
+  minSupport?: number;
+  minAgreement?: number;
+  maxOutliers?: number;
+  router?: IntentRouter;
+  /** Asks the large model to draft a rule for a group (the learned rule stands when the draft fails). */
+  drafter?: Drafter;
+  /** Leave the rules now in policies/distilled/ out, as if none had been distilled (for held-out replay). */
+  fresh?: boolean;
+}
+
+export type Drafter = (group: { verdict: Verdict; id: string; records: Recorded[] }) => Promise<{ rule?: Record<string, unknown>; model: string; error?: string }>;
+
+export interface Provenance {
+  generator: string;
+  rule: string;
+  models: string[];
+  first: string;
+  last: string;
+  support: number;
+  decisions: number;
+  judged: number;
+  agreement: number;
+  outliers: string[];
+  features: Record<string, string>;
+  drafted_by: string;
+  decision_ids: string[];
+}
+
+export type RuleStatus = 'new' | 'changed' | 'updated' | 'unchanged' | 'kept';
+
+export interface DistilledRule {
+  id: string;
+  version: number;
+  effect: Verdict;
+  /** Relative to the policy folder. */
+  file: string;
+  text: string;
+  status: RuleStatus;
+  provenance: Provenance;
+  previous?: { version: number; text: string };
+}
+
+export interface Existing {
+  id: string;
+  version: number;
+  effect: string;
+  file: string;
+  text: string;
+  provenance?: Partial<Provenance>;
+  logic?: string;
+}
+
+export interface Rejected {
+  id: string;
+  effect: Verdict;
+  reason: string;
+  /** A model's draft that failed (the learned rule was tried instead). */
+  draft?: boolean;
+}
+
+export interface DistillResult {
+  rules: DistilledRule[];
+  /** On disk, but the record now contradicts them: to be removed (kept in history). */
+  retired: (Existing & { reason: string })[];
+  rejected: Rejected[];
+  unlearned: (Unlearned & { description: string })[];
+  outliers: { rule: string; decision: string; recorded: string; line: number }[];
+  /** Everything the folder should hold, relative to the policy folder: rule files and the lock. */
+  files: Map<string, string>;
+  /** Files of earlier versions to add to history. */
+  history: Map<string, string>;
+  stats: { records: number; judged: number; evidence: number; learned: number; verified: number; iterations: number; ms: number };
+}
+
+/** Files of the policy folder that are not distilled (relative paths). */
+function writtenPolicyFiles(policies: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+      const p = join(dir, e.name);
+      const rel = relative(policies, p).split(sep).join('/');
+      if (e.isDirectory()) {
+        if (rel !== DISTILLED_DIR) walk(p);
+      } else if (/\.(ya?ml|cedar)$/i.test(e.name)) out.push(rel);
+    }
+  };
+  walk(policies);
+  return out.sort();
+}
+
+/**
+ * Compiles the written policies (everything but distilled/) together with the given distilled
+ * files (relative paths to text). Throws PolicyError naming the problems.
+ */
+export async function bundleWith(policies: string, files: Map<string, string>): Promise<Bundle> {
+  return (await compileWith(policies, files, false)).bundle;
+}
+
+/** As bundleWith, and runs the policies' tests: the written ones must still pass with distilled rules beside them. */
+async function compileWith(policies: string, files: Map<string, string>, tests: boolean): Promise<{ bundle: Bundle; tests: TestResult[]; shadowed: Map<string, string> }> {
+  const { check } = await import('../check/check.js');
+  const dir = mkdtempSync(join(tmpdir(), 'govern-distill-'));
+  try {
+    for (const rel of writtenPolicyFiles(policies)) {
+      mkdirSync(dirname(join(dir, rel)), { recursive: true });
+      cpSync(join(policies, rel), join(dir, rel));
+    }
+    for (const [rel, text] of files) {
+      if (!/\.(ya?ml|cedar)$/i.test(rel) || rel.includes('/.history/')) continue;
+      mkdirSync(dirname(join(dir, rel)), { recursive: true });
+      writeFileSync(join(dir, rel), text);
+    }
+    const r = check([dir], { tests });
+    if (!r.bundle) {
+      const diagnostics = r.diagnostics.map((d) => ({ ...d, file: d.file.startsWith(dir) ? join(policies, relative(dir, d.file)) : d.file }));
+      throw new PolicyError(diagnostics, r.sources);
+    }
+    // A distilled rule that a written one makes redundant adds nothing.
+    const shadowed = new Map<string, string>();
+    for (const d of r.diagnostics) {
+      const m = d.code === 'lint/shadowed-rule' ? /rule `([^`]+)`/.exec(d.message) : null;
+      if (m && d.file.includes(`/${DISTILLED_DIR}/`)) shadowed.set(m[1]!, d.message.replace(/\(\/tmp[^)]*\)|\([^)]*govern-distill-[^)]*\)/g, '').replace(/\s+/g, ' '));
+    }
+    return { bundle: r.bundle, shadowed, tests: r.tests.map((t) => ({ ...t, file: t.file.startsWith(dir) ? join(policies, relative(dir, t.file)) : t.file })) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The distilled rules now in the folder. */
+export function readExisting(policies: string): Existing[] {
+  const dir = join(policies, DISTILLED_DIR);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
+  const out: Existing[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (!/\.ya?ml$/i.test(name)) continue;
+    const rel = `${DISTILLED_DIR}/${name}`;
+    const text = readFileSync(join(policies, rel), 'utf8');
+    const { data } = parseYaml(newSource(rel, text), 'policy');
+    const doc = (data ?? {}) as { version?: unknown; provenance?: Partial<Provenance>; rules?: Record<string, unknown>[] };
+    const rule = Array.isArray(doc.rules) ? doc.rules[0] : undefined;
+    if (!rule || typeof rule.id !== 'string') continue;
+    out.push({ id: rule.id, version: Number(doc.version) || 1, effect: String(rule.effect), file: rel, text, ...(doc.provenance ? { provenance: doc.provenance } : {}), logic: logicOf(rule) });
+  }
+  return out;
+}
+
+/** What decides: the parts of a rule whose change makes a new version. */
+function logicOf(rule: Record<string, unknown>): string {
+  const { match, when, effect, audit } = rule;
+  return canonicalJson({ match, when, effect, audit });
+}
+
+function slug(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 24);
+}
+
+function ruleIdFor(l: Learned, features: Feature[]): string {
+  // The effect and scope, then what tells this rule from its neighbours: distilled-deny-access-dev-domain-pastebin-com.
+  const scope = ['category', 'environment', 'resource'];
+  const parts = ['distilled', l.verdict];
+  for (const name of scope) {
+    const i = l.features.indexOf(features.findIndex((f) => f.name === name));
+    if (i >= 0) parts.push(slug(l.values[i]!));
+  }
+  const pinned = pinnedFor(l.verdict, features);
+  l.features.forEach((f, i) => {
+    const v = l.values[i]!;
+    if (scope.includes(features[f]!.name) || pinned.has(f) || v === ABSENT || parts.length >= 7) return;
+    parts.push(slug(`${features[f]!.name.replace(/^context\./, '')}-${v.replace(/^[sb]:/, '')}`));
+  });
+  return parts.filter(Boolean).join('-').slice(0, 120);
+}
+
+function describe(l: Learned, features: Feature[]): string {
+  return l.features.map((f, i) => features[f]!.describe(l.values[i]!)).join(', ');
+}
+
+function learnedRule(id: string, l: Learned, features: Feature[]): Record<string, unknown> {
+  const { match, when } = sayAll(l.features.map((f, i) => [features[f]!, l.values[i]!]));
+  return {
+    id,
+    description: `${l.verdict} ${describe(l, features)}: what the model decided for every such request on record.`,
+    match,
+    ...(when.length ? { when: when.length === 1 ? when[0] : when } : {}),
+    effect: l.verdict,
+    ...(l.verdict === 'allow' ? { audit: true } : {}),
+    message: `Distilled from the model's decisions: ${l.verdict} ${describe(l, features)}.`,
+  };
+}
+
+interface Candidate {
+  id: string;
+  learned: Learned;
+  records: Recorded[];
+  outlierRecords: Recorded[];
+  rule: Record<string, unknown>;
+  /** The learned rule, which stands when a model's draft fails. */
+  base: Record<string, unknown>;
+  drafted?: string;
+  existing?: Existing;
+}
+
+export async function distill(input: Recorded[], opts: DistillOptions): Promise<DistillResult> {
+  const t0 = performance.now();
+  const minSupport = opts.minSupport ?? 3;
+  const records = input.filter(isJudgement);
+  const evidence = records.filter(isModelJudgement);
+  const features = [...FEATURES, ...contextFeatures(evidence, minSupport)];
+  const examples = records.map((r, index) => ({
+    vec: features.map((f) => f.value(r)),
+    verdict: VERDICTS.indexOf(r.decision.decision),
+    evidence: isModelJudgement(r),
+    requestKey: requestKeyOf(r),
+    index,
+  }));
+  const { rules: learned, unlearned } = learn(examples, features, { minSupport, minAgreement: opts.minAgreement ?? 1, maxOutliers: opts.maxOutliers ?? 0.05 });
+
+  // Ids: an existing rule of the same effect whose evidence overlaps most keeps its id.
+  const existing = opts.fresh ? [] : readExisting(opts.policies);
+  const claimed = new Set<string>();
+  const taken = new Set<string>();
+  const candidates: Candidate[] = [];
+  for (const l of learned) {
+    const agreeing = l.agreeing.map((i) => records[i]!).filter(isModelJudgement);
+    const ids = new Set(agreeing.map((r) => r.decision.id).filter((x): x is string => !!x));
+    const featureMap = Object.fromEntries(l.features.map((f, i) => [features[f]!.name, l.values[i]!]));
+    let heir: Existing | undefined;
+    let bestOverlap = 0;
+    for (const e of existing) {
+      if (claimed.has(e.id) || e.effect !== l.verdict) continue;
+      const same = e.provenance?.features && canonicalJson(e.provenance.features) === canonicalJson(featureMap);
+      const overlap = same ? Infinity : (e.provenance?.decision_ids ?? []).filter((x) => ids.has(x)).length;
+      if (overlap > bestOverlap) [heir, bestOverlap] = [e, overlap];
+    }
+    let id = heir?.id ?? ruleIdFor(l, features);
+    if (!heir) {
+      const base = id;
+      for (let n = 2; taken.has(id) || existing.some((e) => e.id === id && !claimed.has(e.id)); n++) id = `${base}-${n}`;
+    }
+    if (heir) claimed.add(heir.id);
+    taken.add(id);
+    const rule = learnedRule(id, l, features);
+    candidates.push({ id, learned: l, records: agreeing, outlierRecords: l.outliers.map((i) => records[i]!), rule, base: rule, ...(heir ? { existing: heir } : {}) });
+  }
+  const kept = existing.filter((e) => !claimed.has(e.id));
+
+  // A model's draft, where asked: only for rules that are new or whose logic changes.
+  const rejected: Rejected[] = [];
+  if (opts.drafter) {
+    for (const c of candidates) {
+      if (c.existing && c.existing.logic === logicOf(c.rule)) continue;
+      const d = await opts.drafter({ verdict: c.learned.verdict, id: c.id, records: c.records.slice(0, 20) });
+      if (!d.rule) {
+        rejected.push({ id: c.id, effect: c.learned.verdict, reason: `the model's draft was not usable: ${d.error ?? 'no rule'}`, draft: true });
+        continue;
+      }
+      if (d.rule.effect !== c.learned.verdict) {
+        rejected.push({ id: c.id, effect: c.learned.verdict, reason: `the model's draft has effect ${String(d.rule.effect)}, the group's decisions are ${c.learned.verdict}`, draft: true });
+        continue;
+      }
+      c.rule = { ...d.rule, id: c.id, ...(c.learned.verdict === 'allow' ? { audit: true } : {}) };
+      delete c.rule.tests;
+      c.drafted = d.model;
+    }
+  }
+
+  // Verify with the engine on every recorded judgement; drop what fails, and try again.
+  let verified = 0;
+  let iterations = 0;
+  let reproduced = new Map<string, Set<Recorded>>();
+  let retired: (Existing & { reason: string })[] = [];
+  let live = candidates;
+  let keptLive = kept;
+  for (;;) {
+    iterations++;
+    const files = new Map<string, string>();
+    for (const c of live) files.set(`${DISTILLED_DIR}/${c.id}.yaml`, stringifyYaml({ rules: [c.rule] }));
+    for (const e of keptLive) files.set(e.file, e.text);
+    let bundle: Bundle;
+    let tests: TestResult[];
+    let shadowed: Map<string, string>;
+    try {
+      ({ bundle, tests, shadowed } = await compileWith(opts.policies, files, true));
+    } catch (e) {
+      if (!(e instanceof PolicyError)) throw e;
+      // Blame the distilled files the errors point at; if none, the written policies are broken.
+      const bad = new Set(e.diagnostics.filter((d) => d.severity === 'error').map((d) => d.file.split(sep).join('/')).filter((f) => f.includes(`/${DISTILLED_DIR}/`)).map((f) => f.slice(f.lastIndexOf('/') + 1).replace(/\.ya?ml$/, '')));
+      if (!bad.size) throw e;
+      const why = (id: string) => e.diagnostics.find((d) => d.file.endsWith(`/${id}.yaml`))?.message ?? 'does not compile';
+      live = live.filter((c) => {
+        if (!bad.has(c.id)) return true;
+        rejected.push({ id: c.id, effect: c.learned.verdict, reason: `${c.drafted ? 'the model\'s draft ' : ''}does not compile: ${why(c.id)}`, ...(c.drafted ? { draft: true } : {}) });
+        return false;
+      });
+      keptLive = keptLive.filter((k) => !bad.has(k.id) || (retired.push({ ...k, reason: `does not compile with the written policies: ${why(k.id)}` }), false));
+      continue;
+    }
+    const { problems, decided } = verify(bundle, records, live, keptLive, opts.router);
+    // The written policies' own tests must still pass beside the distilled rules.
+    const ids = new Set([...live.map((c) => c.id), ...keptLive.map((k) => k.id)]);
+    for (const t of tests) {
+      if (t.passed) continue;
+      for (const id of (t.decidedBy ?? []).filter((x) => ids.has(x))) if (!problems.has(id)) problems.set(id, `breaks the written policies' test \`${t.name}\` (${t.file}:${t.line}): ${t.message ?? 'it fails'}`);
+    }
+    for (const [id, why] of shadowed) if (ids.has(id) && !problems.has(id)) problems.set(id, `adds nothing: ${why}`);
+    reproduced = decided;
+    verified = records.length;
+    if (!problems.size) break;
+    const drop = (id: string) => problems.get(id);
+    const again: Candidate[] = [];
+    for (const c of live) {
+      const why = drop(c.id);
+      if (!why) again.push(c);
+      else if (c.drafted) {
+        // The model's draft failed; the learned rule gets its own chance.
+        rejected.push({ id: c.id, effect: c.learned.verdict, reason: `the model's draft ${why}`, draft: true });
+        const { drafted: _d, ...learnedOnly } = c;
+        again.push({ ...learnedOnly, rule: c.base });
+      } else rejected.push({ id: c.id, effect: c.learned.verdict, reason: why });
+    }
+    live = again;
+    keptLive = keptLive.filter((k) => !drop(k.id) || (retired.push({ ...k, reason: drop(k.id)! }), false));
+    if (iterations > 20) throw new Error('distill: verification did not settle');
+  }
+  retired = retired.sort((a, b) => (a.id < b.id ? -1 : 1));
+
+  // Render what stays.
+  const rules: DistilledRule[] = [];
+  const files = new Map<string, string>();
+  const history = new Map<string, string>();
+  for (const c of live) {
+    const r = render(c, features, reproduced.get(c.id) ?? new Set());
+    rules.push(r);
+    files.set(r.file, r.text);
+    if (r.previous) history.set(`${HISTORY_DIR}/${r.id}/v${r.previous.version}.yaml`, r.previous.text);
+  }
+  for (const k of keptLive) {
+    rules.push({ id: k.id, version: k.version, effect: k.effect as Verdict, file: k.file, text: k.text, status: 'kept', provenance: k.provenance as Provenance });
+    files.set(k.file, k.text);
+  }
+  for (const k of retired) history.set(`${HISTORY_DIR}/${k.id}/v${k.version}.yaml`, k.text);
+  rules.sort((a, b) => (a.id < b.id ? -1 : 1));
+  files.set(LOCK_FILE, lockText(rules));
+
+  const outliers = live.flatMap((c) => c.outlierRecords.map((r) => ({ rule: c.id, decision: r.decision.id ?? `line ${r.line}`, recorded: r.decision.decision, line: r.line })));
+  return {
+    rules,
+    retired,
+    rejected,
+    unlearned: unlearned.map((u) => ({ ...u, description: u.values.map((v, i) => (v === ABSENT || v === UNSAYABLE ? '' : features[i]!.describe(v))).filter(Boolean).join(', ') })),
+    outliers,
+    files,
+    history,
+    stats: { records: input.length, judged: records.length, evidence: evidence.length, learned: learned.length, verified, iterations, ms: performance.now() - t0 },
+  };
+}
+
+/**
+ * Every recorded judgement through the candidate bundle (rules and router, no cache): a distilled
+ * rule fails when it allows what was denied or escalated, decides a request otherwise than it was
+ * decided (its own outliers aside), or when its group is not decided by it.
+ */
+function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Existing[], router?: IntentRouter): { problems: Map<string, string>; decided: Map<string, Set<Recorded>> } {
+  const distilled = new Set([...live.map((c) => c.id), ...kept.map((k) => k.id)]);
+  const outliersOf = new Map(live.map((c) => [c.id, new Set(c.outlierRecords)]));
+  const pipeline = new OfflinePipeline(bundle, router ? { router } : {});
+  const problems = new Map<string, string>();
+  const seen = new Map<string, ReturnType<OfflinePipeline['decide']>>();
+  const replayed = new Map<Recorded, ReturnType<OfflinePipeline['decide']>>();
+  for (const r of records) {
+    // Requests with the same facts and text are decided alike: decide each once.
+    const key = r.request.category ? canonicalJson([r.decision.facts, { ...r.request, id: undefined, content: undefined, justification: undefined, request: undefined }]) : canonicalJson([r.decision.facts, { ...r.request, id: undefined }]);
+    let rep = seen.get(key);
+    if (!rep) seen.set(key, (rep = pipeline.decide(r)));
+    replayed.set(r, rep);
+    const by = rep.rules.filter((x) => distilled.has(x));
+    if (!by.length || rep.decision === r.decision.decision) continue;
+    for (const id of by) {
+      if (problems.has(id) || outliersOf.get(id)?.has(r)) continue;
+      const where = r.decision.id ? `decision ${r.decision.id}` : `record ${r.line}`;
+      problems.set(id, rep.decision === 'allow'
+        ? `would allow what was ${r.decision.decision === 'deny' ? 'denied' : 'escalated'} (${where}: ${r.request.agent.id} ${r.request.action} ${r.request.resource.type})`
+        : `would ${rep.decision} what was decided ${r.decision.decision} (${where})`);
+    }
+  }
+  const decided = new Map<string, Set<Recorded>>();
+  for (const [r, rep] of replayed) for (const id of rep.rules) if (distilled.has(id)) (decided.get(id) ?? decided.set(id, new Set()).get(id)!).add(r);
+  // A rule that decides wrongly can hide another's group: settle those first.
+  if (problems.size) return { problems, decided };
+  for (const c of live) {
+    const mine = decided.get(c.id);
+    if (!mine?.size) {
+      problems.set(c.id, 'decides none of its group: the written rules decide every one of them already');
+      continue;
+    }
+    const missed = c.records.filter((r) => {
+      const rep = replayed.get(r)!;
+      // Decided by a written rule now: the rule is not needed there, but that is no fault of it.
+      return !rep.rules.includes(c.id) && (rep.route === 'model' || rep.rules.every((x) => distilled.has(x)));
+    });
+    if (missed.length) problems.set(c.id, `does not reproduce its group: ${missed.length} of its ${c.records.length} decisions ${missed.length === 1 ? 'is' : 'are'} not decided by it${c.drafted ? '' : ' (a rule the language cannot say exactly)'}`);
+  }
+  return { problems, decided };
+}
+
+function render(c: Candidate, features: Feature[], decided: Set<Recorded>): DistilledRule {
+  const l = c.learned;
+  const byTime = [...c.records].sort((a, b) => a.time - b.time || a.line - b.line);
+  const ids = byTime.map((r) => r.decision.id).filter((x): x is string => !!x);
+  const provenance: Provenance = {
+    generator: 'govern distill',
+    rule: c.id,
+    models: [...new Set(byTime.map((r) => r.model!))].sort(),
+    first: byTime[0]!.at,
+    last: byTime[byTime.length - 1]!.at,
+    support: l.support,
+    decisions: byTime.length,
+    judged: l.judged,
+    agreement: Math.round(l.agreement * 10000) / 10000,
+    outliers: c.outlierRecords.map((r) => r.decision.id ?? `line ${r.line}`),
+    features: Object.fromEntries(l.features.map((f, i) => [features[f]!.name, l.values[i]!])),
+    drafted_by: c.drafted ?? 'learner',
+    decision_ids: ids.slice(0, MAX_IDS),
+  };
+  const tests: Record<string, unknown>[] = [];
+  const seen = new Set<string>();
+  for (const r of byTime) {
+    const key = requestKeyOf(r);
+    // Tests only from requests this rule decides: others are decided by written rules now.
+    if (seen.has(key) || !decided.has(r)) continue;
+    seen.add(key);
+    const { id: _id, ...request } = r.request;
+    const f = r.decision.facts;
+    const category = decidedCategory(r);
+    tests.push({
+      name: `${r.decision.id ?? `record ${r.line}`}: ${r.request.agent.id} ${r.request.action} ${r.request.resource.type}${r.request.resource.id ? '/' + r.request.resource.id : ''} in ${r.request.environment}`,
+      request: { ...request, category },
+      facts: {
+        ...(f.detectors.length ? { findings: f.detectors } : {}),
+        ...(typeof f.trust === 'number' ? { trust: f.trust } : {}),
+        ...(typeof f.team === 'string' ? { team: f.team } : {}),
+        ...(typeof f.hour === 'number' ? { hour: f.hour } : {}),
+        ...(f.budget ? { budget: f.budget } : {}),
+      },
+      expect: l.verdict,
+      rules: [c.id],
+    });
+    if (tests.length >= MAX_TESTS) break;
+  }
+  const logic = logicOf(c.rule);
+  const old = c.existing;
+  const version = old ? (old.logic === logic ? old.version : old.version + 1) : 1;
+  const doc = {
+    name: c.id,
+    version,
+    description: `Distilled rule ${c.id}: ${String(c.rule.description ?? '')}`.trim(),
+    provenance: { ...provenance, support: l.support },
+    rules: [c.rule],
+    tests,
+  };
+  const text = HEADER + stringifyYaml(doc);
+  const status: RuleStatus = !old ? 'new' : old.logic !== logic ? 'changed' : old.text !== text ? 'updated' : 'unchanged';
+  return {
+    id: c.id,
+    version,
+    effect: l.verdict,
+    file: `${DISTILLED_DIR}/${c.id}.yaml`,
+    text,
+    status,
+    provenance,
+    ...(old && old.logic !== logic ? { previous: { version: old.version, text: old.text } } : {}),
+  };
+}
+
+export interface Lock {
+  generator: string;
+  format: number;
+  rules: { id: string; version: number; effect: string; file: string; sha256: string; support: number }[];
+}
+
+function lockText(rules: DistilledRule[]): string {
+  const lock: Lock = {
+    generator: 'govern distill',
+    format: 1,
+    rules: rules.map((r) => ({ id: r.id, version: r.version, effect: r.effect, file: r.file, sha256: sha256(r.text), support: r.provenance?.support ?? 0 })),
+  };
+  return JSON.stringify(lock, null, 2) + '\n';
+}
+
+export function readLock(policies: string): Lock | undefined {
+  const p = join(policies, LOCK_FILE);
+  if (!existsSync(p)) return undefined;
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as Lock;
+  } catch {
+    return undefined;
+  }
+}
