@@ -1,0 +1,269 @@
+// govern distill and govern rules, end to end through bin/govern on decision records written for
+// these tests: what is learned and what is refused, the files and their provenance, idempotence,
+// versions and history, --check's exit codes, --dry-run, --model drafts, and the safety
+// invariant that no distilled rule allows what any recorded decision denied or escalated.
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeServer, openaiWire } from './fake-servers.js';
+import { govern, governAsync, ROOT, tempTree } from './helpers.js';
+
+type Verdict = 'allow' | 'deny' | 'escalate';
+let seq = 0;
+
+/** One decision record as `govern ledger export` writes it. */
+function rec(request: Record<string, unknown>, verdict: Verdict, opts: { route?: string; at?: string; trust?: number } = {}): string {
+  const route = opts.route ?? 'model';
+  const n = ++seq;
+  return JSON.stringify({
+    request: { environment: 'dev', cost: { usd: 0, tokens: 0 }, context: {}, ...request },
+    decision: {
+      decision: verdict,
+      tier: verdict === 'allow' ? 1 : verdict === 'escalate' ? 2 : 3,
+      reasons: [{ rule: route === 'model' ? null : 'some-rule', effect: verdict, message: route === 'model' ? `openai/gpt-x: ${verdict}` : 'by rule' }],
+      warnings: [],
+      facts: { category: request.category, detectors: [], trust: opts.trust ?? 50, hour: 10, budget: { used_pct: 0, exceeded: false } },
+      route,
+      tokens: { input: 500, output: 50 },
+      policy: { hash: 'h' },
+      elapsed_ms: 800,
+      id: `dec_t${String(n).padStart(4, '0')}`,
+    },
+    model: route === 'model' ? 'openai/gpt-x' : null,
+    usage: route === 'model' ? { input_tokens: 500, output_tokens: 50 } : null,
+    at: opts.at ?? new Date(Date.parse('2026-11-01T00:00:00Z') + n * 60_000).toISOString(),
+  });
+}
+
+const dashboard = (agent: string, extra: Record<string, unknown> = {}) => ({ agent: { id: agent, team: 'team-a' }, action: 'view', category: 'ACCESS', resource: { type: 'metrics:dashboard', id: `d-${agent}` }, namespace: 'team-a', ...extra });
+const fetchPage = (agent: string, domain: string, i: number) => ({ agent: { id: agent }, action: 'fetch', category: 'ACCESS', resource: { type: 'web:page', id: `p${i}` }, environment: 'staging', context: { domain } });
+
+/** Allows to learn, denies that need their domain, an outlier, and a group that disagrees. */
+function baseRecords(): string[] {
+  seq = 0;
+  const lines: string[] = [];
+  for (const a of ['a1', 'a2', 'a3', 'a4']) lines.push(rec(dashboard(a), 'allow'));
+  for (let i = 0; i < 20; i++) lines.push(rec(fetchPage(`b${i % 5}`, 'pastebin.com', i), 'deny'));
+  lines.push(rec(fetchPage('b9', 'pastebin.com', 99), 'allow')); // a lenient outlier among 21
+  for (let i = 0; i < 3; i++) lines.push(rec(fetchPage(`c${i}`, 'example.com', 100 + i), 'escalate'));
+  // A group that disagrees: same scope, the model allowed three agents and escalated a fourth.
+  for (const a of ['q1', 'q2', 'q3']) lines.push(rec({ agent: { id: a }, action: 'peek', category: 'ACCESS', resource: { type: 'queue:jobs', id: 'x' } }, 'allow'));
+  lines.push(rec({ agent: { id: 'q4' }, action: 'peek', category: 'ACCESS', resource: { type: 'queue:jobs', id: 'x' } }, 'escalate'));
+  return lines;
+}
+
+function project(records: string[]): string {
+  const dir = tempTree({ 'records.jsonl': records.join('\n') + '\n' });
+  cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
+  return dir;
+}
+
+const distilledFiles = (dir: string) => readdirSync(join(dir, 'policies', 'distilled')).filter((n) => n.endsWith('.yaml')).sort();
+const ALLOW = 'distilled-allow-access-dev-metrics-dashboard';
+const DENY = 'distilled-deny-access-staging-domain-pastebin-com';
+
+describe('govern distill', () => {
+  it('writes verified rule files with provenance and tests, and only where the record agrees', () => {
+    const dir = project(baseRecords());
+    const r = govern(['distill', '--from', 'records.jsonl', '--format', 'json'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.rules.map((x: { id: string }) => x.id).sort()).toEqual([ALLOW, DENY, 'distilled-escalate-access-staging-domain-example-com']);
+    // The queue group disagrees: no rule, it stays with the model.
+    expect(out.unlearned.some((u: { description: string }) => u.description.includes('queue:jobs'))).toBe(true);
+    // The lenient outlier is set aside and reported, not hidden.
+    expect(out.outliers).toEqual([{ rule: DENY, decision: 'dec_t0025', recorded: 'allow', line: 25 }]);
+
+    const text = readFileSync(join(dir, 'policies', 'distilled', `${ALLOW}.yaml`), 'utf8');
+    expect(text).toContain('version: 1');
+    expect(text).toMatch(/support: 4\n/);
+    expect(text).toContain('models:\n    - openai/gpt-x');
+    expect(text).toContain('first: 2026-11-01T00:01:00.000Z');
+    expect(text).toContain('effect: allow');
+    // An allow names its whole scope: no findings, no path, no classification, no cost.
+    expect(text).toContain('resource.classification:\n          exists: false');
+    expect(text).toContain('detected:');
+    expect((text.match(/expect: allow/g) ?? []).length).toBe(4);
+    const lock = JSON.parse(readFileSync(join(dir, 'policies', 'distilled', 'distill.lock.json'), 'utf8'));
+    expect(lock.rules.map((x: { id: string }) => x.id)).toContain(ALLOW);
+
+    // The result is a valid policy folder whose tests (the supporting requests) pass.
+    const check = govern(['check', 'policies'], { cwd: dir });
+    expect(check.stdout).toMatch(/tests passed; no problems/);
+    expect(check.code).toBe(0);
+    // And a new request like the group is now decided by the rule, with no model.
+    const e = govern(['eval', '--no-state', '--format', 'json'], { cwd: dir, input: JSON.stringify({ ...dashboard('a9'), environment: 'dev' }) });
+    expect(JSON.parse(e.stdout)).toMatchObject({ decision: 'allow', route: 'rules', reasons: [{ rule: ALLOW }] });
+    const d = govern(['eval', '--no-state', '--format', 'json'], { cwd: dir, input: JSON.stringify(fetchPage('z', 'pastebin.com', 5)) });
+    expect(JSON.parse(d.stdout)).toMatchObject({ decision: 'deny', reasons: [{ rule: DENY }] });
+    expect(d.code).toBe(2);
+  });
+
+  it('changes nothing on a second run with the same input, and --check agrees', () => {
+    const dir = project(baseRecords());
+    expect(govern(['distill', '--from', 'records.jsonl'], { cwd: dir }).code).toBe(0);
+    const before = Object.fromEntries(distilledFiles(dir).map((n) => [n, readFileSync(join(dir, 'policies', 'distilled', n), 'utf8')]));
+    const again = govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
+    expect(again.stdout).toContain('nothing to change');
+    expect(Object.fromEntries(distilledFiles(dir).map((n) => [n, readFileSync(join(dir, 'policies', 'distilled', n), 'utf8')]))).toEqual(before);
+    const check = govern(['distill', '--from', 'records.jsonl', '--check'], { cwd: dir });
+    expect(check.stdout).toContain('distilled rules are up to date with the record');
+    expect(check.code).toBe(0);
+  });
+
+  it('--check exits 7 when a rule is missing or was edited by hand, and writes nothing', () => {
+    const dir = project(baseRecords());
+    const fresh = govern(['distill', '--from', 'records.jsonl', '--check'], { cwd: dir });
+    expect(fresh.code).toBe(7);
+    expect(fresh.stdout).toContain(`distilled/${ALLOW}.yaml: missing: new allow rule from 4 requests`);
+    expect(existsSync(join(dir, 'policies', 'distilled'))).toBe(false);
+
+    govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
+    const file = join(dir, 'policies', 'distilled', `${DENY}.yaml`);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/message: .*/, 'message: Edited by hand.'));
+    const edited = govern(['distill', '--from', 'records.jsonl', '--check', '--format', 'json'], { cwd: dir });
+    expect(edited.code).toBe(7);
+    expect(JSON.parse(edited.stdout).changes).toContainEqual(expect.objectContaining({ kind: 'edited', rule: DENY }));
+  });
+
+  it('--check exits 8 when the record now contradicts a rule; distill retires it and keeps it in history', () => {
+    const dir = project(baseRecords());
+    govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
+    // Later, the model escalated a request the allow rule covers.
+    writeFileSync(join(dir, 'records.jsonl'), readFileSync(join(dir, 'records.jsonl'), 'utf8') + rec(dashboard('a7'), 'escalate', { at: '2026-11-20T00:00:00Z' }) + '\n');
+    const check = govern(['distill', '--from', 'records.jsonl', '--check'], { cwd: dir });
+    expect(check.code).toBe(8);
+    expect(check.stdout).toMatch(new RegExp(`${ALLOW}.yaml: disagrees: would allow what was escalated \\(decision dec_t\\d+: a7 view metrics:dashboard\\)`));
+    const w = govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
+    expect(w.code).toBe(0);
+    expect(existsSync(join(dir, 'policies', 'distilled', `${ALLOW}.yaml`))).toBe(false);
+    expect(existsSync(join(dir, 'policies', 'distilled', '.history', ALLOW, 'v1.yaml'))).toBe(true);
+    const h = govern(['rules', 'history', ALLOW], { cwd: dir });
+    expect(h.stdout).toContain(`${ALLOW}: 1 version (retired)`);
+  });
+
+  it('raises the version when the evidence calls for a different rule, keeping the old one in history', () => {
+    const dir = project(baseRecords());
+    govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
+    // Later records: the same dashboards viewed from another namespace were escalated.
+    const more = ['x1', 'x2', 'x3'].map((a, i) => rec(dashboard(a, { agent: { id: a, team: 'team-b' }, namespace: 'team-b', resource: { type: 'metrics:dashboard', id: `e${i}` } }), 'escalate', { at: '2026-11-21T00:00:00Z' }));
+    writeFileSync(join(dir, 'records.jsonl'), readFileSync(join(dir, 'records.jsonl'), 'utf8') + more.join('\n') + '\n');
+    const r = govern(['distill', '--from', 'records.jsonl', '--format', 'json'], { cwd: dir });
+    const rule = JSON.parse(r.stdout).rules.find((x: { id: string }) => x.id === ALLOW);
+    expect(rule).toMatchObject({ version: 2, status: 'changed' });
+    const now = readFileSync(join(dir, 'policies', 'distilled', `${ALLOW}.yaml`), 'utf8');
+    expect(now).toContain('version: 2');
+    expect(now).toMatch(/namespace:\n\s+exists: true\n\s+eq:\n\s+field: agent.team|namespace:\n\s+exists: true\n\s+eq: team-a/);
+    expect(readFileSync(join(dir, 'policies', 'distilled', '.history', ALLOW, 'v1.yaml'), 'utf8')).toContain('version: 1');
+    const h = govern(['rules', 'history', ALLOW], { cwd: dir });
+    expect(h.stdout).toContain('2 versions');
+    expect(h.stdout).toMatch(/v2 \(current\)/);
+    expect(h.stdout).toMatch(/^\s+\+.*namespace/m);
+    expect(govern(['check', 'policies'], { cwd: dir }).code).toBe(0);
+  });
+
+  it('--dry-run shows the diff and writes nothing', () => {
+    const dir = project(baseRecords());
+    const r = govern(['distill', '--from', 'records.jsonl', '--dry-run'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`+++ distilled/${ALLOW}.yaml`);
+    expect(r.stdout).toContain('+    effect: allow');
+    expect(r.stdout).toContain('dry run: nothing written');
+    expect(existsSync(join(dir, 'policies', 'distilled'))).toBe(false);
+  });
+
+  it('never writes an allow where any recorded decision denied or escalated, even one decided by rules', () => {
+    const lines = baseRecords();
+    // A written rule escalated one dashboard view in the same scope: the allow must not cover it.
+    lines.push(rec(dashboard('r1', { resource: { type: 'metrics:dashboard', id: 'secret-board' } }), 'escalate', { route: 'rules' }));
+    const dir = project(lines);
+    const r = govern(['distill', '--from', 'records.jsonl', '--format', 'json'], { cwd: dir });
+    const out = JSON.parse(r.stdout);
+    expect(out.rules.map((x: { id: string }) => x.id)).not.toContain(ALLOW);
+    // The group stays with the model.
+    expect(out.unlearned.some((u: { verdict: string; description: string }) => u.verdict === 'allow' && u.description.includes('metrics:dashboard'))).toBe(true);
+  });
+
+  it('refuses a rule that would overrule a written allow, naming the test it would break', () => {
+    seq = 0;
+    // The model escalated staging Deployments, which the default pack allows: a distilled escalate would overrule it.
+    const lines = ['d1', 'd2', 'd3', 'd4'].map((a) => rec({ agent: { id: a }, action: 'create', category: 'CREATE', resource: { type: 'k8s:deployment', id: a }, environment: 'staging' }, 'escalate'));
+    const dir = project(lines);
+    const out = JSON.parse(govern(['distill', '--from', 'records.jsonl', '--format', 'json'], { cwd: dir }).stdout);
+    expect(out.rules).toEqual([]);
+    expect(out.rejected[0].reason).toMatch(/breaks the written policies' test `a staging Deployment is allowed`|adds nothing|decides none/);
+  });
+
+  it('names the file and line of a malformed record, and exits 1', () => {
+    const dir = project([...baseRecords().slice(0, 3), '{"request": {"agent": "x", "action": "read"}, "decision": {"decision": "maybe"}, "at": "2026-11-01T00:00:00Z"}']);
+    const r = govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/records\.jsonl:4: decision\.decision must be allow, deny or escalate/);
+    const missing = govern(['distill', '--from', 'nope.jsonl'], { cwd: dir });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nope\.jsonl.*cannot read it \(ENOENT\)/);
+    const bad = govern(['distill', '--from', 'records.jsonl', '--min-support', 'two'], { cwd: dir });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--min-support: "two" is not a whole number/);
+  });
+
+  it('reads the ledger when no file is given', () => {
+    const dir = project([]);
+    // No model here: the ledger holds rule and default decisions only, so nothing is learned.
+    govern(['eval', '--format', 'json'], { cwd: dir, input: JSON.stringify({ agent: 'a', action: 'frobnicate', resource: 'widget:1', environment: 'dev' }) });
+    const r = govern(['distill', '--format', 'json'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).stats).toMatchObject({ records: 1, evidence: 0 });
+  });
+});
+
+describe('govern rules', () => {
+  it('lists and shows distilled rules with their evidence', () => {
+    const dir = project(baseRecords());
+    govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
+    const list = govern(['rules', 'list'], { cwd: dir });
+    expect(list.stdout).toMatch(new RegExp(`${ALLOW}\\s+v1\\s+allow\\s+support\\s+4`));
+    const show = govern(['rules', 'show', DENY], { cwd: dir });
+    expect(show.stdout).toContain('learned from 20 decisions (20 distinct requests) of openai/gpt-x');
+    expect(show.stdout).toContain('1 outliers set aside: dec_t0025');
+    const none = govern(['rules', 'show', 'distilled-allow'], { cwd: dir });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no distilled rule "distilled-allow"; did you mean/);
+  });
+});
+
+describe('govern distill --model', () => {
+  let server: FakeServer;
+  beforeEach(async () => { server = await FakeServer.start(); });
+  afterEach(async () => { await server.close(); });
+
+  function modelProject(): string {
+    const dir = project(baseRecords());
+    writeFileSync(join(dir, 'govern.config.yaml'), `models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: 3000}\n`);
+    return dir;
+  }
+  const draft = (yaml: string) => ({ json: openaiWire.completion(JSON.stringify({ rule: yaml }), { input: 900, output: 120 }) });
+  const env = { OPENAI_API_KEY: 'test-key' };
+
+  it("keeps a draft that passes verification, and refuses one that is broader than the record allows", async () => {
+    const dir = modelProject();
+    // Three groups are asked in seed order (largest first): the deny, the escalate, then the allow.
+    server.reply(
+      draft('id: x\ndescription: pastebin\nmatch: {category: ACCESS, environment: staging}\nwhen: {context.domain: {exists: true, eq: pastebin.com}}\neffect: deny\nmessage: Pastes leak data.'),
+      draft('id: y\ndescription: too broad\nmatch: {category: ACCESS}\neffect: escalate\nmessage: Everything.'),
+      draft('not: [valid'),
+    );
+    const r = await governAsync(['distill', '--from', 'records.jsonl', '--model', '--format', 'json'], { cwd: dir, env });
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout);
+    expect(server.to('/v1/chat/completions').length).toBe(3);
+    expect(readFileSync(join(dir, 'policies', 'distilled', `${DENY}.yaml`), 'utf8')).toMatch(/drafted_by: openai\/gpt-test[\s\S]*message: Pastes leak data\./);
+    // The broad draft was refused on the record and the learned rule stands; the broken one too.
+    expect(out.rejected.filter((x: { draft?: boolean }) => x.draft).length).toBe(2);
+    expect(out.rules.map((x: { id: string }) => x.id).sort()).toEqual([ALLOW, DENY, 'distilled-escalate-access-staging-domain-example-com']);
+    expect(readFileSync(join(dir, 'policies', 'distilled', 'distilled-escalate-access-staging-domain-example-com.yaml'), 'utf8')).toContain('drafted_by: learner');
+    expect(govern(['check', 'policies'], { cwd: dir }).code).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
