@@ -400,9 +400,13 @@ function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Ex
   const problems = new Map<string, string>();
   const seen = new Map<string, ReturnType<OfflinePipeline['decide']>>();
   const replayed = new Map<Recorded, ReturnType<OfflinePipeline['decide']>>();
+  // Requests with the same facts are decided alike: decide each once. The resource's id is left
+  // out of the key when no rule can see it, and the free text when the router is not needed.
+  const seesId = bundle.rules.some((x) => /resource\.id|resource\.basename|\bresource\s*(==|in)\s/.test(x.text));
   for (const r of records) {
-    // Requests with the same facts and text are decided alike: decide each once.
-    const key = r.request.category ? canonicalJson([r.decision.facts, { ...r.request, id: undefined, content: undefined, justification: undefined, request: undefined }]) : canonicalJson([r.decision.facts, { ...r.request, id: undefined }]);
+    const q = r.request;
+    const resource = seesId ? q.resource : { ...q.resource, id: undefined };
+    const key = q.category ? canonicalJson([r.decision.facts, { ...q, resource, id: undefined, content: undefined, justification: undefined, request: undefined }]) : canonicalJson([r.decision.facts, { ...q, resource, id: undefined }]);
     let rep = seen.get(key);
     if (!rep) seen.set(key, (rep = pipeline.decide(r)));
     replayed.set(r, rep);
