@@ -6,9 +6,8 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { DistillResult, Drafter } from '../distill/distill.js';
 import { sha256 } from '../runtime/canonical.js';
-import { EXIT, UsageError } from './output.js';
+import { EXIT, parseShare, UsageError } from './output.js';
 import type { GlobalOptions } from './program.js';
-import { parseShare } from './replay.js';
 import { openRuntime, requireState } from './runtime.js';
 
 interface DistillOptions {

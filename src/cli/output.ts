@@ -35,3 +35,39 @@ export class UsageError extends Error {
     super(message);
   }
 }
+
+/** `n` of `d` as a percentage with one decimal, or "-" when there is nothing to divide by. */
+export function pct(n: number, d: number): string {
+  return d ? `${((n / d) * 100).toFixed(1)}%` : '-';
+}
+
+/**
+ * A progress bar on stderr for a run over `total` items: only on a terminal, never with --quiet,
+ * only for long inputs, and only once the run has taken a second.
+ */
+export function progressBar(total: number, quiet?: boolean): { tick(done: number): void; clear(): void } {
+  const on = process.stderr.isTTY === true && !quiet && total > 50;
+  const started = Date.now();
+  return {
+    tick(done) {
+      if (!on || done % 10 !== 0 || Date.now() - started <= 1000) return;
+      const w = 30;
+      const filled = Math.round((done / total) * w);
+      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(w - filled)}] ${done}/${total}`);
+    },
+    clear() {
+      if (on) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+/** A share from "0.95" or "95%"; anything else is a usage error naming the flag. */
+export function parseShare(flag: string, v: string, opts: { open?: boolean } = {}): number {
+  const m = /^\s*(\d+(?:\.\d*)?|\.\d+)\s*(%?)\s*$/.exec(v);
+  const n = m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
+  const inRange = opts.open ? n > 0 && n < 1 : n >= 0 && n <= 1;
+  if (!m || !inRange) {
+    throw new UsageError(`${flag}: "${v}" is not ${opts.open ? 'a share between 0 and 1 (exclusive)' : 'a share from 0 to 1'}; give a fraction such as ${opts.open ? '0.7' : '0.95'} or a percentage such as ${opts.open ? '70%' : '95%'}.`);
+  }
+  return n;
+}

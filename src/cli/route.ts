@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { RequestError } from '../request/normalize.js';
 import { estimateTokens } from '../runtime/baseline.js';
-import { EXIT, styleFor, UsageError, useColor } from './output.js';
+import { EXIT, pct, progressBar, styleFor, UsageError, useColor } from './output.js';
 import type { GlobalOptions } from './program.js';
 import { openRuntime } from './runtime.js';
 
@@ -51,10 +51,6 @@ export function readRequests(path: string): { line: number; raw: unknown; error?
   return out;
 }
 
-function pct(n: number, d: number): string {
-  return d ? `${((n / d) * 100).toFixed(1)}%` : '-';
-}
-
 export function register(program: Command): void {
   program
     .command('route')
@@ -68,15 +64,10 @@ export function register(program: Command): void {
       const items = readRequests(file);
       const rt = await openRuntime(c);
       const rows: Row[] = [];
-      const tty = process.stderr.isTTY && !g.quiet && items.length > 50;
-      const started = Date.now();
+      const progress = progressBar(items.length, g.quiet);
       try {
         for (const [i, it] of items.entries()) {
-          if (tty && Date.now() - started > 1000 && i % 10 === 0) {
-            const w = 30;
-            const done = Math.round((i / items.length) * w);
-            process.stderr.write(`\r[${'#'.repeat(done)}${'.'.repeat(w - done)}] ${i}/${items.length}`);
-          }
+          progress.tick(i);
           if (it.error) { rows.push({ line: it.line, tokens: { input: 0, output: 0 }, baseline: { input: 0, output: 0, measured: false }, error: it.error }); continue; }
           try {
             const ev = await rt.evaluate(it.raw);
@@ -90,7 +81,7 @@ export function register(program: Command): void {
           }
         }
       } finally {
-        if (tty) process.stderr.write('\r\x1b[K');
+        progress.clear();
         rt.close();
       }
       const ok = rows.filter((r) => !r.error);

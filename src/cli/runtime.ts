@@ -10,7 +10,8 @@ import type { GlobalOptions } from './program.js';
 
 export interface StateOptions { state?: string | boolean }
 
-export async function openRuntime(cmd: Command): Promise<Runtime> {
+/** The runtime from the global flags; `noState` lets a command that needs no state file open none. */
+export async function openRuntime(cmd: Command, opts: { noState?: boolean } = {}): Promise<Runtime> {
   const g = cmd.optsWithGlobals<GlobalOptions & StateOptions>();
   // Loaded here, not at start: commands that never decide (check, compile, --help) don't pay for it.
   const { PolicyError, Runtime } = await import('../runtime/runtime.js');
@@ -19,7 +20,7 @@ export async function openRuntime(cmd: Command): Promise<Runtime> {
       ...(g.config ? { config: g.config } : {}),
       ...(g.policies ? { policies: g.policies } : {}),
       ...(typeof g.state === 'string' ? { state: g.state } : {}),
-      noState: g.state === false,
+      noState: g.state === false || opts.noState === true,
     });
   } catch (e) {
     if (e instanceof PolicyError) throw new UsageError(`${e.message}\n\n${renderHuman(e.diagnostics.filter((d) => d.severity === 'error'), e.sources).trimEnd()}`, EXIT.failure);
