@@ -2,9 +2,11 @@
 // these tests: what is learned and what is refused, the files and their provenance, idempotence,
 // versions and history, --check's exit codes, --dry-run, --model drafts, and the safety
 // invariant that no distilled rule allows what any recorded decision denied or escalated.
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { FakeServer, openaiWire } from './fake-servers.js';
 import { govern, governAsync, ROOT, tempTree } from './helpers.js';
 
@@ -265,5 +267,27 @@ describe('govern distill --model', () => {
     expect(readFileSync(join(dir, 'policies', 'distilled', 'distilled-escalate-access-staging-domain-example-com.yaml'), 'utf8')).toContain('drafted_by: learner');
     expect(govern(['check', 'policies'], { cwd: dir }).code).toBe(0);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('the example CI workflow', () => {
+  it("its govern steps pass on a repository whose distilled rules are up to date, and fail when they are not", () => {
+    const dir = project(baseRecords());
+    mkdirSync(join(dir, 'records'));
+    cpSync(join(dir, 'records.jsonl'), join(dir, 'records', 'decisions.jsonl'));
+    const workflow = parseYaml(readFileSync(join(ROOT, 'examples', 'ci', 'govern.yml'), 'utf8')) as { jobs: Record<string, { steps: { run?: string }[] }> };
+    const steps = Object.values(workflow.jobs).flatMap((j) => j.steps).map((s) => s.run).filter((r): r is string => !!r && r.startsWith('govern '));
+    expect(steps.map((s) => s.split(' ')[1])).toEqual(['check', 'distill', 'replay']);
+    const path = `${join(ROOT, 'bin')}:${process.env.PATH}`;
+    const run = (cmd: string) => spawnSync('sh', ['-c', cmd], { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: path, NO_COLOR: '1' } });
+    // Before distilling, the distill gate fails with its documented code.
+    expect(run(steps[1]!).status).toBe(7);
+    expect(govern(['distill', '--from', 'records/decisions.jsonl'], { cwd: dir }).code).toBe(0);
+    for (const cmd of steps) {
+      const r = run(cmd);
+      expect({ cmd, status: r.status, stderr: r.stderr }).toEqual({ cmd, status: 0, stderr: expect.not.stringMatching(/error|fail/i) });
+    }
+    expect(JSON.parse(readFileSync(join(dir, 'govern.sarif'), 'utf8')).version).toBe('2.1.0');
+    expect(existsSync(join(dir, 'replay.html'))).toBe(true);
   });
 });
