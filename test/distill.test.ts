@@ -197,6 +197,20 @@ describe('govern distill', () => {
     expect(out.rejected[0].reason).toMatch(/breaks the written policies' test `a staging Deployment is allowed`|adds nothing|decides none/);
   });
 
+  it('learns an attribute whose values never repeat (a ticket id) by its presence', () => {
+    seq = 0;
+    const cm = (a: string, ctx: Record<string, unknown>) => ({ agent: { id: a }, action: 'patch', category: 'MODIFY', resource: { type: 'k8s:configmap', id: a }, environment: 'staging', context: ctx });
+    const lines = [
+      ...Array.from({ length: 12 }, (_, i) => rec(cm(`t${i}`, { change_ticket: `CHG-${1000 + i}` }), 'allow')),
+      ...Array.from({ length: 4 }, (_, i) => rec(cm(`n${i}`, {}), 'escalate')),
+    ];
+    const dir = project(lines);
+    const out = JSON.parse(govern(['distill', '--from', 'records.jsonl', '--format', 'json'], { cwd: dir }).stdout);
+    const allow = out.rules.find((r: { effect: string }) => r.effect === 'allow');
+    expect(allow).toMatchObject({ support: 12 });
+    expect(readFileSync(join(dir, 'policies', allow.file), 'utf8')).toMatch(/context\.change_ticket:\n\s+exists: true/);
+  });
+
   it('names the file and line of a malformed record, and exits 1', () => {
     const dir = project([...baseRecords().slice(0, 3), '{"request": {"agent": "x", "action": "read"}, "decision": {"decision": "maybe"}, "at": "2026-11-01T00:00:00Z"}']);
     const r = govern(['distill', '--from', 'records.jsonl'], { cwd: dir });

@@ -213,6 +213,8 @@ export function contextPresence(key: string): Feature {
  * Context attributes worth learning from: scalar, named like a field, seen in at least `min`
  * records. One whose values rarely repeat is learned by its presence, not its value.
  */
+const MANY_VALUES = 64;
+
 export function contextFeatures(records: DecisionRecord[], min: number, max = 8): Feature[] {
   const seen = new Map<string, { n: number; values: Set<string> }>();
   for (const r of records) {
@@ -220,14 +222,14 @@ export function contextFeatures(records: DecisionRecord[], min: number, max = 8)
       if ((typeof v !== 'string' && typeof v !== 'boolean') || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) continue;
       const e = seen.get(k) ?? seen.set(k, { n: 0, values: new Set() }).get(k)!;
       e.n++;
-      if (e.values.size <= 64) e.values.add(String(v));
+      if (e.values.size <= MANY_VALUES) e.values.add(String(v));
     }
   }
   return [...seen]
     .filter(([, e]) => e.n >= min)
     .sort((a, b) => b[1].n - a[1].n || (a[0] < b[0] ? -1 : 1))
     .slice(0, max)
-    .map(([k, e]) => (e.values.size > Math.max(10, e.n / 4) ? contextPresence(k) : contextFeature(k)));
+    .map(([k, e]) => (e.values.size > MANY_VALUES || e.values.size > Math.max(10, e.n / 4) ? contextPresence(k) : contextFeature(k)));
 }
 
 /** The conditions of a conjunction of feature values, merged into one match and one when. */
