@@ -145,6 +145,17 @@ describe('govern distill', () => {
     expect(h.stdout).toContain(`${ALLOW}: 1 version (retired)`);
   });
 
+  it('retires a rule on disk that a written rule has made redundant, and is then up to date', () => {
+    const dir = project(baseRecords());
+    govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
+    writeFileSync(join(dir, 'policies', 'dashboards.yaml'), 'rules:\n  - id: allow-dev-dashboards\n    match: {category: ACCESS, environment: dev, resource: "metrics:dashboard"}\n    effect: allow\n    audit: true\n');
+    const r = govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
+    expect(r.stdout).toMatch(new RegExp(`retired\\s+${ALLOW} v1: adds nothing`));
+    expect(existsSync(join(dir, 'policies', 'distilled', `${ALLOW}.yaml`))).toBe(false);
+    expect(existsSync(join(dir, 'policies', 'distilled', '.history', ALLOW, 'v1.yaml'))).toBe(true);
+    expect(govern(['distill', '--from', 'records.jsonl', '--check'], { cwd: dir }).code).toBe(0);
+  });
+
   it('raises the version when the evidence calls for a different rule, keeping the old one in history', () => {
     const dir = project(baseRecords());
     govern(['distill', '--from', 'records.jsonl'], { cwd: dir });

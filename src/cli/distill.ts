@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { DistillResult, Drafter } from '../distill/distill.js';
+import { displayPath } from '../policy/files.js';
 import { sha256 } from '../runtime/canonical.js';
 import { EXIT, parseShare, UsageError } from './output.js';
 import type { GlobalOptions } from './program.js';
@@ -108,7 +109,7 @@ function summary(result: DistillResult, changes: Change[], mode: 'write' | 'dry-
   const s = result.stats;
   const by = (st: string) => result.rules.filter((r) => r.status === st).length;
   const lines: string[] = [];
-  lines.push(`${count(s.records, 'record')} read: ${s.evidence} model decisions, ${s.judged - s.evidence} other judgements, ${s.records - s.judged} without a judgement (skipped)`);
+  lines.push(`${count(s.records, 'record')} read: ${count(s.evidence, 'model decision')}, ${count(s.judged - s.evidence, 'other judgement')}, ${s.records - s.judged} without a judgement (skipped)`);
   lines.push(`${count(result.rules.length, 'distilled rule')}: ${by('new')} new, ${by('changed')} changed, ${by('updated')} with new evidence, ${by('unchanged')} unchanged, ${by('kept')} kept without new evidence; ${result.retired.length} retired`);
   for (const r of result.rules.filter((x) => x.status !== 'unchanged' && x.status !== 'kept')) {
     lines.push(`  ${r.status.padEnd(8)} ${r.id} v${r.version} (${r.effect}, support ${r.provenance.support}, agreement ${(r.provenance.agreement * 100).toFixed(1)}%)`);
@@ -234,7 +235,7 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
             }
             for (const k of result.retired) out += lineDiff(k.text, '', k.file);
             out += 'dry run: nothing written\n';
-          } else if (mode === 'write') out += changes.length ? `wrote ${policies}/${distillModule.DISTILLED_DIR}/\n` : 'nothing to change\n';
+          } else if (mode === 'write') out += changes.length ? `wrote ${displayPath(join(policies, distillModule.DISTILLED_DIR))}/\n` : 'nothing to change\n';
           process.stdout.write(out);
         }
         if (mode === 'check') process.exitCode = result.retired.length ? EXIT.distillDisagrees : changes.length ? EXIT.distillOutOfDate : EXIT.ok;
@@ -251,7 +252,7 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
     .addOption(fmt())
     .action(async (opts: { format: string }, c: Command) => {
       const { policies, existing } = await distilled(c);
-      const rows = existing.map((e) => ({ id: e.id, version: e.version, effect: e.effect, support: e.provenance?.support ?? null, agreement: e.provenance?.agreement ?? null, models: e.provenance?.models ?? [], first: e.provenance?.first ?? null, last: e.provenance?.last ?? null, file: join(policies, e.file) }));
+      const rows = existing.map((e) => ({ id: e.id, version: e.version, effect: e.effect, support: e.provenance?.support ?? null, agreement: e.provenance?.agreement ?? null, models: e.provenance?.models ?? [], first: e.provenance?.first ?? null, last: e.provenance?.last ?? null, file: displayPath(join(policies, e.file)) }));
       if (opts.format === 'json') return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
       if (!rows.length) return void process.stdout.write(`no distilled rules in ${join(policies, 'distilled')}/; run \`govern distill\`\n`);
       const w = Math.max(...rows.map((r) => r.id.length));
@@ -267,7 +268,7 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
       const e = find(existing, id);
       if (opts.format === 'json') return void process.stdout.write(JSON.stringify({ id: e.id, version: e.version, effect: e.effect, file: join(policies, e.file), provenance: e.provenance ?? null, text: e.text }, null, 2) + '\n');
       const p = e.provenance ?? {};
-      process.stdout.write(`${e.id} v${e.version} (${e.effect}), ${join(policies, e.file)}\n` +
+      process.stdout.write(`${e.id} v${e.version} (${e.effect}), ${displayPath(join(policies, e.file))}\n` +
         `  learned from ${p.decisions ?? '?'} decisions (${p.support ?? '?'} distinct requests) of ${(p.models ?? []).join(', ') || '?'}, ${p.first ?? '?'} to ${p.last ?? '?'}\n` +
         `  agreement ${p.agreement !== undefined ? (p.agreement * 100).toFixed(1) + '%' : '?'} of ${p.judged ?? '?'} recorded judgements; ${(p.outliers ?? []).length} outliers set aside${(p.outliers ?? []).length ? ': ' + p.outliers!.join(', ') : ''}\n` +
         `  drafted by ${p.drafted_by ?? '?'}\n\n${e.text}`);
@@ -284,8 +285,8 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
       const hdir = join(policies, HISTORY_DIR, id);
       const old = existsSync(hdir) ? readdirSync(hdir).filter((n) => /^v\d+\.ya?ml$/.test(n)).sort((a, b) => Number(a.slice(1).split('.')[0]) - Number(b.slice(1).split('.')[0])) : [];
       if (!current && !old.length) throw new UsageError(`rules history: no distilled rule "${id}" (now or in history); \`govern rules list\` shows the rules.`);
-      const versions = old.map((n) => ({ version: Number(n.slice(1).split('.')[0]), file: join(hdir, n), text: readFileSync(join(hdir, n), 'utf8'), current: false }));
-      if (current) versions.push({ version: current.version, file: join(policies, current.file), text: current.text, current: true });
+      const versions = old.map((n) => ({ version: Number(n.slice(1).split('.')[0]), file: displayPath(join(hdir, n)), text: readFileSync(join(hdir, n), 'utf8'), current: false }));
+      if (current) versions.push({ version: current.version, file: displayPath(join(policies, current.file)), text: current.text, current: true });
       if (opts.format === 'json') return void process.stdout.write(JSON.stringify(versions.map((v) => ({ version: v.version, file: v.file, current: v.current })), null, 2) + '\n');
       let out = `${id}: ${count(versions.length, 'version')}${current ? '' : ' (retired)'}\n`;
       versions.forEach((v, i) => {

@@ -323,6 +323,8 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
       live = live.filter((c) => {
         if (!bad.has(c.id)) return true;
         rejected.push({ id: c.id, effect: c.learned.verdict, reason: `${c.drafted ? 'the model\'s draft ' : ''}does not compile: ${why(c.id)}`, ...(c.drafted ? { draft: true } : {}) });
+        // The rule it would have replaced is judged again on its own: kept if it holds, else retired.
+        if (c.existing) keptLive.push(c.existing);
         return false;
       });
       keptLive = keptLive.filter((k) => !bad.has(k.id) || (retired.push({ ...k, reason: `does not compile with the written policies: ${why(k.id)}` }), false));
@@ -351,8 +353,10 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
         again.push({ ...learnedOnly, rule: c.base });
       } else rejected.push({ id: c.id, effect: c.learned.verdict, reason: why });
     }
-    live = again;
     keptLive = keptLive.filter((k) => !drop(k.id) || (retired.push({ ...k, reason: drop(k.id)! }), false));
+    // A rule on disk whose successor failed is judged again on its own: kept if it holds, else retired.
+    for (const c of live) if (drop(c.id) && !c.drafted && c.existing) keptLive.push(c.existing);
+    live = again;
     if (iterations > 20) throw new Error('distill: verification did not settle');
   }
   retired = retired.sort((a, b) => (a.id < b.id ? -1 : 1));

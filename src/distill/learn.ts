@@ -157,13 +157,13 @@ export function learn(examples: Example[], features: Feature[], opts: LearnOptio
     const name = VERDICTS[verdict]!;
     const usable = (f: number) => seed.vec[f] !== UNSAYABLE && !(f === 0 && seed.vec[f] === ABSENT);
     if (!usable(0)) {
-      unlearned.push({ verdict: name, values: seed.vec, evidence: seed.model[verdict]!, reason: 'the category is unknown, and a distilled rule always names one' });
+      unlearned.push({ verdict: name, values: seed.vec, evidence: seed.model[0]! + seed.model[1]! + seed.model[2]!, reason: 'the category is unknown, and a distilled rule always names one' });
       covered.add(`${ci}:${verdict}`);
       continue;
     }
     const pinned = [...pinnedFor(name, features)].filter(usable);
     if (name === 'allow' && [...pinnedFor(name, features)].some((f) => !usable(f))) {
-      unlearned.push({ verdict: name, values: seed.vec, evidence: seed.model[verdict]!, reason: 'an allow must name its scope exactly, and one of its values cannot be said in the policy language' });
+      unlearned.push({ verdict: name, values: seed.vec, evidence: seed.model[0]! + seed.model[1]! + seed.model[2]!, reason: 'an allow must name its scope exactly, and one of its values cannot be said in the policy language' });
       covered.add(`${ci}:${verdict}`);
       continue;
     }
@@ -184,7 +184,7 @@ export function learn(examples: Example[], features: Feature[], opts: LearnOptio
     }
     if (!best && free.length > maxExtra) tryMask([...pinned, ...free].sort((a, b) => a - b));
     if (!best) {
-      unlearned.push({ verdict: name, values: seed.vec, evidence: seed.model[verdict]!, reason: lastWhy || 'no rule fits' });
+      unlearned.push({ verdict: name, values: seed.vec, evidence: seed.model[0]! + seed.model[1]! + seed.model[2]!, reason: lastWhy || 'no rule fits' });
       covered.add(`${ci}:${verdict}`);
       continue;
     }
@@ -192,7 +192,7 @@ export function learn(examples: Example[], features: Feature[], opts: LearnOptio
     for (const c of agg.cells) covered.add(`${c}:${verdict}`);
     const support = agg.distinct[verdict]!;
     if (support < opts.minSupport) {
-      unlearned.push({ verdict: name, values: seed.vec, evidence: seed.model[verdict]!, reason: `support ${support} is under the minimum of ${opts.minSupport}` });
+      unlearned.push({ verdict: name, values: seed.vec, evidence: seed.model[0]! + seed.model[1]! + seed.model[2]!, reason: `support ${support} is under the minimum of ${opts.minSupport}` });
       continue;
     }
     const agreeing: number[] = [];
