@@ -7,7 +7,7 @@ import { Option } from 'commander';
 import type { DistillResult, Drafter } from '../distill/distill.js';
 import { displayPath } from '../policy/files.js';
 import { sha256 } from '../runtime/canonical.js';
-import { EXIT, parseShare, UsageError } from './output.js';
+import { EXIT, parseShare, progressBar, UsageError } from './output.js';
 import type { GlobalOptions } from './program.js';
 import { openRuntime, requireState } from './runtime.js';
 
@@ -205,11 +205,14 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
         }
         if (opts.model && !rt.config.models.large) throw new UsageError('--model: no large model is configured; add models.large to govern.config.yaml (see `govern providers check`).');
         const policies = rt.config.policies;
+        const bar = progressBar(records.length, g.quiet);
         const result = await distillModule.distill(records, {
           policies, minSupport, minAgreement, maxOutliers,
+          progress: (done) => bar.tick(done),
           ...(rt.router ? { router: rt.router } : {}),
           ...(opts.model && rt.config.models.large ? { drafter: makeDrafter(rt.config.models.large) } : {}),
         });
+        bar.clear();
         const mode = opts.check ? 'check' : opts.dryRun ? 'dry-run' : 'write';
         const changes = changesOf(policies, result);
         if (mode === 'write') apply(policies, result);

@@ -37,6 +37,8 @@ export interface DistillOptions {
   drafter?: Drafter;
   /** Leave the rules now in policies/distilled/ out, as if none had been distilled (for held-out replay). */
   fresh?: boolean;
+  /** Told how far verification has come: records decided of the total, per round. */
+  progress?: (done: number, total: number) => void;
 }
 
 export type Drafter = (group: { verdict: Verdict; id: string; records: Recorded[] }) => Promise<{ rule?: Record<string, unknown>; model: string; error?: string }>;
@@ -330,7 +332,7 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
       keptLive = keptLive.filter((k) => !bad.has(k.id) || (retired.push({ ...k, reason: `does not compile with the written policies: ${why(k.id)}` }), false));
       continue;
     }
-    const { problems, decided } = verify(bundle, records, live, keptLive, opts.router);
+    const { problems, decided } = verify(bundle, records, live, keptLive, opts.router, opts.progress);
     // The written policies' own tests must still pass beside the distilled rules.
     const ids = new Set([...live.map((c) => c.id), ...keptLive.map((k) => k.id)]);
     for (const t of tests) {
@@ -397,7 +399,7 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
  * rule fails when it allows what was denied or escalated, decides a request otherwise than it was
  * decided (its own outliers aside), or when its group is not decided by it.
  */
-function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Existing[], router?: IntentRouter): { problems: Map<string, string>; decided: Map<string, Set<Recorded>> } {
+function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Existing[], router?: IntentRouter, progress?: (done: number, total: number) => void): { problems: Map<string, string>; decided: Map<string, Set<Recorded>> } {
   const distilled = new Set([...live.map((c) => c.id), ...kept.map((k) => k.id)]);
   const outliersOf = new Map(live.map((c) => [c.id, new Set(c.outlierRecords)]));
   const pipeline = new OfflinePipeline(bundle, router ? { router } : {});
@@ -407,7 +409,9 @@ function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Ex
   // Requests with the same facts are decided alike: decide each once. The resource's id is left
   // out of the key when no rule can see it, and the free text when the router is not needed.
   const seesId = bundle.rules.some((x) => /resource\.id|resource\.basename|\bresource\s*(==|in)\s/.test(x.text));
+  let done = 0;
   for (const r of records) {
+    if (progress && ++done % 1000 === 0) progress(done, records.length);
     const q = r.request;
     const resource = seesId ? q.resource : { ...q.resource, id: undefined };
     const key = q.category ? canonicalJson([r.decision.facts, { ...q, resource, id: undefined, content: undefined, justification: undefined, request: undefined }]) : canonicalJson([r.decision.facts, { ...q, resource, id: undefined }]);
