@@ -105,6 +105,57 @@ describe('govern check', () => {
     expect(govern(['check', '--no-color', dir], { env: { NO_COLOR: '', FORCE_COLOR: '1' } }).stdout).not.toMatch(/\x1b\[/);
   });
 
+  it('a .cedar policy\'s @effect("warn") only warns, and an @effect that contradicts its keyword is an error', () => {
+    const dir = tempTree({ 'policies/w.cedar': '@id("w") @effect("warn") @message("watched") permit (principal, action, resource);\n' });
+    const ev = govern(['eval', '--no-state', '--agent', 'a', '--action', 'delete', '--env', 'production'], { cwd: dir });
+    expect(ev.stdout).toMatch(/^ESCALATE/);
+    expect(ev.stdout).toContain('warning w: watched');
+    expect(ev.code).toBe(3);
+    const bad = tempTree({ 'p.cedar': '@id("f")\n@effect("allow")\nforbid (principal, action, resource);\n' });
+    const r = govern(['check', bad]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/p\.cedar:2:1 error cedar\/effect-mismatch `@effect\("allow"\)` contradicts `forbid`/);
+  });
+
+  describe('the policy folder comes from the config, relative to the config\'s folder (as eval takes it)', () => {
+    const BROKEN = 'rules:\n  - id: a\n    effect: dney\n';
+    const repo = () => tempTree({
+      'govern.config.yaml': 'policies: governance   # relative to this file\n',
+      'governance/p.yaml': GOOD,
+      'policies/broken.yaml': BROKEN,
+      'sub/deeper/policies/broken.yaml': BROKEN,
+    });
+
+    it('with the config found by walking up, from a subfolder', () => {
+      const dir = repo();
+      const r = govern(['check'], { cwd: join(dir, 'sub', 'deeper') });
+      expect(r.stdout).toMatch(/^1 file, 1 rule, 1\/1 tests passed; no problems\n$/);
+      expect(r.code).toBe(0);
+      const out = tempTree({});
+      const c = govern(['compile', '--out', out], { cwd: join(dir, 'sub', 'deeper') });
+      expect(c.code).toBe(0);
+      expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).rules.map((x: { id: string }) => x.id)).toEqual(['deny-prod-delete']);
+    });
+
+    it('with --config naming a config in another folder', () => {
+      const dir = repo();
+      const r = govern(['--config', '../../govern.config.yaml', 'check'], { cwd: join(dir, 'sub', 'deeper') });
+      expect(r.stdout).toMatch(/^1 file, 1 rule, 1\/1 tests passed; no problems\n$/);
+      expect(r.code).toBe(0);
+      const ev = govern(['--config', '../../govern.config.yaml', 'eval', '--no-state', '--agent', 'a', '--action', 'delete', '--env', 'production'], { cwd: join(dir, 'sub', 'deeper') });
+      expect(ev.stdout).toContain('deny-prod-delete');
+    });
+
+    it('without a policies: key, the folder beside the config; a bad config is an error with its place', () => {
+      const dir = tempTree({ 'govern.config.yaml': 'budgets: {day: {usd: 5}}\n', 'policies/p.yaml': GOOD, 'sub/x.txt': '' });
+      expect(govern(['check'], { cwd: join(dir, 'sub') }).stdout).toMatch(/^1 file, 1 rule, 1\/1 tests passed; no problems\n$/);
+      const bad = tempTree({ 'govern.config.yaml': 'policies: 7\n', 'policies/p.yaml': GOOD });
+      const r = govern(['check'], { cwd: bad });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('govern.config.yaml:1:11 error config/wrong-type `policies` must be a string.');
+    });
+  });
+
   describe('bad input ends in a diagnostic, not a stack trace', () => {
     const cases: [string, Record<string, string | Buffer>, string, RegExp][] = [
       ['broken YAML', { 'p.yaml': 'rules:\n  - id: [a\n' }, 'yaml/syntax', /p\.yaml:\d+:\d+ error yaml\/syntax/],
@@ -163,6 +214,15 @@ describe('govern compile', () => {
     expect(rule).toMatchObject({ effect: 'deny', tier: 3, set: 'decide', source: 'policies/secrets.yaml:7:5' });
     expect(rule.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(readFileSync(join(out1, 'policies.cedar'), 'utf8')).toContain('@id("deny-secret-in-content")');
+  });
+
+  it('says how many rules it compiled, in the singular for one', () => {
+    const one = tempTree({ 'p.yaml': GOOD });
+    const out = tempTree({});
+    const r = govern(['compile', one, '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^compiled 1 rule to \S+ \(bundle [0-9a-f]{12}\)\n$/);
+    expect(govern(['compile', '--out', out]).stdout).toMatch(/^compiled \d+ rules to /);
   });
 
   it('refuses to write anything when the policies have errors', () => {

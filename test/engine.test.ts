@@ -192,3 +192,38 @@ describe('hand-written Cedar effects', () => {
     expect(traces.filter((t) => t.status === 'matched').map((t) => t.id).sort()).toEqual(['raw-allow', 'raw-deny']);
   });
 });
+
+describe('hand-written Cedar annotations', () => {
+  const facts = (req: Record<string, unknown>) => factsOf(normalizeRequest(req), { hour: 12 });
+
+  it('@message is the reason\'s message, escapes read as Cedar reads them', () => {
+    const dir = tempTree({ 'p.cedar': '@id("raw-esc")\n@effect("escalate")\n@message("deletes need a \\"human\\"\\u{2014}always")\nforbid (principal, action == Action::"DELETE", resource);\n' });
+    const r = check([dir], { tests: false });
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const d = new Engine(r.bundle!, { validate: true }).decide(facts({ agent: 'a', action: 'delete', environment: 'dev' }));
+    expect([d.decision, d.tier]).toEqual(['escalate', 2]);
+    expect(d.reasons).toEqual([{ rule: 'raw-esc', effect: 'escalate', message: 'deletes need a "human"\u2014always', source: expect.stringMatching(/p\.cedar:1:1$/) }]);
+  });
+
+  it('@effect("warn") on a permit only warns, as a YAML warn rule does', () => {
+    const dir = tempTree({ 'p.cedar': '@id("w") @effect("warn") @message("production deletes are watched") permit (principal, action, resource);\n' });
+    const r = check([dir], { tests: false });
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(r.bundle!.byId.get('w')).toMatchObject({ effect: 'warn', set: 'warn', tier: 0 });
+    const d = new Engine(r.bundle!, { validate: true }).decide(facts({ agent: 'a', action: 'delete', environment: 'production' }));
+    expect([d.decision, d.route]).toEqual(['escalate', 'default']);
+    expect(d.warnings).toEqual([{ rule: 'w', message: 'production deletes are watched', source: expect.stringMatching(/p\.cedar:1:1$/) }]);
+  });
+
+  it('an @effect that contradicts permit or forbid is an error at the annotation', () => {
+    const dir = tempTree({ 'p.cedar': '@id("a") @effect("allow") forbid (principal, action, resource);\n\n@id("d")\n  @effect("deny")\npermit (principal, action, resource);\n@id("x") @effect("block") permit (principal, action, resource);\n' });
+    const r = check([dir], { tests: false });
+    expect(r.bundle).toBeUndefined();
+    const errs = r.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, `${d.file.replace(/.*\//, '')}:${d.line}:${d.column}-${d.endColumn}`, d.message]);
+    expect(errs).toEqual([
+      ['cedar/effect-mismatch', 'p.cedar:1:10-26', '`@effect("allow")` contradicts `forbid` in policy `a`: a forbid can only deny or escalate.'],
+      ['cedar/effect-mismatch', 'p.cedar:4:3-18', '`@effect("deny")` contradicts `permit` in policy `d`: a permit can only allow or warn.'],
+      ['cedar/effect-mismatch', 'p.cedar:6:10-26', '`@effect("block")` in policy `x` is not an effect: use allow or warn on a permit.'],
+    ]);
+  });
+});

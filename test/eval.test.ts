@@ -66,13 +66,15 @@ describe('one request in, one decision out', () => {
     expect(r.stdout).toContain('trust 40');
     expect(r.stdout).toMatch(/matched deny +deny-production-write-low-trust/);
     expect(r.stdout).toMatch(/skipped allow +allow-temp-files-dev/);
-    expect(r.stdout).toMatch(/because not environment production is not dev or test/);
+    expect(r.stdout).toMatch(/skipped allow +allow-temp-files-dev[^\n]*\n +because the request's environment production is not dev or test\n/);
+    expect(r.stdout).toMatch(/skipped escalate escalate-credential-read[^\n]*\n +because the request's category CREATE is not ACCESS\n/);
+    expect(r.stdout).not.toMatch(/because not [^\n]* is not /);
     expect(r.stdout).toMatch(/unmet +escalate escalate-cost-over-50[^\n]*\n +because not when: cost\.usd: \{gt: 50\}/);
     const j = JSON.parse(govern(['explain', '--format', 'json', '--agent', 'ops', '--action', 'delete', '--resource', 'k8s:pod/x', '--env', 'staging'], { cwd: dir }).stdout);
     const rule = (id: string) => j.explanation.rules.find((x: { id: string }) => x.id === id);
     expect(rule('escalate-delete-outside-dev')).toMatchObject({ status: 'matched', source: 'policies/approvals.yaml:7:5' });
     expect(rule('escalate-cost-over-50')).toMatchObject({ status: 'unmet', because: [{ label: 'when: cost.usd: {gt: 50}' }] });
-    expect(rule('allow-temp-files-dev').status).toBe('skipped');
+    expect(rule('allow-temp-files-dev')).toMatchObject({ status: 'skipped', because: [{ label: "the request's environment staging is not dev or test" }, { label: "the request's resource type k8s:pod is not file" }] });
   });
 });
 
@@ -114,18 +116,23 @@ describe('bad input gets a clear error and changes no state', () => {
   it('a config that is not YAML, or expands through aliases, is an error with its place', () => {
     let r = govern(['eval', '--agent', 'a', '--action', 'read'], { cwd: project('budgets: [\n') });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/govern\.config\.yaml:\d+:\d+: .*Fix the YAML syntax/);
+    expect(r.stderr).toMatch(/govern\.config\.yaml:\d+:\d+ error config\/syntax .*Fix the YAML syntax/);
     const bomb = 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n';
     r = govern(['eval', '--agent', 'a', '--action', 'read'], { cwd: project(bomb) });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/govern\.config\.yaml:1:1: .*alias/i);
+    expect(r.stderr).toMatch(/govern\.config\.yaml:1:1 error config\/syntax .*alias/i);
   });
 
-  it('a bad config names its file, line and column', () => {
-    const dir = project('budgets:\n  day: {usd: -1}\n');
+  it('a bad config names its file, line, column and code, in the order of the file', () => {
+    const dir = project('budgets:\n  day: {usd: -1}\nbogus: 1\ncache:\n  enabled: maybe\nescalations: {approval_ttl_hours: 0}\n');
     const r = govern(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/govern\.config\.yaml:2:\d+: `budgets\.day\.usd` must be >= 0/);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('govern.config.yaml:'))).toEqual([
+      'govern.config.yaml:2:14 error config/minimum `budgets.day.usd` must be >= 0.',
+      expect.stringMatching(/^govern\.config\.yaml:3:1 error config\/unknown-field unknown field `bogus`/),
+      'govern.config.yaml:5:12 error config/wrong-type `cache.enabled` must be a boolean.',
+      'govern.config.yaml:6:35 error config/minimum `escalations.approval_ttl_hours` must be > 0.',
+    ]);
   });
 });
 
@@ -178,6 +185,37 @@ describe('the ledger', () => {
     expect(v.stdout).toMatch(/the chain ends at row 2 but the head says row 4/);
   });
 
+  it('verify finds a column edited beside an intact record (agent, decision, route, category, model, time)', () => {
+    const dir = project();
+    for (let i = 0; i < 3; i++) govern(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
+    expect(govern(['ledger', 'verify'], { cwd: dir }).code).toBe(0);
+    const edits: [string, string, RegExp][] = [
+      ["agent = 'zz'", 'agent', /row 1: its agent column says "zz"/],
+      ["decision = 'allow'", 'decision', /row 1: its decision column says "allow"/],
+      ["route = 'model'", 'route', /row 1: its route column says "model"/],
+      ["category = 'COMPLY'", 'category', /row 1: its category column says "COMPLY"/],
+      ["model = 'openai/gpt'", 'model', /row 1: its model column says "openai\/gpt"/],
+      ["at = '2000-01-01T00:00:00.000Z'", 'at', /row 1: its at column says "2000-01-01T00:00:00.000Z"/],
+    ];
+    const d = db(dir);
+    d.exec('DROP TRIGGER ledger_no_update');
+    const original = d.prepare('SELECT * FROM ledger WHERE seq = 1').get();
+    d.close();
+    for (const [set, column, message] of edits) {
+      const e = db(dir);
+      e.prepare(`UPDATE ledger SET ${set} WHERE seq = 1`).run();
+      e.close();
+      const v = govern(['ledger', 'verify'], { cwd: dir });
+      expect(v.code, column).toBe(5);
+      expect(v.stdout).toMatch(message);
+      expect(v.stdout).toContain('ledger TAMPERED: 1 problem in 3 rows');
+      const r = db(dir);
+      r.prepare(`UPDATE ledger SET ${column} = ? WHERE seq = 1`).run(original[column]);
+      r.close();
+    }
+    expect(govern(['ledger', 'verify'], { cwd: dir }).code).toBe(0);
+  });
+
   it('export filters by agent, route and time, and names a bad --since', () => {
     const dir = project();
     govern(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
@@ -190,6 +228,36 @@ describe('the ledger', () => {
     const bad = govern(['ledger', 'export', '--since', 'yesterday'], { cwd: dir });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--since: "yesterday" is not a date');
+  });
+
+  it('a reader that stops early (`| head -n 1`) ends the command quietly with exit 0', async () => {
+    const dir = project();
+    const lines = Array.from({ length: 600 }, (_, i) => JSON.stringify({ agent: `a${i}`, action: 'read', resource: `file:docs/${i}.md`, environment: 'dev' })).join('\n') + '\n';
+    /** Runs govern, reads its first line of output, then closes the pipe as `head -n 1` does. */
+    const head1 = (args: string[], input = '') => new Promise<{ code: number | null; stderr: string; first: string }>((resolve, reject) => {
+      const p = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+      let stderr = '';
+      let first = '';
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.stdout.on('data', (d: Buffer) => {
+        if (first) return;
+        first = d.toString().split('\n')[0]!;
+        p.stdout.destroy();
+      });
+      p.on('error', reject);
+      p.on('close', (code) => resolve({ code, stderr, first }));
+      p.stdin.end(input);
+    });
+    // Any command: a batch whose decisions are written into a closed pipe.
+    const batch = await head1(['eval', '--batch', '-'], lines);
+    expect(JSON.parse(batch.first)).toMatchObject({ decision: expect.any(String) });
+    expect(batch.stderr).toBe('');
+    expect(batch.code).toBe(0);
+    // The export stops reading the ledger (it holds at least the batch's first chunk of 256).
+    const exported = await head1(['ledger', 'export']);
+    expect(JSON.parse(exported.first)).toMatchObject({ request: { agent: { id: 'a0' } } });
+    expect(exported.stderr).toBe('');
+    expect(exported.code).toBe(0);
   });
 
   it('the ledger refuses updates and deletes', () => {
@@ -269,6 +337,17 @@ describe('the decision cache', () => {
   });
 });
 
+describe('the decision cache and the ledger', () => {
+  it('a cached decision the router placed is recorded with the category it was decided on', () => {
+    const dir = project('cache:\n  ttl_seconds: {escalate: 3600}\n');
+    const req = { agent: 'ops', request: 'please get rid of the crashing web pods in the payments namespace', environment: 'staging' };
+    expect(evalJson(dir, req).decision.route).toBe('router');
+    expect(evalJson(dir, req).decision).toMatchObject({ route: 'cache', facts: { category: 'DELETE' } });
+    expect(db(dir).prepare('SELECT route, category FROM ledger ORDER BY seq').all()).toEqual([{ route: 'router', category: 'DELETE' }, { route: 'cache', category: 'DELETE' }]);
+    expect(govern(['ledger', 'verify'], { cwd: dir }).code).toBe(0);
+  });
+});
+
 describe('escalations', () => {
   it('an approval allows that exact request once, and no other', () => {
     const dir = project();
@@ -285,6 +364,7 @@ describe('escalations', () => {
     expect(approved.code).toBe(0);
     expect(approved.decision.reasons[0].message).toContain(`approved by alice (escalation ${id})`);
     expect(evalJson(dir, req).code).toBe(3);
+    expect(govern(['escalations', 'list', '--status', 'all'], { cwd: dir }).stdout).toMatch(new RegExp(`${id}  used  ops: [^\n]*\n[^\n]*; approved by alice, used\n`));
     expect(govern(['escalations', 'deny', 'esc_nope'], { cwd: dir }).stderr).toContain('no escalation esc_nope');
   });
 
@@ -303,7 +383,10 @@ describe('--no-state', () => {
     const dir = project();
     const r = govern(['eval', '--no-state', '--agent', 'a', '--action', 'read'], { cwd: dir });
     expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/^ESCALATE/);
+    expect(r.stdout).not.toContain('recorded');
     expect(existsSync(join(dir, '.govern', 'state.db'))).toBe(false);
+    expect(govern(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir }).stdout).toMatch(/\n  recorded as dec_\w+\n/);
     expect(govern(['ledger', 'verify', '--no-state'], { cwd: dir }).stderr).toContain('needs the state file; drop --no-state');
   });
 });

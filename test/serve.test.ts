@@ -138,7 +138,7 @@ describe('MCP, with the SDK client', () => {
     expect(r.facts).toMatchObject({ category: 'CREATE', trust: 40 });
     const byId = Object.fromEntries(r.rules.map((t: { id: string }) => [t.id, t]));
     expect(byId['deny-production-write-low-trust'].status).toBe('matched');
-    expect(byId['allow-temp-files-dev']).toMatchObject({ status: 'skipped', because: expect.arrayContaining([expect.objectContaining({ label: 'environment production is not dev or test' })]) });
+    expect(byId['allow-temp-files-dev']).toMatchObject({ status: 'skipped', because: expect.arrayContaining([expect.objectContaining({ label: "the request's environment production is not dev or test" })]) });
     expect(byId['escalate-cost-over-50'].status).toBe('unmet');
   });
 

@@ -3,7 +3,7 @@
 // where it can; the tests run only on a bundle that compiled without errors.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { sortDiagnostics } from '../diagnostics/diagnostic.js';
-import { compileBundle, type Bundle, type RawCedarPolicy } from '../compile/bundle.js';
+import { cedarAnnotations, compileBundle, type Bundle, type RawCedarPolicy } from '../compile/bundle.js';
 import { parseProblems, schemaProblems, splitPolicies, validate, validateIfParsed, type CedarProblem } from '../cedar/cedar.js';
 import { Engine } from '../engine/engine.js';
 import { factsOf } from '../engine/facts.js';
@@ -59,7 +59,7 @@ export function check(paths: string[], opts: CheckOptions = {}): CheckResult {
       continue;
     }
     (parts as { text: string; offset: number }[]).forEach((p, i) => {
-      const id = /@id\(\s*"([^"]+)"\s*\)/.exec(p.text)?.[1] ?? `${file.path}#${i}`;
+      const id = cedarAnnotations(p.text).get('id')?.value || `${file.path}#${i}`;
       const span = spanOf(file, p.offset, p.offset);
       raw.push({ id, text: p.text, source: `${file.path}:${span.line}:${span.column}`, file, offset: p.offset });
     });

@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .action(async (paths: string[], opts: CheckOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions & CheckOptions>();
       const { check } = await import('../check/check.js');
-      const r = check(policyPaths(paths, g), { tests: opts.tests });
+      const r = check(await policyPaths(paths, g), { tests: opts.tests });
       const n = countBySeverity(r.diagnostics);
       const failed = r.tests.filter((t) => !t.passed).length;
       const policyErrors = r.diagnostics.filter((d) => d.severity === 'error' && !d.code.startsWith('test/')).length;

@@ -42,7 +42,7 @@ export function register(program: Command): void {
     .action(async (paths: string[], opts: CompileOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions & CompileOptions>();
       const { check } = await import('../check/check.js');
-      const r = check(policyPaths(paths, g), { tests: false });
+      const r = check(await policyPaths(paths, g), { tests: false });
       const errors = r.diagnostics.filter((d) => d.severity === 'error');
       if (!r.bundle || errors.length) {
         process.stdout.write(opts.format === 'json' ? renderJson(r.diagnostics) : renderHuman(r.diagnostics, r.sources, await styleFor(useColor(g))));
@@ -61,7 +61,8 @@ export function register(program: Command): void {
         process.stdout.write(JSON.stringify({ out: opts.out, hash: r.bundle.hash, rules: r.bundle.rules.length, files: Object.keys(files), diagnostics: r.diagnostics }, null, 2) + '\n');
       } else if (!g.quiet) {
         if (r.diagnostics.length) process.stderr.write(renderHuman(r.diagnostics, r.sources, await styleFor(useColor(g, process.stderr))));
-        process.stdout.write(`compiled ${r.bundle.rules.length} rules to ${opts.out} (bundle ${r.bundle.hash.slice(0, 12)})\n`);
+        const n = r.bundle.rules.length;
+        process.stdout.write(`compiled ${n} rule${n === 1 ? '' : 's'} to ${opts.out} (bundle ${r.bundle.hash.slice(0, 12)})\n`);
       }
     });
 }

@@ -128,7 +128,7 @@ function summary(result: DistillResult, changes: Change[], mode: 'write' | 'dry-
   if (left.length) {
     const n = left.reduce((a, u) => a + u.evidence, 0);
     lines.push(`${count(n, 'model decision')} in ${count(left.length, 'group')} stay with the model:`);
-    for (const u of [...left].sort((a, b) => b.evidence - a.evidence).slice(0, 8)) lines.push(`  ${u.evidence} ${u.verdict}: ${u.description}: ${u.reason}`);
+    for (const u of [...left].sort((a, b) => b.evidence - a.evidence).slice(0, 8)) lines.push(`  ${count(u.evidence, 'decision')}, no ${u.verdict} rule: ${u.description}: ${u.reason}`);
     if (left.length > 8) lines.push(`  ... and ${left.length - 8} more groups`);
   }
   if (mode === 'check') {

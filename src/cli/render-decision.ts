@@ -10,7 +10,7 @@ export function renderDecision(ev: Evaluation, s: Style): string {
   for (const r of d.reasons) lines.push(`  ${r.rule ?? s.dim('(no rule)')}  ${r.message}${r.source ? `  ${s.dim(r.source)}` : ''}`);
   for (const w of d.warnings) lines.push(`  ${s.yellow('warning')} ${w.rule}: ${w.message}`);
   if (ev.findings.length) lines.push(`  ${s.dim('found:')} ${ev.findings.map((f) => `${f.kind} in ${f.field} (${f.preview})`).join(', ')}`);
-  if (d.id) lines.push(s.dim(`  recorded as ${d.id}`));
+  if (d.id && ev.recorded) lines.push(s.dim(`  recorded as ${d.id}`));
   if (ev.escalation) lines.push(`  a human decides: govern escalations approve ${ev.escalation}  (or deny)`);
   return lines.join('\n') + '\n';
 }
@@ -37,7 +37,9 @@ export function renderExplanation(ev: Evaluation, rt: Runtime, s: Style): string
     const mark = t.status === 'matched' ? s.bold('matched') : t.status === 'error' ? s.red('error  ') : s.dim(t.status === 'unmet' ? 'unmet  ' : 'skipped');
     lines.push(`  ${mark} ${t.effect.padEnd(8)} ${t.id}  ${s.dim(t.source)}`);
     if (t.error) lines.push(`            ${s.red(t.error)}`);
-    for (const b of t.because ?? []) lines.push(`            ${s.dim('because not')} ${b.label}${b.source !== t.source ? `  ${s.dim(b.source)}` : ''}`);
+    // An unmet rule names the conditions that do not hold; a skipped one says how the request differs.
+    const because = t.status === 'skipped' ? 'because' : 'because not';
+    for (const b of t.because ?? []) lines.push(`            ${s.dim(because)} ${b.label}${b.source !== t.source ? `  ${s.dim(b.source)}` : ''}`);
   }
   lines.push('', s.dim(`policy bundle ${rt.bundle.hash.slice(0, 12)}`));
   return lines.join('\n') + '\n';

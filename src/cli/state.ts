@@ -14,6 +14,17 @@ function print(fmt: Fmt['format'], data: unknown, human: () => string): void {
   process.stdout.write(fmt === 'json' ? JSON.stringify(data, null, 2) + '\n' : human());
 }
 
+/** Resolves when `out` can take more, or has closed or failed (then `writable` is false). */
+function drained(out: NodeJS.WritableStream & { writable: boolean }): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      out.off('drain', done).off('close', done).off('error', done);
+      resolve();
+    };
+    out.once('drain', done).once('close', done).once('error', done);
+  });
+}
+
 function trustTier(t: number): string {
   return t < 20 ? 'untrusted' : t < 40 ? 'basic' : t < 60 ? 'verified' : t < 80 ? 'trusted' : t < 90 ? 'privileged' : 'admin';
 }
@@ -101,7 +112,9 @@ export function register(program: Command): void {
         let n = 0;
         const since = opts.since ? new Date(opts.since).toISOString() : undefined;
         for (const row of requireState(rt, 'ledger export').ledgerRows({ ...(since ? { since } : {}), ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.route ? { route: opts.route } : {}) })) {
-          if (!out.write(row.record + '\n')) await new Promise<void>((r) => out.once('drain', () => r()));
+          // The reader went away (`| head`): stop reading the ledger.
+          if (!out.writable) break;
+          if (!out.write(row.record + '\n')) await drained(out);
           n++;
         }
         if (opts.out) {
@@ -126,7 +139,7 @@ export function register(program: Command): void {
           ? rows.map((e) => {
             const rq = e.request as { action: string; resource: { type: string; id: string }; environment: string; command?: string };
             const why = (e.reasons as { rule: string | null; message: string }[]).map((r) => r.rule ?? r.message).join(', ');
-            return `${e.id}  ${e.status}  ${e.agent}: ${rq.action} ${rq.resource.type}${rq.resource.id ? '/' + rq.resource.id : ''} in ${rq.environment}${rq.command ? ` ($ ${rq.command})` : ''}\n    because ${why}; asked ${e.created_at}${e.resolved_by ? `; ${e.status} by ${e.resolved_by}` : ''}\n`;
+            return `${e.id}  ${e.status}  ${e.agent}: ${rq.action} ${rq.resource.type}${rq.resource.id ? '/' + rq.resource.id : ''} in ${rq.environment}${rq.command ? ` ($ ${rq.command})` : ''}\n    because ${why}; asked ${e.created_at}${e.resolved_by ? `; ${e.status === 'used' ? `approved by ${e.resolved_by}, used` : `${e.status} by ${e.resolved_by}`}` : ''}\n`;
           }).join('')
           : `no ${opts.status === 'all' ? '' : opts.status + ' '}escalations\n`);
       } finally { rt.close(); }

@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { PolicyModel } from '../policy/model.js';
-import type { SourceFile } from '../policy/source.js';
+import { diag, spanOf, type SourceFile } from '../policy/source.js';
 import { BUILTIN_FIELDS, CATEGORIES, UNCLASSIFIED, type Field, type FieldType } from '../policy/vocabulary.js';
-import { RuleCompiler, type CompiledRule } from './rule.js';
+import { RuleCompiler, tierOf, type CompiledRule } from './rule.js';
 import { cedarString } from './text.js';
 
 export interface RawCedarPolicy {
@@ -51,14 +51,62 @@ export function cedarEffect(text: string): { effect: 'permit' | 'forbid' | undef
   return m ? { effect: m[2] as 'permit' | 'forbid', at: m[1]!.length } : { effect: undefined, at: -1 };
 }
 
+/** One annotation before a policy's effect: its value (unescaped) and where it stands in the text. */
+export interface CedarAnnotation { value: string; at: number; end: number }
+
+const LEAD_TOKEN = /\s+|\/\/[^\n]*(?:\n|$)|@(\w+)(?:\(\s*"((?:[^"\\]|\\.)*)"\s*\))?/y;
+
+/** The annotations of a Cedar policy's text (`@id("x") @message("...")`), by name; comments are skipped. */
+export function cedarAnnotations(text: string): Map<string, CedarAnnotation> {
+  const out = new Map<string, CedarAnnotation>();
+  const { at: end } = cedarEffect(text);
+  LEAD_TOKEN.lastIndex = 0;
+  for (let m; LEAD_TOKEN.lastIndex < end && (m = LEAD_TOKEN.exec(text));) {
+    if (m[1] !== undefined && !out.has(m[1])) out.set(m[1], { value: unescapeCedar(m[2] ?? ''), at: m.index, end: LEAD_TOKEN.lastIndex });
+  }
+  return out;
+}
+
+/** A Cedar string literal's body as the text it stands for. */
+function unescapeCedar(s: string): string {
+  const simple: Record<string, string> = { n: '\n', r: '\r', t: '\t', '0': '\0', '\\': '\\', '"': '"', "'": "'" };
+  return s.replace(/\\(u\{([0-9a-fA-F]{1,6})\}|.)/g, (all, e: string, hex?: string) => (hex ? String.fromCodePoint(parseInt(hex, 16)) : simple[e] ?? all));
+}
+
+/** The effects each Cedar keyword can carry: a permit allows or warns, a forbid denies or escalates. */
+const EFFECTS_OF = { permit: ['allow', 'warn'], forbid: ['deny', 'escalate'] } as const;
+
+/** A hand-written Cedar policy as a rule: `@effect`, `@message` and `@id` read from its annotations. */
+function rawRule(p: RawCedarPolicy, diagnostics: Diagnostic[]): CompiledRule {
+  const keyword = cedarEffect(p.text).effect ?? 'permit';
+  const ann = cedarAnnotations(p.text);
+  const declared = ann.get('effect');
+  let effect: CompiledRule['effect'] = keyword === 'forbid' ? 'deny' : 'allow';
+  if (declared) {
+    const allowed: readonly string[] = EFFECTS_OF[keyword];
+    if (allowed.includes(declared.value)) {
+      effect = declared.value as CompiledRule['effect'];
+    } else {
+      const known = ['allow', 'deny', 'escalate', 'warn'].includes(declared.value);
+      diagnostics.push(diag(p.file, spanOf(p.file, p.offset + declared.at, p.offset + declared.end), 'error', 'cedar/effect-mismatch',
+        known
+          ? `\`@effect(${cedarString(declared.value)})\` contradicts \`${keyword}\` in policy \`${p.id}\`: a ${keyword} can only ${allowed.join(' or ')}.`
+          : `\`@effect(${cedarString(declared.value)})\` in policy \`${p.id}\` is not an effect: use ${allowed.join(' or ')} on a ${keyword}.`,
+        'A `permit` allows (or only warns, with @effect("warn")); a `forbid` denies (or escalates, with @effect("escalate")). Change the keyword or the annotation.'));
+    }
+  }
+  const message = ann.get('message')?.value;
+  return {
+    id: p.id, effect, tier: tierOf(effect, false), source: p.source, set: effect === 'warn' ? 'warn' : 'decide', text: p.text,
+    ...(message !== undefined ? { message } : {}),
+    index: { category: null, environment: null, agent: null },
+  };
+}
+
 export function compileBundle(model: PolicyModel, raw: RawCedarPolicy[] = []): CompileResult {
   const rc = new RuleCompiler(fieldTable(model));
   const rules = model.rules.map((r) => rc.compile(r));
-  for (const p of raw) {
-    const forbid = cedarEffect(p.text).effect === 'forbid';
-    const effect = /@effect\(\s*"escalate"\s*\)/.test(p.text) ? 'escalate' : forbid ? 'deny' : 'allow';
-    rules.push({ id: p.id, effect, tier: effect === 'deny' ? 3 : effect === 'escalate' ? 2 : 0, source: p.source, set: 'decide', text: p.text, index: { category: null, environment: null, agent: null } });
-  }
+  for (const p of raw) rules.push(rawRule(p, rc.diagnostics));
   const resourceAttrs = new Map<string, FieldType>();
   const contextAttrs = new Map<string, FieldType>();
   for (const f of [...model.custom.values()].sort((a, b) => (a.path < b.path ? -1 : 1))) {

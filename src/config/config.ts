@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { fileDiag } from '../diagnostics/diagnostic.js';
+import { fileDiag, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { SourceFile } from '../policy/source.js';
 import { VERSION } from '../version.js';
 import type { ModelSettings } from '../router/provider.js';
@@ -47,9 +47,13 @@ function model(m: Model | undefined, root: string): ModelSettings | undefined {
   };
 }
 
+/** A config that is not valid: its diagnostics, sorted by place, one line each as `govern check` prints them. */
 export class ConfigError extends Error {
-  constructor(readonly diagnostics: Diagnostic[], readonly source?: SourceFile) {
-    super(diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}${d.help ? ` ${d.help}` : ''}`).join('\n'));
+  readonly diagnostics: Diagnostic[];
+  constructor(diagnostics: Diagnostic[], readonly source?: SourceFile) {
+    const sorted = sortDiagnostics(diagnostics);
+    super(sorted.map((d) => `${d.file}:${d.line}:${d.column} ${d.severity} ${d.code} ${d.message}${d.help ? ` ${d.help}` : ''}`).join('\n'));
+    this.diagnostics = sorted;
   }
 }
 

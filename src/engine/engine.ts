@@ -31,7 +31,7 @@ export interface RuleTrace {
   source: string;
   /** matched; unmet (a condition does not hold); skipped (the index ruled it out); error (Cedar could not evaluate it). */
   status: 'matched' | 'unmet' | 'skipped' | 'error';
-  /** For unmet and skipped: the condition that does not hold, as written in YAML, and where. */
+  /** For unmet: each condition that does not hold, as written in YAML, and where. For skipped: how the request differs from the rule's match. */
   because?: { label: string; source: string }[];
   error?: string;
 }
@@ -97,10 +97,10 @@ export class Engine {
     return this.bundle.rules.map((r): RuleTrace => {
       const base = { id: r.id, effect: r.effect, source: r.source };
       const miss: string[] = [];
-      if (r.index.category && !r.index.category.includes(category)) miss.push(`category ${category} is not ${r.index.category.join(' or ')}`);
-      if (r.index.environment && !r.index.environment.includes(environment)) miss.push(`environment ${environment} is not ${r.index.environment.join(' or ')}`);
-      if (r.index.agent && !r.index.agent.includes(agent)) miss.push(`agent ${agent} is not ${r.index.agent.join(' or ')}`);
-      if (r.index.resource && !r.index.resource.includes(facts.request.resource.type)) miss.push(`resource type ${facts.request.resource.type} is not ${r.index.resource.join(' or ')}`);
+      if (r.index.category && !r.index.category.includes(category)) miss.push(`the request's category ${category} is not ${r.index.category.join(' or ')}`);
+      if (r.index.environment && !r.index.environment.includes(environment)) miss.push(`the request's environment ${environment} is not ${r.index.environment.join(' or ')}`);
+      if (r.index.agent && !r.index.agent.includes(agent)) miss.push(`the request's agent ${agent} is not ${r.index.agent.join(' or ')}`);
+      if (r.index.resource && !r.index.resource.includes(facts.request.resource.type)) miss.push(`the request's resource type ${facts.request.resource.type} is not ${r.index.resource.join(' or ')}`);
       if (miss.length) return { ...base, status: 'skipped', because: miss.map((m) => ({ label: m, source: r.source })) };
       const whole = `${this.bundle.hash.slice(0, 16)}:one:${r.id}`;
       this.authorizer.prepare(whole, () => ({ [r.id]: asMatcher(r.text) }));

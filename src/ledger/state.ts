@@ -130,6 +130,31 @@ export function dayPeriod(d: Date): string {
   return `d:${d.toISOString().slice(0, 10)}`;
 }
 
+/** The columns of a ledger row as State.append was given them, from its record (see Runtime.commit). */
+function columnsOf(record: string): Omit<LedgerRow, 'seq' | 'record' | 'prev_hash' | 'hash'> | undefined {
+  try {
+    const r = JSON.parse(record) as {
+      request: { agent: { id: string } };
+      decision: { id: string; decision: string; route: string; facts: { category: string }; policy: { hash: string } };
+      model: string | null; usage: { input_tokens: number; output_tokens: number } | null; at: string;
+    };
+    return {
+      id: r.decision.id, at: r.at, agent: r.request.agent.id, decision: r.decision.decision, route: r.decision.route,
+      category: r.decision.facts.category ?? null, model: r.model ?? null, input_tokens: r.usage?.input_tokens ?? 0,
+      output_tokens: r.usage?.output_tokens ?? 0, policy_hash: r.decision.policy.hash,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The first column of `row` that differs from its record ("record" when the record cannot be read). */
+function columnMismatch(row: LedgerRow): keyof LedgerRow | undefined {
+  const want = columnsOf(row.record);
+  if (!want) return 'record';
+  return (Object.keys(want) as (keyof typeof want)[]).find((k) => row[k] !== want[k]);
+}
+
 export class State {
   readonly db: DB;
   private statements = new Map<string, BetterSqlite3.Statement>();
@@ -231,17 +256,25 @@ export class State {
     return (this.sql('SELECT seq, hash FROM ledger_head WHERE one = 1').get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS };
   }
 
-  /** Walks the chain: every row's hash, its link to the previous row, no gap in seq, and the head. */
+  /**
+   * Walks the chain: every row's hash, its link to the previous row, no gap in seq, and the head.
+   * The hash covers the record; the columns beside it (which export and stats filter on) must say
+   * what the record says.
+   */
   verifyLedger(): { ok: boolean; rows: number; head: string; problems: { seq: number; problem: string }[] } {
     const problems: { seq: number; problem: string }[] = [];
     let prev = GENESIS;
     let expectSeq = 1;
     let rows = 0;
-    for (const r of this.sql('SELECT seq, record, prev_hash, hash FROM ledger ORDER BY seq').iterate() as IterableIterator<Pick<LedgerRow, 'seq' | 'record' | 'prev_hash' | 'hash'>>) {
+    for (const r of this.sql('SELECT * FROM ledger ORDER BY seq').iterate() as IterableIterator<LedgerRow>) {
       rows++;
       if (r.seq !== expectSeq) problems.push({ seq: expectSeq, problem: `rows ${expectSeq}${r.seq - 1 > expectSeq ? `-${r.seq - 1}` : ''} are missing (deleted)` });
       if (r.prev_hash !== prev) problems.push({ seq: r.seq, problem: 'does not link to the row before it (a row before it was changed or deleted)' });
       if (chainHash(r.prev_hash, r.record) !== r.hash) problems.push({ seq: r.seq, problem: 'its content does not match its hash (the row was edited)' });
+      else {
+        const column = columnMismatch(r);
+        if (column) problems.push({ seq: r.seq, problem: column === 'record' ? 'its record is not a decision record' : `its ${column} column says ${JSON.stringify(r[column])} but its record says otherwise (the row was edited)` });
+      }
       prev = r.hash;
       expectSeq = r.seq + 1;
     }

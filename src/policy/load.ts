@@ -145,8 +145,11 @@ export function schemaDiagnostics(file: SourceFile, errors: SchemaError[]): Diag
       case 'minLength':
         d = diag(file, spanAt(file, path), 'error', 'schema/empty', `${where} is empty.`, 'Give it a value, or remove it.');
         break;
-      default:
-        d = diag(file, spanAt(file, path), 'error', `schema/${e.keyword}`, `${where} ${e.message ?? 'is not valid'}.`);
+      default: {
+        // `> 0` is out of range as `>= 0` is: one code for each side of a range.
+        const code = e.keyword === 'exclusiveMinimum' ? 'minimum' : e.keyword === 'exclusiveMaximum' ? 'maximum' : e.keyword;
+        d = diag(file, spanAt(file, path), 'error', `schema/${code}`, `${where} ${e.message ?? 'is not valid'}.`);
+      }
     }
     out.set(`${d.code}@${e.instancePath}@${d.message}`, d);
   }

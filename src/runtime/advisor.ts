@@ -11,6 +11,12 @@ import type { Intent, ModelAdvisor, ModelOutcome, Pending, SmallRouter } from '.
 
 const TIER = { allow: 1, escalate: 2, deny: 3 } as const;
 
+/** A provider's message as a sentence: ending in one full stop (or its own ? or !), never doubled. */
+function sentence(message: string): string {
+  const m = message.trim();
+  return /[.!?]$/.test(m) ? m : `${m}.`;
+}
+
 export function makeAdvisor(settings: ModelSettings): ModelAdvisor {
   let provider: Provider | undefined;
   const label = `${settings.provider}/${settings.model}`;
@@ -49,7 +55,7 @@ export function makeAdvisor(settings: ModelSettings): ModelAdvisor {
         ...base,
         decision: 'escalate',
         tier: 2,
-        reasons: [{ rule: null, effect: 'escalate', message: `${MODEL_FAILURE} (${kind}: ${(e as Error).message}); a human decides` }],
+        reasons: [{ rule: null, effect: 'escalate', message: `${MODEL_FAILURE} (${kind}): ${sentence((e as Error).message)} A human decides.` }],
         route: 'model',
         tokens: { input: usage?.input_tokens ?? 0, output: usage?.output_tokens ?? 0 },
       };

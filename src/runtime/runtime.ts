@@ -87,6 +87,8 @@ export interface Evaluation {
   findings: Finding[];
   /** The escalation awaiting a human, when the decision is escalate. */
   escalation?: string;
+  /** Written to the ledger (false with --no-state: nothing is recorded). */
+  recorded: boolean;
 }
 
 export interface BudgetStatus {
@@ -312,7 +314,7 @@ export class Runtime {
       const record = { request: redacted, decision, model, usage, at: now.toISOString() };
       this.state.append({
         id: decision.id!, at: record.at, agent: request.agent.id, decision: decision.decision, route: decision.route,
-        category: facts.category, model, inputTokens: usage?.input_tokens ?? 0, outputTokens: usage?.output_tokens ?? 0,
+        category: decision.facts.category, model, inputTokens: usage?.input_tokens ?? 0, outputTokens: usage?.output_tokens ?? 0,
         policyHash: this.bundle.hash, record: JSON.stringify(record),
       });
       if (p.fresh && !approved && this.config.cache.enabled && !asked?.failed) {
@@ -320,7 +322,7 @@ export class Runtime {
         this.state.cachePut(p.cacheKey, this.bundle.hash, JSON.stringify(stored), now.getTime(), this.config.cache.ttl[decision.decision]);
       }
     }
-    return { decision, request, facts, findings, ...(p.intent ? { intent: p.intent } : {}), ...(escalation ? { escalation } : {}) };
+    return { decision, request, facts, findings, ...(p.intent ? { intent: p.intent } : {}), ...(escalation ? { escalation } : {}), recorded: this.state !== undefined };
   }
 
   /**
