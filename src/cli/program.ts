@@ -1,14 +1,19 @@
 // The commander program: global options, one module per subcommand, and the mapping of errors
 // to exit codes. Imported by nothing but bin/govern.
-import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { displayPath } from '../policy/files.js';
 import * as checkCommand from './check.js';
 import * as compileCommand from './compile.js';
 import * as evalCommand from './eval.js';
 import * as routeCommand from './route.js';
+import * as replayCommand from './replay.js';
+import * as distillCommand from './distill.js';
 import * as serveCommand from './serve.js';
 import * as providersCommand from './providers.js';
 import * as stateCommands from './state.js';
+import * as initCommand from './init.js';
+import * as completionCommand from './completion.js';
 import { EXIT, UsageError } from './output.js';
 
 export { VERSION } from '../version.js';
@@ -21,16 +26,20 @@ export interface GlobalOptions {
   color?: boolean;
 }
 
-/** The paths to check: those given, else --policies, else the config's, else ./policies. */
-export function policyPaths(paths: string[], g: GlobalOptions): string[] {
+/**
+ * The paths to check: those given, else --policies, else the policy folder of the configuration
+ * (--config, else govern.config.yaml found walking up), resolved as eval resolves it: `policies:`
+ * relative to the config's folder, `policies` beside the config, or ./policies without a config.
+ */
+export async function policyPaths(paths: string[], g: GlobalOptions): Promise<string[]> {
   if (paths.length) return paths;
   if (g.policies) return [g.policies];
-  if (g.config) {
-    if (!existsSync(g.config)) throw new UsageError(`--config: ${g.config} does not exist.`);
-    const m = /^policies:\s*(\S+)\s*$/m.exec(readFileSync(g.config, 'utf8'));
-    if (m) return [m[1]!];
+  try {
+    return [displayPath((await loadConfig(g.config)).policies)];
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(`the configuration is not valid:\n${e.message}`);
+    throw e;
   }
-  return ['policies'];
 }
 
 export function buildProgram(): Command {
@@ -46,9 +55,11 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false })
     .exitOverride();
-  for (const cmd of [checkCommand, compileCommand, evalCommand, routeCommand, serveCommand, providersCommand, stateCommands]) cmd.register(program);
+  initCommand.register(program);
+  for (const cmd of [checkCommand, compileCommand, evalCommand, routeCommand, distillCommand, replayCommand, serveCommand, providersCommand, stateCommands]) cmd.register(program);
   // `govern explain ...` is `govern eval --explain ...` (see main); listed here for help.
   program.command('explain').description('decide one request and show why: facts, findings, and each rule matched, unmet or skipped (flags as for eval)');
+  completionCommand.register(program);
   const setOverride = (c: Command) => { c.exitOverride(); c.commands.forEach(setOverride); };
   setOverride(program);
   return program;
@@ -61,7 +72,24 @@ function rewriteExplain(argv: string[]): string[] {
   return i >= 0 && i === firstCommand ? [...argv.slice(0, i), 'eval', '--explain', ...argv.slice(i + 1)] : argv;
 }
 
+let pipeHandled = false;
+
+/**
+ * A reader that goes away (`govern ledger export | head -n 1`) closes stdout: the command stops
+ * quietly, with the exit code it has set so far (0 if none), instead of an EPIPE stack trace.
+ */
+function endQuietlyOnClosedStdout(): void {
+  if (pipeHandled) return;
+  pipeHandled = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
+    process.stderr.write(`govern: cannot write the output: ${e.message}\n`);
+    process.exit(EXIT.failure);
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
+  endQuietlyOnClosedStdout();
   argv = rewriteExplain(argv);
   const program = buildProgram();
   try {

@@ -11,7 +11,8 @@ export { OllamaProvider } from './ollama.js';
 export { OpenAIProvider } from './openai.js';
 export { ReplayProvider, loadRecordings, replayKey } from './replay.js';
 
-const KEY_VARIABLE = { anthropic: 'ANTHROPIC_API_KEY', openai: 'OPENAI_API_KEY' } as const;
+/** Where each hosted provider's API key is read from, unless the settings name another variable. */
+export const KEY_VARIABLE = { anthropic: 'ANTHROPIC_API_KEY', openai: 'OPENAI_API_KEY' } as const;
 
 /**
  * A provider for these settings. Throws ProviderError('not-configured') when the settings cannot

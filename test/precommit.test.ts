@@ -1,0 +1,106 @@
+// The pre-commit hook as a team meets it: a git repository whose .pre-commit-config.yaml names
+// govern's hook (the definition in this repository's .pre-commit-hooks.yaml, fetched by the real
+// pre-commit from a local git repository, so no network is needed); a commit with a broken policy
+// is refused with govern's file:line:col, and goes through once the policy is fixed.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { ROOT } from './helpers.js';
+
+const preCommit = spawnSync('pre-commit', ['--version'], { encoding: 'utf8' });
+const missing = preCommit.error || preCommit.status !== 0
+  ? 'pre-commit is not installed (apt-get install pre-commit, or pip install pre-commit); .ci/run installs it'
+  : undefined;
+
+const BAD = 'rules:\n  - id: a\n    effect: dney\n';
+const GOOD = `rules:
+  - id: deny-prod-delete
+    match: {category: DELETE, environment: production}
+    effect: deny
+tests:
+  - name: a production delete is denied
+    request: {agent: a, action: delete, environment: production}
+    expect: deny
+`;
+
+describe.skipIf(missing !== undefined)(`pre-commit hook govern-check${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  // git and pre-commit see only this environment: govern from bin/ (and the node running the
+  // tests) first on PATH, pre-commit's cache in a temporary folder, no git settings of the machine.
+  const home = mkdtempSync(join(tmpdir(), 'govern-precommit-'));
+  const env: Record<string, string> = {
+    PATH: [join(ROOT, 'bin'), dirname(process.execPath), process.env.PATH ?? ''].join(delimiter),
+    HOME: home,
+    PRE_COMMIT_HOME: join(home, 'cache'),
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com',
+    NO_COLOR: '1',
+    LANG: 'C.UTF-8',
+  };
+  const run = (cwd: string, cmd: string, args: string[]): SpawnSyncReturns<string> => {
+    const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: 120_000 });
+    if (r.error) throw r.error;
+    return r;
+  };
+  const git = (cwd: string, ...args: string[]) => {
+    const r = run(cwd, 'git', args);
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+
+  it('declares a valid hook that runs govern check once on the policy folder', () => {
+    const r = run(ROOT, 'pre-commit', ['validate-manifest', '.pre-commit-hooks.yaml']);
+    expect(r.stderr + r.stdout).toBe('');
+    expect(r.status).toBe(0);
+    const hooks = parse(readFileSync(join(ROOT, '.pre-commit-hooks.yaml'), 'utf8')) as Record<string, unknown>[];
+    expect(hooks).toEqual([expect.objectContaining({ id: 'govern-check', entry: 'govern check', language: 'system', pass_filenames: false })]);
+    const files = new RegExp(String(hooks[0]!.files));
+    for (const p of ['policies/a.yaml', 'policies/team/b.yml', 'policies/raw.cedar', 'govern.config.yaml']) expect(files.test(p), p).toBe(true);
+    for (const p of ['src/policies.ts', 'README.md', 'examples/requests/a.json']) expect(files.test(p), p).toBe(false);
+  });
+
+  it('refuses a commit with a broken policy, showing file:line:col, and accepts it once fixed', () => {
+    // The hook's repository: this repository's hook definition, committed in a local git
+    // repository that pre-commit clones as it would clone govern's.
+    const hookRepo = mkdtempSync(join(tmpdir(), 'govern-hooks-'));
+    git(hookRepo, 'init', '-q');
+    copyFileSync(join(ROOT, '.pre-commit-hooks.yaml'), join(hookRepo, '.pre-commit-hooks.yaml'));
+    git(hookRepo, 'add', '.pre-commit-hooks.yaml');
+    git(hookRepo, 'commit', '-q', '-m', 'hooks');
+    const rev = git(hookRepo, 'rev-parse', 'HEAD');
+
+    const project = mkdtempSync(join(tmpdir(), 'govern-project-'));
+    git(project, 'init', '-q');
+    writeFileSync(join(project, '.pre-commit-config.yaml'), `repos:\n  - repo: ${hookRepo}\n    rev: ${rev}\n    hooks:\n      - id: govern-check\n`);
+    const install = run(project, 'pre-commit', ['install']);
+    expect(install.status, install.stderr).toBe(0);
+
+    mkdirSync(join(project, 'policies'));
+    writeFileSync(join(project, 'policies', 'delete.yaml'), BAD);
+    git(project, 'add', '.pre-commit-config.yaml', 'policies/delete.yaml');
+    const refused = run(project, 'git', ['commit', '-m', 'a broken policy']);
+    const out = refused.stdout + refused.stderr;
+    expect(refused.status, out).not.toBe(0);
+    expect(out).toMatch(/govern check\.+Failed/);
+    expect(out).toContain('policies/delete.yaml:3:13 error schema/invalid-value');
+    expect(out).toContain('Did you mean `deny`?');
+    expect(run(project, 'git', ['rev-parse', '--verify', '-q', 'HEAD']).status).not.toBe(0);
+
+    writeFileSync(join(project, 'policies', 'delete.yaml'), GOOD);
+    git(project, 'add', 'policies/delete.yaml');
+    const accepted = run(project, 'git', ['commit', '-m', 'a working policy']);
+    expect(accepted.status, accepted.stdout + accepted.stderr).toBe(0);
+    expect(accepted.stdout + accepted.stderr).toMatch(/govern check\.+Passed/);
+    expect(git(project, 'log', '--format=%s')).toBe('a working policy');
+
+    // A commit that touches no policy file does not run govern at all.
+    writeFileSync(join(project, 'README.md'), 'notes\n');
+    git(project, 'add', 'README.md');
+    const other = run(project, 'git', ['commit', '-m', 'notes']);
+    expect(other.status).toBe(0);
+    expect(other.stdout + other.stderr).toMatch(/govern check\.+\(no files to check\)Skipped/);
+  });
+});
