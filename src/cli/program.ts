@@ -47,7 +47,7 @@ export function buildProgram(): Command {
     .description('Policy-as-code for AI agents: YAML policies compiled to Cedar, decided locally.')
     .version(VERSION, '-V, --version', 'print the version')
     .option('-c, --config <file>', 'configuration file (default: govern.config.yaml, found walking up)')
-    .option('-p, --policies <dir>', 'policy folder (default: policies)')
+    .option('-p, --policies <dir>', 'policy folder (default: the config\'s policies:, else policies beside the config)')
     .option('-q, --quiet', 'print only what is needed')
     .option('--no-color', 'plain output (also NO_COLOR=1, and whenever output is piped)')
     .option('--state <file>', 'the SQLite state file (default: .govern/state.db beside the config)')
