@@ -222,6 +222,18 @@ describe('govern distill', () => {
     expect(readFileSync(join(dir, 'policies', allow.file), 'utf8')).toMatch(/context\.change_ticket:\n\s+exists: true/);
   });
 
+  it('when the most general rule would break a written test, writes the narrower one that does not', () => {
+    seq = 0;
+    const lines = ['s1', 's2', 's3', 's4'].map((a) => rec({ agent: { id: a }, action: 'provision', category: 'CREATE', resource: { type: 's3:bucket', id: a }, environment: 'staging' }, 'escalate'));
+    const dir = project(lines);
+    const out = JSON.parse(govern(['distill', '--from', 'records.jsonl', '--format', 'json'], { cwd: dir }).stdout);
+    // "escalate CREATE in staging" would overrule the pack's allow of staging Deployments...
+    expect(out.rejected).toContainEqual(expect.objectContaining({ id: 'distilled-escalate-create-staging', reason: expect.stringMatching(/breaks the written policies' test `a staging Deployment is allowed`/) }));
+    // ...so the rule names the resource type as well.
+    expect(out.rules.map((r: { id: string }) => r.id)).toEqual(['distilled-escalate-create-staging-s3-bucket']);
+    expect(govern(['check', 'policies'], { cwd: dir }).code).toBe(0);
+  });
+
   it('names the file and line of a malformed record, and exits 1', () => {
     const dir = project([...baseRecords().slice(0, 3), '{"request": {"agent": "x", "action": "read"}, "decision": {"decision": "maybe"}, "at": "2026-11-01T00:00:00Z"}']);
     const r = govern(['distill', '--from', 'records.jsonl'], { cwd: dir });

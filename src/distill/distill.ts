@@ -17,7 +17,7 @@ import { decidedCategory, isJudgement, isModelJudgement, type Recorded } from '.
 import { OfflinePipeline, requestKeyOf } from '../records/pipeline.js';
 import type { IntentRouter } from '../runtime/runtime.js';
 import { ABSENT, contextFeatures, FEATURES, sayAll, UNSAYABLE, type Feature } from './features.js';
-import { learn, pinnedFor, VERDICTS, type Learned, type Unlearned, type Verdict } from './learn.js';
+import { learn, pinnedFor, ruleKey, VERDICTS, type Learned, type Unlearned, type Verdict } from './learn.js';
 
 export const DISTILLED_DIR = 'distilled';
 export const LOCK_FILE = `${DISTILLED_DIR}/distill.lock.json`;
@@ -248,10 +248,24 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
     requestKey: requestKeyOf(r),
     index,
   }));
-  const { rules: learned, unlearned } = learn(examples, features, { minSupport, minAgreement: opts.minAgreement ?? 1, maxOutliers: opts.maxOutliers ?? 0.05 });
+  const existing = opts.fresh ? [] : readExisting(opts.policies);
+  // A rule refused for overruling the record or a written test gets a narrower successor: the
+  // learner runs again with it forbidden (a few rounds at most).
+  const forbidden = new Set<string>();
+  const refusedBefore: Rejected[] = [];
+  let learned: Learned[];
+  let unlearned: Unlearned[];
+  let live: Candidate[];
+  let keptLive: Existing[];
+  let retired: (Existing & { reason: string })[];
+  let rejected: Rejected[];
+  let verified = 0;
+  let iterations = 0;
+  let reproduced = new Map<string, Set<Recorded>>();
+  for (let round = 1; ; round++) {
+  ({ rules: learned, unlearned } = learn(examples, features, { minSupport, minAgreement: opts.minAgreement ?? 1, maxOutliers: opts.maxOutliers ?? 0.05, forbidden }));
 
   // Ids: an existing rule of the same effect whose evidence overlaps most keeps its id.
-  const existing = opts.fresh ? [] : readExisting(opts.policies);
   const claimed = new Set<string>();
   const taken = new Set<string>();
   const candidates: Candidate[] = [];
@@ -280,7 +294,7 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
   const kept = existing.filter((e) => !claimed.has(e.id));
 
   // A model's draft, where asked: only for rules that are new or whose logic changes.
-  const rejected: Rejected[] = [];
+  rejected = [];
   if (opts.drafter) {
     for (const c of candidates) {
       if (c.existing && c.existing.logic === logicOf(c.rule)) continue;
@@ -300,12 +314,9 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
   }
 
   // Verify with the engine on every recorded judgement; drop what fails, and try again.
-  let verified = 0;
-  let iterations = 0;
-  let reproduced = new Map<string, Set<Recorded>>();
-  let retired: (Existing & { reason: string })[] = [];
-  let live = candidates;
-  let keptLive = kept;
+  retired = [];
+  live = candidates;
+  keptLive = kept;
   for (;;) {
     iterations++;
     const files = new Map<string, string>();
@@ -359,8 +370,15 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
     // A rule on disk whose successor failed is judged again on its own: kept if it holds, else retired.
     for (const c of live) if (drop(c.id) && !c.drafted && c.existing) keptLive.push(c.existing);
     live = again;
-    if (iterations > 20) throw new Error('distill: verification did not settle');
+    if (iterations > 20 * round) throw new Error('distill: verification did not settle');
   }
+  const byId = new Map(candidates.map((c) => [c.id, c]));
+  const narrower = rejected.filter((r) => !r.draft && /^(would |breaks the written)/.test(r.reason)).map((r) => byId.get(r.id)!.learned).map((l) => ruleKey(l.verdict, l.features.map((f, i) => [features[f]!.name, l.values[i]!]))).filter((k) => !forbidden.has(k));
+  if (!narrower.length || round >= 3) break;
+  for (const k of narrower) forbidden.add(k);
+  refusedBefore.push(...rejected.filter((r) => !r.draft && /^(would |breaks the written)/.test(r.reason)));
+  }
+  rejected = [...new Map([...refusedBefore, ...rejected].map((r) => [`${r.id}\u0001${r.reason}`, r])).values()];
   retired = retired.sort((a, b) => (a.id < b.id ? -1 : 1));
 
   // Render what stays.

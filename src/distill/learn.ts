@@ -28,6 +28,13 @@ export interface LearnOptions {
   maxOutliers: number;
   /** Most features a rule adds to those its effect must name. */
   maxExtra?: number;
+  /** Rules (by ruleKey) refused before: the learner looks for a narrower one instead. */
+  forbidden?: Set<string>;
+}
+
+/** Identifies a rule by its verdict and feature values, independent of feature order. */
+export function ruleKey(verdict: string, parts: [string, string][]): string {
+  return `${verdict}|${[...parts].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join('\u0001')}`;
 }
 
 export interface Learned {
@@ -171,6 +178,7 @@ export function learn(examples: Example[], features: Feature[], opts: LearnOptio
     let best: { mask: number[]; agg: Agg; j: ReturnType<typeof judge> } | undefined;
     let lastWhy = '';
     const tryMask = (mask: number[]) => {
+      if (opts.forbidden?.has(ruleKey(name, mask.map((f) => [features[f]!.name, seed.vec[f]!])))) return;
       const agg = project(mask).get(mask.map((f) => seed.vec[f]).join('\u0001'))!;
       const j = judge(agg, verdict);
       if (!j.ok) {
