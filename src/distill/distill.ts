@@ -427,12 +427,16 @@ function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Ex
   // Requests with the same facts are decided alike: decide each once. The resource's id is left
   // out of the key when no rule can see it, and the free text when the router is not needed.
   const seesId = bundle.rules.some((x) => /resource\.id|resource\.basename|\bresource\s*(==|in)\s/.test(x.text));
+  const trustClass = valueClasses(bundle, 'principal.trust');
+  const hourClass = valueClasses(bundle, 'context.hour');
   let done = 0;
   for (const r of records) {
     if (progress && ++done % 1000 === 0) progress(done, records.length);
     const q = r.request;
     const resource = seesId ? q.resource : { ...q.resource, id: undefined };
-    const key = q.category ? canonicalJson([r.decision.facts, { ...q, resource, id: undefined, content: undefined, justification: undefined, request: undefined }]) : canonicalJson([r.decision.facts, { ...q, resource, id: undefined }]);
+    const f = r.decision.facts;
+    const facts = { ...f, trust: trustClass(typeof f.trust === 'number' ? f.trust : 40), hour: hourClass(typeof f.hour === 'number' ? f.hour : -1) };
+    const key = q.category ? canonicalJson([facts, { ...q, resource, id: undefined, content: undefined, justification: undefined, request: undefined }]) : canonicalJson([facts, { ...q, resource, id: undefined }]);
     let rep = seen.get(key);
     if (!rep) seen.set(key, (rep = pipeline.decide(r)));
     replayed.set(r, rep);
@@ -464,6 +468,28 @@ function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Ex
     if (missed.length) problems.set(c.id, `does not reproduce its group: ${missed.length} of its ${c.records.length} decisions ${missed.length === 1 ? 'is' : 'are'} not decided by it${c.drafted ? '' : ' (a rule the language cannot say exactly)'}`);
   }
   return { problems, decided };
+}
+
+/**
+ * Numbers the rules only compare with constants (trust, hour) fall into classes: two values in
+ * one class compare alike with every constant, so the rules decide them alike. Where an attribute
+ * is used any other way, every value is its own class.
+ */
+function valueClasses(bundle: Bundle, attr: string): (v: number) => string {
+  const escaped = attr.replace('.', '\\.');
+  const uses = new RegExp(`${escaped}\\b`, 'g');
+  const compared = new RegExp(`${escaped}\\s*(<=|>=|<|>|==|!=)\\s*(-?\\d+)\\b`, 'g');
+  let all = 0;
+  const points = new Set<number>();
+  for (const r of bundle.rules) {
+    all += (r.text.match(uses) ?? []).length;
+    for (const m of r.text.matchAll(compared)) points.add(Number(m[2]));
+  }
+  const counted = bundle.rules.reduce((n, r) => n + [...r.text.matchAll(compared)].length, 0);
+  const bracketed = new RegExp(`\\[\\s*"${attr.slice(attr.lastIndexOf('.') + 1)}"\\s*\\]`);
+  if (counted !== all || bundle.rules.some((r) => bracketed.test(r.text))) return (v) => String(v);
+  const sorted = [...points].sort((a, b) => a - b);
+  return (v) => sorted.map((t) => (v < t ? '<' : v === t ? '=' : '>')).join('');
 }
 
 function render(c: Candidate, features: Feature[], decided: Set<Recorded>): DistilledRule {
