@@ -7,6 +7,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { check } from '../src/check/check.js';
+import { valueClasses } from '../src/distill/distill.js';
 import { FakeServer, openaiWire } from './fake-servers.js';
 import { govern, governAsync, ROOT, tempTree } from './helpers.js';
 
@@ -326,5 +328,22 @@ describe('the example CI workflow', () => {
     }
     expect(JSON.parse(readFileSync(join(dir, 'govern.sarif'), 'utf8')).version).toBe('2.1.0');
     expect(existsSync(join(dir, 'replay.html'))).toBe(true);
+  });
+});
+
+describe('verification decides alike only what the rules cannot tell apart', () => {
+  const bundleOf = (files: Record<string, string>) => check([tempTree(files)], { tests: false }).bundle!;
+
+  it('trust values between the same constants share a class; values across a constant do not', () => {
+    const cls = valueClasses(bundleOf({ 'a.yaml': 'rules:\n  - id: r\n    match: {category: ACCESS}\n    when: {trust: {gte: 60}}\n    effect: allow\n  - id: s\n    match: {category: DELETE}\n    when: {trust: {lt: 80}}\n    effect: escalate\n' }), 'principal.trust');
+    expect(cls(61)).toBe(cls(79));
+    expect(cls(59)).not.toBe(cls(60));
+    expect(cls(60)).not.toBe(cls(61));
+    expect(cls(79)).not.toBe(cls(80));
+  });
+
+  it('every value is its own class when a rule uses the attribute any other way', () => {
+    const cls = valueClasses(bundleOf({ 'a.cedar': '@id("raw") forbid (principal, action, resource) when { principal["trust"] + 1 > 50 };\n', 'b.yaml': 'rules:\n  - id: r\n    match: {category: ACCESS}\n    when: {trust: {gte: 60}}\n    effect: allow\n' }), 'principal.trust');
+    expect(cls(61)).not.toBe(cls(62));
   });
 });

@@ -475,7 +475,7 @@ function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Ex
  * one class compare alike with every constant, so the rules decide them alike. Where an attribute
  * is used any other way, every value is its own class.
  */
-function valueClasses(bundle: Bundle, attr: string): (v: number) => string {
+export function valueClasses(bundle: Bundle, attr: string): (v: number) => string {
   const escaped = attr.replace('.', '\\.');
   const uses = new RegExp(`${escaped}\\b`, 'g');
   const compared = new RegExp(`${escaped}\\s*(<=|>=|<|>|==|!=)\\s*(-?\\d+)\\b`, 'g');
