@@ -153,6 +153,8 @@ describe('govern distill', () => {
     writeFileSync(join(dir, 'policies', 'dashboards.yaml'), 'rules:\n  - id: allow-dev-dashboards\n    match: {category: ACCESS, environment: dev, resource: "metrics:dashboard"}\n    effect: allow\n    audit: true\n');
     const r = govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
     expect(r.stdout).toMatch(new RegExp(`retired\\s+${ALLOW} v1: adds nothing`));
+    // It names the written rule where it lives, not in a scratch folder.
+    expect(r.stdout).toContain('the broader rule `allow-dev-dashboards` (policies/dashboards.yaml:2:5)');
     expect(existsSync(join(dir, 'policies', 'distilled', `${ALLOW}.yaml`))).toBe(false);
     expect(existsSync(join(dir, 'policies', 'distilled', '.history', ALLOW, 'v1.yaml'))).toBe(true);
     expect(govern(['distill', '--from', 'records.jsonl', '--check'], { cwd: dir }).code).toBe(0);

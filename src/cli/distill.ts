@@ -35,8 +35,8 @@ function count(n: number, what: string): string {
 }
 
 /** What writing the result would change in the policy folder. */
-function changesOf(policies: string, result: DistillResult): Change[] {
-  const { LOCK_FILE, readLock, DISTILLED_DIR } = distillModule!;
+function changesOf(d: DistillModule, policies: string, result: DistillResult): Change[] {
+  const { LOCK_FILE, readLock, DISTILLED_DIR } = d;
   const lock = readLock(policies);
   const locked = new Map((lock?.rules ?? []).map((r) => [r.file, r.sha256]));
   const out: Change[] = [];
@@ -63,7 +63,8 @@ function changesOf(policies: string, result: DistillResult): Change[] {
   return out;
 }
 
-let distillModule: typeof import('../distill/distill.js') | undefined;
+/** Loaded when a distill or rules command runs, not at start. */
+type DistillModule = typeof import('../distill/distill.js');
 
 /** Writes a file whole or not at all: a crash leaves the old file or the new one. */
 function writeAtomic(path: string, text: string): void {
@@ -195,7 +196,7 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
       const rt = await openRuntime(c, { noState: opts.from !== undefined });
       try {
         const { readRecords, ledgerRecords, RecordError } = await import('../records/records.js');
-        distillModule = await import('../distill/distill.js');
+        const distillModule = await import('../distill/distill.js');
         let records;
         try {
           records = opts.from !== undefined ? await readRecords(opts.from) : ledgerRecords(requireState(rt, 'distill (without --from)').ledgerRows(), 'ledger');
@@ -214,7 +215,7 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
         });
         bar.clear();
         const mode = opts.check ? 'check' : opts.dryRun ? 'dry-run' : 'write';
-        const changes = changesOf(policies, result);
+        const changes = changesOf(distillModule, policies, result);
         if (mode === 'write') apply(policies, result);
         if (opts.format === 'json') {
           process.stdout.write(JSON.stringify({
@@ -282,8 +283,7 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
     .argument('<rule>', 'rule id')
     .addOption(fmt())
     .action(async (id: string, opts: { format: string }, c: Command) => {
-      const { policies, existing } = await distilled(c);
-      const { HISTORY_DIR } = distillModule!;
+      const { policies, existing, module: { HISTORY_DIR } } = await distilled(c);
       const current = existing.find((e) => e.id === id);
       const hdir = join(policies, HISTORY_DIR, id);
       const old = existsSync(hdir) ? readdirSync(hdir).filter((n) => /^v\d+\.ya?ml$/.test(n)).sort((a, b) => Number(a.slice(1).split('.')[0]) - Number(b.slice(1).split('.')[0])) : [];
@@ -307,13 +307,13 @@ function ruleBlock(text: string): string {
   return m ? m[1]! : text;
 }
 
-async function distilled(c: Command): Promise<{ policies: string; existing: import('../distill/distill.js').Existing[] }> {
+async function distilled(c: Command): Promise<{ policies: string; existing: import('../distill/distill.js').Existing[]; module: DistillModule }> {
   const { loadConfig } = await import('../config/config.js');
   const g = c.optsWithGlobals<GlobalOptions>();
   const config = await loadConfig(g.config).catch((e: Error) => { throw new UsageError(`the configuration is not valid:\n${e.message}`); });
   const policies = g.policies ? resolve(g.policies) : config.policies;
-  distillModule = await import('../distill/distill.js');
-  return { policies, existing: distillModule.readExisting(policies) };
+  const module = await import('../distill/distill.js');
+  return { policies, existing: module.readExisting(policies), module };
 }
 
 function find(existing: import('../distill/distill.js').Existing[], id: string): import('../distill/distill.js').Existing {

@@ -12,6 +12,7 @@ import type { TestResult } from '../check/check.js';
 import type { Bundle } from '../compile/bundle.js';
 import { PolicyError } from '../runtime/runtime.js';
 import { canonicalJson, sha256 } from '../runtime/canonical.js';
+import { displayPath } from '../policy/files.js';
 import { newSource, parseYaml, stringifyYaml } from '../policy/source.js';
 import { decidedCategory, isJudgement, isModelJudgement, type Recorded } from '../records/records.js';
 import { OfflinePipeline, requestKeyOf } from '../records/pipeline.js';
@@ -153,7 +154,7 @@ async function compileWith(policies: string, files: Map<string, string>, tests: 
     const shadowed = new Map<string, string>();
     for (const d of r.diagnostics) {
       const m = d.code === 'lint/shadowed-rule' ? /rule `([^`]+)`/.exec(d.message) : null;
-      if (m && d.file.includes(`/${DISTILLED_DIR}/`)) shadowed.set(m[1]!, d.message.replace(/\(\/tmp[^)]*\)|\([^)]*govern-distill-[^)]*\)/g, '').replace(/\s+/g, ' '));
+      if (m && d.file.includes(`/${DISTILLED_DIR}/`)) shadowed.set(m[1]!, d.message.split(dir).join(displayPath(policies)));
     }
     return { bundle: r.bundle, shadowed, tests: r.tests.map((t) => ({ ...t, file: t.file.startsWith(dir) ? join(policies, relative(dir, t.file)) : t.file })) };
   } finally {
