@@ -1,10 +1,16 @@
-// The only importer of @cedar-policy/cedar-wasm. Loads it lazily (about 25 ms), validates
-// policies against the generated schema, and authorizes against preparsed policy sets.
+// The only importer of @cedar-policy/cedar-wasm. Loads it lazily (about 25 ms), reads `.cedar`
+// files and `cedar:` conditions with Cedar's own parser, validates policies against the generated
+// schema, and authorizes against preparsed policy sets.
+// Cedar's wasm build traps ("memory access out of bounds") on deeply nested input and is unusable
+// afterwards; text from policy files is measured first, and a trap that still happens reloads the
+// module and becomes a problem report instead of a crash.
 import { createRequire } from 'node:module';
 import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
 
 const require = createRequire(import.meta.url);
 let wasm: typeof CedarWasm | undefined;
+/** Goes up each time the module is reloaded after a trap: sets preparsed before are gone. */
+let generation = 0;
 
 function cedar(): typeof CedarWasm {
   if (!wasm) {
@@ -16,8 +22,26 @@ function cedar(): typeof CedarWasm {
   return wasm;
 }
 
+/** Cedar trapped: the input was more than its wasm stack holds. */
+export class CedarCrash extends Error {}
+
+/** Runs one call into Cedar; a wasm trap reloads the module and throws CedarCrash. */
+function call<T>(f: (c: typeof CedarWasm) => T): T {
+  try {
+    return f(cedar());
+  } catch (e) {
+    if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+    const main = require.resolve('@cedar-policy/cedar-wasm/nodejs');
+    const dir = main.slice(0, main.lastIndexOf('/') + 1);
+    for (const k of Object.keys(require.cache)) if (k.startsWith(dir)) delete require.cache[k];
+    wasm = undefined;
+    generation++;
+    throw new CedarCrash(`Cedar could not process this policy (${e.message})`);
+  }
+}
+
 export function cedarVersion(): string {
-  return cedar().getCedarVersion();
+  return call((c) => c.getCedarVersion());
 }
 
 export interface CedarProblem {
@@ -37,59 +61,224 @@ function problem(e: Detailed, policyId?: string): CedarProblem {
   const label = loc?.label ? ` (${loc.label})` : '';
   return {
     ...(policyId !== undefined ? { policyId } : {}),
-    message: e.message.replace(/^for policy `[^`]*`, /, '').replace(/ (in context )?for Action::"[^"]*"/, (_m, c) => (c ? ' in context' : '')).replace(/^failed to parse policy with id `[^`]*` from string: /, '') + label,
+    message: e.message.replace(/^for policy `[^`]*`, /, '').replace(/ (in context )?for Action::"[^"]*"/, (_m, c) => (c ? ' in context' : '')).replace(/^failed to parse policy (with id `[^`]*` )?from string: /, '').replace(/^failed to parse policies from string: /, '') + label,
     ...(e.help ? { help: e.help } : {}),
     ...(loc ? { start: loc.start, end: loc.end } : {}),
   };
 }
 
+/** A crash of Cedar on one policy, as a problem. */
+function crashProblem(e: unknown, policyId?: string): CedarProblem {
+  if (!(e instanceof CedarCrash)) throw e;
+  return { ...(policyId !== undefined ? { policyId } : {}), message: `${e.message}: it is nested too deeply or too long`, help: NESTING_HELP };
+}
+
+// ---- nesting: measured before Cedar sees a text ----
+
+/** Brackets and `if` nest; Cedar's wasm stack holds about 130 levels. */
+export const MAX_CEDAR_NESTING = 48;
+/** A chain of `.attr` accesses nests too (about 400 crash it). */
+export const MAX_CEDAR_CHAIN = 64;
+const NESTING_HELP = 'Split the condition into several rules or conditions, or use a list (`[...].contains(x)`) instead of nested expressions.';
+
+/**
+ * Where a Cedar text nests deeper than Cedar can take, as a problem with the offset; undefined
+ * when it does not. A lexical measure (strings and comments skipped), for resource limits only:
+ * what a text means is always read by Cedar's parser.
+ */
+export function nestingProblem(text: string): CedarProblem | undefined {
+  const stack: number[] = [];
+  let chain = 0;
+  let ifs = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      continue;
+    }
+    if (ch === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+      continue;
+    }
+    if (ch === '(' || ch === '[' || ch === '{') stack.push(ifs);
+    else if (ch === ')' || ch === ']' || ch === '}') { ifs = stack.pop() ?? 0; }
+    if (ch === '.') chain++;
+    else if (!/[\s\w()[\]]/.test(ch)) chain = 0;
+    if (/[A-Za-z_]/.test(ch) && !/[\w]/.test(text[i - 1] ?? ' ')) {
+      let j = i;
+      while (j < text.length && /\w/.test(text[j]!)) j++;
+      if (text.slice(i, j) === 'if') ifs++;
+      i = j - 1;
+    }
+    if (stack.length + ifs > MAX_CEDAR_NESTING || chain > MAX_CEDAR_CHAIN) {
+      return {
+        message: chain > MAX_CEDAR_CHAIN ? `a chain of more than ${MAX_CEDAR_CHAIN} attribute accesses` : `brackets and \`if\` nested more than ${MAX_CEDAR_NESTING} deep`,
+        help: NESTING_HELP, start: i, end: i + 1,
+      };
+    }
+  }
+  return undefined;
+}
+
 /** Syntax problems of each policy, checked one by one so one bad policy does not hide the others. */
 export function parseProblems(policies: Record<string, string>): CedarProblem[] {
-  const c = cedar();
-  const all = c.checkParsePolicySet({ staticPolicies: policies });
-  if (all.type === 'success') return [];
   const out: CedarProblem[] = [];
   for (const [id, text] of Object.entries(policies)) {
-    const r = c.checkParsePolicySet({ staticPolicies: { [id]: text } });
-    if (r.type === 'failure') for (const e of r.errors) out.push(problem(e, id));
+    const deep = nestingProblem(text);
+    if (deep) { out.push({ ...deep, policyId: id }); continue; }
+    try {
+      const r = call((c) => c.checkParsePolicySet({ staticPolicies: { [id]: text } }));
+      if (r.type === 'failure') for (const e of r.errors) out.push(problem(e, id));
+    } catch (e) {
+      out.push(crashProblem(e, id));
+    }
   }
-  return out.length ? out : all.errors.map((e) => problem(e));
+  return out;
 }
 
 export function schemaProblems(schema: string): CedarProblem[] {
-  const r = cedar().checkParseSchema(schema);
+  const r = call((c) => c.checkParseSchema(schema));
   return r.type === 'success' ? [] : r.errors.map((e) => problem(e));
 }
 
 /** Strict validation of policies that parse, against the schema. */
 export function validate(schema: string, policies: Record<string, string>): CedarProblem[] {
-  const r = cedar().validate({ schema, policies: { staticPolicies: policies }, validationSettings: { mode: 'strict' } });
+  const r = call((c) => c.validate({ schema, policies: { staticPolicies: policies }, validationSettings: { mode: 'strict' } }));
   if (r.type === 'failure') return r.errors.map((e) => problem(e));
   return [...r.validationErrors.map((v) => problem(v.error, v.policyId))];
 }
 
 /**
  * The same in one call that parses the schema and each policy once, for the usual clean case;
- * undefined when the schema or a policy does not parse, and the caller must find out which.
+ * undefined when the schema or a policy does not parse (or nests too deeply for Cedar), and the
+ * caller must find out which.
  */
 export function validateIfParsed(schema: string, policies: Record<string, string>): CedarProblem[] | undefined {
-  const r = cedar().validate({ schema, policies: { staticPolicies: policies }, validationSettings: { mode: 'strict' } });
-  return r.type === 'failure' ? undefined : r.validationErrors.map((v) => problem(v.error, v.policyId));
+  for (const text of Object.values(policies)) if (nestingProblem(text)) return undefined;
+  try {
+    const r = call((c) => c.validate({ schema, policies: { staticPolicies: policies }, validationSettings: { mode: 'strict' } }));
+    return r.type === 'failure' ? undefined : r.validationErrors.map((v) => problem(v.error, v.policyId));
+  } catch (e) {
+    if (e instanceof CedarCrash) return undefined;
+    throw e;
+  }
 }
 
-/** Splits a .cedar file into its policies, with their offsets in the text. */
-export function splitPolicies(text: string): { text: string; offset: number }[] | CedarProblem[] {
-  const r = cedar().policySetTextToParts(text);
-  if (r.type === 'failure') return r.errors.map((e) => problem(e));
-  let from = 0;
-  return r.policies.map((p) => {
-    // Parts come back normalized; locate each by its first significant line.
-    const probe = p.split('\n').find((l) => l.trim())?.trim() ?? p;
-    const at = text.indexOf(probe.slice(0, 40), from);
-    const offset = at >= 0 ? at : from;
-    from = offset + 1;
-    return { text: p, offset };
+// ---- .cedar files, read by Cedar ----
+
+/** One policy of a `.cedar` file as Cedar reads it. */
+export interface CedarPart {
+  /** The policy's text as written (without the comments before it). */
+  text: string;
+  /** Where it starts in the file. */
+  offset: number;
+  effect: 'permit' | 'forbid';
+  /** Its annotations, by name, as Cedar reads them (`@name` alone reads as ""). */
+  annotations: Record<string, string>;
+  /** The same policy as a `forbid`, which is how the engine evaluates every rule. */
+  matcher: string;
+}
+
+export interface CedarFile {
+  policies: CedarPart[];
+  problems: CedarProblem[];
+}
+
+/**
+ * Reads a `.cedar` file with Cedar's parser: each policy with its effect, annotations and offset.
+ * Templates (`?principal`, `?resource`) are reported, as govern has nothing to link them with.
+ */
+export function readPolicySet(text: string): CedarFile {
+  const deep = nestingProblem(text);
+  if (deep) return { policies: [], problems: [deep] };
+  try {
+    const r = call((c) => c.policySetTextToParts(text));
+    if (r.type === 'failure') return { policies: [], problems: r.errors.map((e) => problem(e)) };
+    const problems: CedarProblem[] = [];
+    const policies: CedarPart[] = [];
+    let cursor = 0;
+    for (const part of r.policies) {
+      const offset = locate(text, part, cursor);
+      cursor = offset + part.length;
+      const j = call((c) => c.policyToJson(part));
+      if (j.type === 'failure') { problems.push(...j.errors.map((e) => ({ ...problem(e), start: offset + (e.sourceLocations?.[0]?.start ?? 0), end: offset + (e.sourceLocations?.[0]?.end ?? 0) }))); continue; }
+      const forbid = { ...j.json, effect: 'forbid' as const };
+      const m = call((c) => c.policyToText(forbid));
+      const back = m.type === 'success' ? call((c) => c.policyToJson(m.text)) : undefined;
+      if (m.type === 'failure' || back?.type !== 'success' || JSON.stringify(back.json) !== JSON.stringify(forbid)) {
+        problems.push({ message: 'Cedar cannot print this policy back the way it reads it, so govern cannot evaluate it exactly', help: 'Write the policy in plainer Cedar, or as a YAML rule.', start: offset, end: offset + part.length });
+        continue;
+      }
+      policies.push({ text: part, offset, effect: j.json.effect, annotations: { ...(j.json.annotations ?? {}) }, matcher: m.text });
+    }
+    for (const t of r.policy_templates) {
+      const at = text.indexOf(t);
+      problems.push({ message: 'this is a policy template (it has `?principal` or `?resource`); govern evaluates static policies only', help: 'Name the principal or resource in the policy, or write the rule in YAML.', start: Math.max(0, at), end: Math.max(0, at) + t.length });
+    }
+    return { policies, problems };
+  } catch (e) {
+    return { policies: [], problems: [crashProblem(e)] };
+  }
+}
+
+/**
+ * The offset of a policy's text in its file, from `cursor` on. Cedar gives each policy's text but
+ * not where it stands: the first occurrence whose stretch from the cursor Cedar reads as exactly
+ * this one policy is the one (an occurrence inside a comment reads as none). Positions only.
+ */
+function locate(text: string, part: string, cursor: number): number {
+  let first = -1;
+  for (let at = text.indexOf(part, cursor); at >= 0; at = text.indexOf(part, at + 1)) {
+    if (first < 0) first = at;
+    const r = call((c) => c.policySetTextToParts(text.slice(cursor, at + part.length)));
+    if (r.type === 'success' && r.policies.length === 1 && r.policies[0] === part) return at;
+  }
+  return first >= 0 ? first : cursor;
+}
+
+// ---- `cedar:` conditions ----
+
+export interface ExpressionProblem extends CedarProblem {
+  code: 'cedar/parse' | 'cedar/not-an-expression';
+}
+
+const PROBE = 'permit (principal, action, resource) when { ';
+
+/**
+ * A `cedar:` condition must be exactly one Cedar expression, since the compiler places it inside
+ * a generated policy. It is parsed alone as the only `when` of a throwaway policy, and again in
+ * the parentheses the compiler puts around it; both must read as that one condition and the same.
+ * Text that closes its surroundings (`true) || (true`, `true } unless { false`) is refused.
+ */
+export function expressionProblem(expr: string): ExpressionProblem | undefined {
+  const deep = nestingProblem(expr);
+  if (deep) return { ...deep, code: 'cedar/parse' };
+  const notOne = (why: string): ExpressionProblem => ({
+    code: 'cedar/not-an-expression',
+    message: `\`cedar:\` must be exactly one Cedar expression; ${why}`,
+    help: 'Write one boolean expression with balanced brackets, such as `principal.trust > 50 && context.attrs.ticket != ""`; use `all:`, `any:` and `not:` to combine several.',
   });
+  try {
+    const bare = call((c) => c.policyToJson(`${PROBE}${expr} };`));
+    if (bare.type === 'failure') {
+      const wrapped = call((c) => c.checkParsePolicySet({ staticPolicies: `${PROBE}(${expr}) };` }));
+      if (wrapped.type === 'success') return notOne('this text closes the brackets around it and adds more');
+      const e = bare.errors[0]!;
+      const loc = e.sourceLocations?.[0];
+      const p = problem(e);
+      return { ...p, code: 'cedar/parse', ...(loc ? { start: Math.max(0, loc.start - PROBE.length), end: Math.max(0, loc.end - PROBE.length) } : {}) };
+    }
+    const j = bare.json;
+    const all = (x: { op: string }) => x.op === 'All';
+    if (j.conditions.length !== 1 || j.conditions[0]!.kind !== 'when' || j.annotations || !all(j.principal) || !all(j.action) || !all(j.resource)) {
+      return notOne('this text closes the condition around it and adds another');
+    }
+    const paren = call((c) => c.policyToJson(`${PROBE}(${expr}) };`));
+    if (paren.type !== 'success' || JSON.stringify(paren.json) !== JSON.stringify(j)) return notOne('it reads differently inside the brackets the compiler puts around it');
+    return undefined;
+  } catch (e) {
+    return { ...crashProblem(e), code: 'cedar/parse' };
+  }
 }
 
 export type EntityUid = { type: string; id: string };
@@ -114,33 +303,50 @@ export interface CedarAnswer {
 /**
  * Evaluates requests against policy sets parsed once. A set is registered under a key (the bundle
  * hash and the candidate rules) and parsed on first use; the schema is parsed once per bundle.
+ * After a reload of the module (see `call`) the sets are parsed again.
  */
 export class Authorizer {
-  private sets = new Set<string>();
+  private sets = new Map<string, () => Record<string, string>>();
   private schemaName: string | undefined;
+  private generation = -1;
 
   /**
    * With `validate`, each request is also checked against the schema (about 30 ms more to start,
    * some microseconds a call). Evaluation does not need it: policies are validated when compiled,
    * and requests are built from the same declared types.
    */
-  constructor(schema: string, schemaKey: string, validate = false) {
-    if (validate) {
-      this.schemaName = `schema:${schemaKey}`;
-      const r = cedar().preparseSchema(this.schemaName, schema);
+  constructor(private readonly schema: string, schemaKey: string, validate = false) {
+    if (validate) this.schemaName = `schema:${schemaKey}`;
+    this.fresh();
+  }
+
+  /** Parses the schema and forgets the sets when the module was reloaded since. */
+  private fresh(): void {
+    if (this.generation === generation) return;
+    this.sets.clear();
+    if (this.schemaName) {
+      const name = this.schemaName;
+      const r = call((c) => c.preparseSchema(name, this.schema));
       if (r.type === 'failure') throw new Error(`generated Cedar schema does not parse: ${r.errors.map((e) => e.message).join('; ')}`);
     }
+    this.generation = generation;
   }
 
   prepare(key: string, policies: () => Record<string, string>): void {
+    this.fresh();
     if (this.sets.has(key)) return;
-    const r = cedar().preparsePolicySet(key, { staticPolicies: policies() });
+    const r = call((c) => c.preparsePolicySet(key, { staticPolicies: policies() }));
     if (r.type === 'failure') throw new Error(`policy set does not parse: ${r.errors.map((e) => e.message).join('; ')}`);
-    this.sets.add(key);
+    this.sets.set(key, policies);
   }
 
   authorize(key: string, req: CedarRequest): CedarAnswer {
-    const r = cedar().statefulIsAuthorized({
+    if (this.generation !== generation) {
+      const sets = [...this.sets];
+      this.fresh();
+      for (const [k, p] of sets) this.prepare(k, p);
+    }
+    const r = call((c) => c.statefulIsAuthorized({
       principal: req.principal,
       action: req.action,
       resource: req.resource,
@@ -148,7 +354,7 @@ export class Authorizer {
       entities: req.entities,
       preparsedPolicySetId: key,
       ...(this.schemaName ? { preparsedSchemaName: this.schemaName, validateRequest: true } : {}),
-    });
+    }));
     if (r.type === 'failure') throw new Error(`Cedar rejected the request: ${r.errors.map((e) => e.message).join('; ')}`);
     return {
       decision: r.response.decision,

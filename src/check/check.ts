@@ -3,12 +3,12 @@
 // where it can; the tests run only on a bundle that compiled without errors.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { sortDiagnostics } from '../diagnostics/diagnostic.js';
-import { cedarAnnotations, compileBundle, type Bundle, type RawCedarPolicy } from '../compile/bundle.js';
-import { parseProblems, schemaProblems, splitPolicies, validate, validateIfParsed, type CedarProblem } from '../cedar/cedar.js';
+import { compileBundle, type Bundle, type RawCedarPolicy } from '../compile/bundle.js';
+import { expressionProblem, parseProblems, readPolicySet, schemaProblems, validate, validateIfParsed, type CedarProblem } from '../cedar/cedar.js';
 import { Engine } from '../engine/engine.js';
 import { factsOf } from '../engine/facts.js';
 import { loadPolicies } from '../policy/load.js';
-import { buildModel, type PolicyModel, type RuleIR, type TestIR } from '../policy/model.js';
+import { buildModel, type Cond, type PolicyModel, type RuleIR, type TestIR } from '../policy/model.js';
 import { lint } from '../policy/lint.js';
 import { diag, spanAt, spanOf, type SourceFile } from '../policy/source.js';
 import { normalizeRequest, RequestError } from '../request/normalize.js';
@@ -51,30 +51,18 @@ export function check(paths: string[], opts: CheckOptions = {}): CheckResult {
   const model = buildModel(loaded.policies);
   diagnostics.push(...model.diagnostics, ...lint(model));
 
-  const raw: RawCedarPolicy[] = [];
-  for (const file of loaded.cedarFiles) {
-    const parts = splitPolicies(file.text);
-    if (parts.length && 'message' in parts[0]!) {
-      for (const p of parts as CedarProblem[]) diagnostics.push(cedarDiag(file, p, 0, 'cedar/parse'));
-      continue;
-    }
-    (parts as { text: string; offset: number }[]).forEach((p, i) => {
-      const id = cedarAnnotations(p.text).get('id')?.value || `${file.path}#${i}`;
-      const span = spanOf(file, p.offset, p.offset);
-      raw.push({ id, text: p.text, source: `${file.path}:${span.line}:${span.column}`, file, offset: p.offset });
-    });
-  }
-  const ids = new Set(model.rules.map((r) => r.id));
-  for (const p of raw) {
-    if (ids.has(p.id)) diagnostics.push(diag(p.file, spanOf(p.file, p.offset, p.offset), 'error', 'policy/duplicate-id', `policy id \`${p.id}\` is already a rule id.`, 'Give the Cedar policy a different @id.'));
-  }
+  const conditions = cedarConditions(model);
+  const raw = readCedarFiles(loaded.cedarFiles, diagnostics);
+  diagnostics.push(...duplicateIds(model, raw));
 
   const result: CheckResult = { diagnostics, sources, model, tests: [], files: loaded.files.length };
   if (hasErrors(diagnostics)) {
-    result.diagnostics = sortDiagnostics(diagnostics);
+    result.diagnostics = sortDiagnostics([...diagnostics, ...conditions.diagnostics]);
     return result;
   }
-  const compiled = compileBundle(model, raw);
+  // A rule whose `cedar:` condition is refused is left out, so that Cedar still checks the others.
+  diagnostics.push(...conditions.diagnostics);
+  const compiled = compileBundle(conditions.refused.size ? { ...model, rules: model.rules.filter((r) => !conditions.refused.has(r)) } : model, raw);
   diagnostics.push(...compiled.diagnostics);
   diagnostics.push(...cedarDiagnostics(compiled.bundle, model, raw));
   if (!hasErrors(diagnostics)) {
@@ -87,6 +75,65 @@ export function check(paths: string[], opts: CheckOptions = {}): CheckResult {
   }
   result.diagnostics = sortDiagnostics(diagnostics);
   return result;
+}
+
+/** Every policy of every `.cedar` file, read by Cedar's parser; what cannot be read is reported. */
+function readCedarFiles(files: SourceFile[], diagnostics: Diagnostic[]): RawCedarPolicy[] {
+  const raw: RawCedarPolicy[] = [];
+  for (const file of files) {
+    const r = readPolicySet(file.text);
+    for (const p of r.problems) diagnostics.push(cedarDiag(file, p, 0, 'cedar/parse'));
+    r.policies.forEach((p, i) => {
+      const span = spanOf(file, p.offset, p.offset);
+      const named = p.annotations.id;
+      if (named !== undefined && named.trim() === '') {
+        diagnostics.push(diag(file, span, 'error', 'cedar/invalid-id', `the policy at ${file.path}:${span.line}:${span.column} has an empty \`@id\`.`, 'Give it a name: `@id("deny-something")`, unique across the policies.'));
+      }
+      const id = named || `${file.path}#${i}`;
+      raw.push({ id, text: p.text, source: `${file.path}:${span.line}:${span.column}`, file, offset: p.offset, effect: p.effect, annotations: p.annotations, matcher: p.matcher });
+    });
+  }
+  return raw;
+}
+
+/** Ids are unique across YAML rules and Cedar policies: a later one must never replace an earlier one. */
+function duplicateIds(model: PolicyModel, raw: RawCedarPolicy[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const first = new Map<string, { file: string; line: number; column: number }>();
+  for (const r of model.rules) if (!first.has(r.id)) first.set(r.id, { file: r.file.path, line: r.span.line, column: r.span.column });
+  for (const p of raw) {
+    const span = spanOf(p.file, p.offset, p.offset);
+    const prev = first.get(p.id);
+    if (prev) {
+      out.push({
+        ...diag(p.file, span, 'error', 'policy/duplicate-id', `policy id \`${p.id}\` is already used at ${prev.file}:${prev.line}:${prev.column}.`, 'Ids are unique across the YAML rules and Cedar policies: they name the decision reasons, and a later policy must not stand in for an earlier one. Give one of them another `@id`.'),
+        related: [{ message: 'first defined here', ...prev }],
+      });
+    } else first.set(p.id, { file: p.file.path, line: span.line, column: span.column });
+  }
+  return out;
+}
+
+/** Each `cedar:` condition, read alone by Cedar: exactly one expression, not text that escapes its place. */
+function cedarConditions(model: PolicyModel): { diagnostics: Diagnostic[]; refused: Set<RuleIR> } {
+  const out: Diagnostic[] = [];
+  const refused = new Set<RuleIR>();
+  for (const rule of model.rules) {
+    const stack: Cond[] = [...rule.when];
+    while (stack.length) {
+      const c = stack.pop()!;
+      if (c.kind === 'all' || c.kind === 'any') stack.push(...c.items);
+      else if (c.kind === 'not') stack.push(c.item);
+      else if (c.kind === 'cedar') {
+        const p = expressionProblem(c.text);
+        if (p) {
+          out.push(diag(rule.file, c.span, 'error', p.code, `in the cedar condition of rule \`${rule.id}\`: ${p.message}`, p.help));
+          refused.add(rule);
+        }
+      }
+    }
+  }
+  return { diagnostics: out, refused };
 }
 
 function cedarDiag(file: SourceFile, p: CedarProblem, base: number, code: string): Diagnostic {

@@ -32,6 +32,11 @@ export interface CompiledRule {
   source: string;
   set: RuleSet;
   text: string;
+  /**
+   * The same policy as a `forbid`, which is how the engine evaluates every rule: Cedar then names
+   * every rule that holds among its reasons, and the engine applies the order of effects itself.
+   */
+  matcher: string;
   index: RuleIndexKey;
   /** Each condition of the rule (match fields and `when` conjuncts) alone, for explanations. */
   parts?: RulePart[];
@@ -132,12 +137,13 @@ export class RuleCompiler {
       ...(rule.message !== undefined ? [`@message(${cedarString(rule.message)})`] : []),
       `@source(${cedarString(sourceOf(rule))})`,
     ];
-    const head = `${rule.effect === 'deny' || rule.effect === 'escalate' ? 'forbid' : 'permit'} (\n  ${scope.join(',\n  ')}\n)`;
+    const head = (keyword: string) => `${keyword} (\n  ${scope.join(',\n  ')}\n)`;
     const body = conds.length ? `\nwhen {\n  ${conds.join(' &&\n  ')}\n}` : '';
-    const text = `${annotations.join('\n')}\n${head}${body};`;
+    const text = `${annotations.join('\n')}\n${head(restrictive ? 'forbid' : 'permit')}${body};`;
+    const matcher = `${annotations.join('\n')}\n${head('forbid')}${body};`;
     const exactList = (xs?: string[]) => (xs && xs.length && !xs.some(hasWildcard) ? [...xs] : null);
     return {
-      id: rule.id, effect: rule.effect, tier, source: sourceOf(rule), set: rule.effect === 'warn' ? 'warn' : 'decide', text,
+      id: rule.id, effect: rule.effect, tier, source: sourceOf(rule), set: rule.effect === 'warn' ? 'warn' : 'decide', text, matcher,
       ...(rule.message !== undefined ? { message: rule.message } : {}),
       index: { category: cats.length ? [...cats] : null, environment: exactList(m.environment), agent: exactList(m.agent), resource: exactList(m.resource) },
       parts,

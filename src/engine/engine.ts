@@ -2,7 +2,7 @@
 // else any matching escalate, else any matching allow, else undetermined. Rules are indexed by
 // category, environment and agent so that Cedar sees only the candidates for a request.
 import { createHash } from 'node:crypto';
-import { cedarEffect, type Bundle } from '../compile/bundle.js';
+import type { Bundle } from '../compile/bundle.js';
 import type { CompiledRule } from '../compile/rule.js';
 import { Authorizer } from '../cedar/cedar.js';
 import { cedarRequest, type Facts } from './facts.js';
@@ -34,16 +34,6 @@ export interface RuleTrace {
   /** For unmet: each condition that does not hold, as written in YAML, and where. For skipped: how the request differs from the rule's match. */
   because?: { label: string; source: string }[];
   error?: string;
-}
-
-/**
- * The policy as the engine evaluates it: the same conditions as a forbid, whatever its effect.
- * Cedar then reports every satisfied policy among its reasons in one call, and the engine applies
- * DESIGN's order (deny, escalate, allow) and the advisory warn set itself.
- */
-export function asMatcher(text: string): string {
-  const { effect, at } = cedarEffect(text);
-  return effect === 'permit' ? `${text.slice(0, at)}forbid${text.slice(at + 'permit'.length)}` : text;
 }
 
 /** Bundles up to this many rules are evaluated as one candidate set. */
@@ -80,7 +70,7 @@ export class Engine {
     let id: string | undefined;
     if (rules.length) {
       id = `${this.bundle.hash.slice(0, 16)}:${createHash('sha1').update(rules.map((r) => r.id).join('\0')).digest('hex')}`;
-      this.authorizer.prepare(id, () => Object.fromEntries(rules.map((r) => [r.id, asMatcher(r.text)])));
+      this.authorizer.prepare(id, () => Object.fromEntries(rules.map((r) => [r.id, r.matcher])));
     }
     c = { set: id };
     if (this.candidates.size > 10_000) this.candidates.clear();
@@ -103,7 +93,7 @@ export class Engine {
       if (r.index.resource && !r.index.resource.includes(facts.request.resource.type)) miss.push(`the request's resource type ${facts.request.resource.type} is not ${r.index.resource.join(' or ')}`);
       if (miss.length) return { ...base, status: 'skipped', because: miss.map((m) => ({ label: m, source: r.source })) };
       const whole = `${this.bundle.hash.slice(0, 16)}:one:${r.id}`;
-      this.authorizer.prepare(whole, () => ({ [r.id]: asMatcher(r.text) }));
+      this.authorizer.prepare(whole, () => ({ [r.id]: r.matcher }));
       const a = this.authorizer.authorize(whole, req);
       if (a.errors.length) return { ...base, status: 'error', error: a.errors[0]!.message };
       if (a.reasons.includes(r.id)) return { ...base, status: 'matched' };

@@ -7,7 +7,8 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/diagnostic.js';
 import { validatePolicyFile, type SchemaError } from './schema.js';
 import type { PolicyFile } from './schema-types.js';
-import { diag, fileDiag, newSource, parseYaml, spanAt, type SourceFile } from './source.js';
+import { visit } from 'yaml';
+import { diag, fileDiag, newSource, parseYaml, spanAt, spanOf, type SourceFile } from './source.js';
 
 export { displayPath, findPolicyFiles } from './files.js';
 import { BUILTIN_FIELDS, FIELD_ALIASES } from './vocabulary.js';
@@ -78,6 +79,11 @@ export function parsePolicy(file: SourceFile, diagnostics: Diagnostic[]): Loaded
   const parsed = parseYaml(file, 'yaml');
   diagnostics.push(...parsed.diagnostics);
   if (!('data' in parsed)) return { file };
+  const unpaired = loneSurrogates(file);
+  if (unpaired.length) {
+    diagnostics.push(...unpaired);
+    return { file };
+  }
   const data = parsed.data;
   if (data === null || data === undefined) {
     diagnostics.push(fileDiag(file.path, 'warning', 'policy/empty-file', `${file.path} is empty.`, 'Add rules (see `govern init`), or delete the file.'));
@@ -89,6 +95,24 @@ export function parsePolicy(file: SourceFile, diagnostics: Diagnostic[]): Loaded
     return { file };
   }
   return { file, data: data as PolicyFile };
+}
+
+/** A UTF-16 surrogate without its pair: not a character, and Cedar cannot take it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Strings (keys and values) holding an escape such as `"\ud800"` that names half a character. */
+function loneSurrogates(file: SourceFile): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (!file.doc) return out;
+  visit(file.doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'string' || !LONE_SURROGATE.test(node.value)) return;
+      const [start, end] = node.range ?? [0, 0];
+      const unit = LONE_SURROGATE.exec(node.value)![0].charCodeAt(0).toString(16);
+      out.push(diag(file, spanOf(file, start, end), 'error', 'policy/invalid-unicode', `this string holds \\u${unit}, half of a UTF-16 surrogate pair, which is not a character.`, 'Write the character itself, or its full escape (`\\U0001F600` or the pair `\\ud83d\\ude00` in a double-quoted string).'));
+    },
+  });
+  return out;
 }
 
 const CONDITION_KEYS = ['all', 'any', 'not', 'detected', 'cedar', ...Object.keys(FIELD_ALIASES)];

@@ -13,6 +13,12 @@ import {
 
 export type Effect = Rule['effect'];
 
+/**
+ * How deep `all`, `any` and `not` may nest. Each level is a level of brackets in the compiled
+ * Cedar, and Cedar's wasm build crashes at about 130; real policies stay within a few.
+ */
+export const MAX_CONDITION_DEPTH = 16;
+
 export interface MatchIR {
   agent?: string[];
   category?: Category[];
@@ -142,17 +148,21 @@ class Builder {
     });
   }
 
-  /** One YAML condition mapping becomes one or more conjuncts. */
-  condition(c: Condition, path: DocPath): Cond[] {
+  /** One YAML condition mapping becomes one or more conjuncts. `depth`: the all/any/not around it. */
+  condition(c: Condition, path: DocPath, depth = 0): Cond[] {
     const out: Cond[] = [];
     for (const [key, value] of Object.entries(c)) {
       const p = [...path, key];
       const span = spanAt(this.file, p, true);
+      if ((key === 'all' || key === 'any' || key === 'not') && depth >= MAX_CONDITION_DEPTH) {
+        this.err(p, 'policy/too-deep', `conditions are nested more than ${MAX_CONDITION_DEPTH} deep here (all, any and not inside each other).`, 'Flatten the condition: `not: {any: [...]}` is `all` of the negations, a list of values replaces an `any` of equalities, and several rules can replace one deep rule.', true);
+        continue;
+      }
       if (key === 'all' || key === 'any') {
-        const items = (value as Condition[]).map((v, i) => this.group(v, [...p, i]));
+        const items = (value as Condition[]).map((v, i) => this.group(v, [...p, i], depth + 1));
         out.push({ kind: key, items, span });
       } else if (key === 'not') {
-        out.push({ kind: 'not', item: this.group(value as Condition, p), span });
+        out.push({ kind: 'not', item: this.group(value as Condition, p, depth + 1), span });
       } else if (key === 'detected') {
         const names = ([] as string[]).concat(value as string | string[]);
         names.forEach((n, i) => {
@@ -173,8 +183,8 @@ class Builder {
     return out;
   }
 
-  group(c: Condition, path: DocPath): Cond {
-    const items = this.condition(c, path);
+  group(c: Condition, path: DocPath, depth: number): Cond {
+    const items = this.condition(c, path, depth);
     return items.length === 1 ? items[0]! : { kind: 'all', items, span: spanAt(this.file, path) };
   }
 

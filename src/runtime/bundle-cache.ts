@@ -1,19 +1,23 @@
 // The compiled bundle, cached by the content hash of the policy files, so that `govern eval`
 // does not parse YAML, check schemas or recompile when nothing changed. A cache entry is derived
-// data: a missing or unreadable one is rebuilt from the policies.
+// data: a missing, unreadable or edited one (its content no longer hashes to the bundle hash it
+// carries, or it was written for other policy files) is rebuilt from the policies.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle } from '../compile/bundle.js';
+import { bundleHash, cedarSchema } from '../compile/schema.js';
 import type { CompiledRule } from '../compile/rule.js';
 import type { FieldType } from '../policy/vocabulary.js';
 import { findPolicyFiles } from '../policy/files.js';
 import { sha256 } from './canonical.js';
 
-const FORMAT = 1;
+const FORMAT = 2;
 
 interface Stored {
   format: number;
   govern: string;
+  /** The policies key it was compiled for (the file name, repeated inside). */
+  key: string;
   hash: string;
   rules: CompiledRule[];
   schema: string;
@@ -30,7 +34,10 @@ export function policiesKey(paths: string[], version: string): string {
 export function readCachedBundle(dir: string, key: string, version: string): Bundle | undefined {
   try {
     const s = JSON.parse(readFileSync(join(dir, `${key}.json`), 'utf8')) as Stored;
-    if (s.format !== FORMAT || s.govern !== version) return undefined;
+    if (s.format !== FORMAT || s.govern !== version || s.key !== key) return undefined;
+    if (typeof s.schema !== 'string' || !Array.isArray(s.rules) || bundleHash(s.schema, s.rules) !== s.hash) return undefined;
+    // The attribute types build the requests; they are what the schema declares, no more.
+    if (cedarSchema(new Map(s.resourceAttrs), new Map(s.contextAttrs)) !== s.schema) return undefined;
     return { hash: s.hash, rules: s.rules, byId: new Map(s.rules.map((r) => [r.id, r])), schema: s.schema, resourceAttrs: new Map(s.resourceAttrs), contextAttrs: new Map(s.contextAttrs) };
   } catch {
     return undefined;
@@ -38,7 +45,7 @@ export function readCachedBundle(dir: string, key: string, version: string): Bun
 }
 
 export function writeCachedBundle(dir: string, key: string, version: string, b: Bundle): void {
-  const s: Stored = { format: FORMAT, govern: version, hash: b.hash, rules: b.rules, schema: b.schema, resourceAttrs: [...b.resourceAttrs], contextAttrs: [...b.contextAttrs] };
+  const s: Stored = { format: FORMAT, govern: version, key, hash: b.hash, rules: b.rules, schema: b.schema, resourceAttrs: [...b.resourceAttrs], contextAttrs: [...b.contextAttrs] };
   try {
     mkdirSync(dir, { recursive: true });
     const tmp = join(dir, `.${key}.${process.pid}.tmp`);

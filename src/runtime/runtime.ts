@@ -130,6 +130,17 @@ export function routeAndDecide(engine: Engine, facts: Facts, router: IntentRoute
   return { decision, facts, intent };
 }
 
+/** A decision cache row as a Decision; undefined when the row is not one (it is then ignored). */
+function cachedDecision(row: string | undefined): Decision | undefined {
+  if (row === undefined) return undefined;
+  try {
+    const d = JSON.parse(row) as Decision;
+    return d && typeof d === 'object' && ['allow', 'deny', 'escalate'].includes(d.decision) && Array.isArray(d.reasons) ? d : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The built-in intent router, marking a classification under `minConfidence` unclear. */
 export async function builtinRouter(minConfidence: number): Promise<IntentRouter> {
   const { classify } = await import('../router/intent.js');
@@ -257,15 +268,18 @@ export class Runtime {
     let key: string | undefined;
     const requestKey = () => (key ??= sha256(canonicalJson({ ...request, id: undefined })));
     const p: Pending = { t0, now, request, findings, facts, cacheKey, requestKey, fresh: true };
-    const cached = this.config.cache.enabled ? this.state?.cacheGet(cacheKey, now.getTime()) : undefined;
+    // Deny and escalate rules have their say before the cache: the cache is derived data in a file
+    // anyone with the state can edit, so a cached row is consulted only when no rule restricts the
+    // request, and can never turn a deny or escalate into an allow.
+    const routed = routeAndDecide(this.engine, facts, this.router, request, findings);
+    const restricted = (routed.decision.route === 'rules' || routed.decision.route === 'router') && routed.decision.decision !== 'allow';
+    const cached = !restricted && this.config.cache.enabled ? cachedDecision(this.state?.cacheGet(cacheKey, now.getTime())) : undefined;
     if (cached) {
-      const d = JSON.parse(cached) as Decision;
-      p.decision = { ...d, route: 'cache', tokens: { input: 0, output: 0 } };
+      p.decision = { ...cached, route: 'cache', tokens: { input: 0, output: 0 } };
       p.fresh = false;
       p.elapsed = performance.now() - t0;
       return p;
     }
-    const routed = routeAndDecide(this.engine, facts, this.router, request, findings);
     const decision = routed.decision;
     facts = routed.facts;
     p.facts = facts;
