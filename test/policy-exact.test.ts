@@ -1,0 +1,252 @@
+// What `govern check` accepts means exactly what it says: `.cedar` files are read by Cedar's parser,
+// a `cedar:` condition is one expression, ids are unique, symbolic links and hidden files are never
+// skipped silently, caches cannot turn a deny into an allow, and input that would crash Cedar is a
+// diagnostic. Each case here was once accepted and decided otherwise than its text says.
+import { createRequire } from 'node:module';
+import { readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { check } from '../src/check/check.js';
+import type { Diagnostic } from '../src/diagnostics/diagnostic.js';
+import { Engine } from '../src/engine/engine.js';
+import { factsOf } from '../src/engine/facts.js';
+import { normalizeRequest } from '../src/request/normalize.js';
+import { loadBundle, Runtime } from '../src/runtime/runtime.js';
+import { tempTree } from './helpers.js';
+
+const require = createRequire(import.meta.url);
+
+const errors = (ds: Diagnostic[]) => ds.filter((d) => d.severity === 'error');
+const codes = (ds: Diagnostic[]) => ds.map((d) => `${d.code} ${d.file.split('/').pop()}:${d.line}:${d.column}`);
+
+function decide(dir: string, req: Record<string, unknown>) {
+  const r = check([dir], { tests: false });
+  expect(errors(r.diagnostics)).toEqual([]);
+  return new Engine(r.bundle!, { validate: true }).decide(factsOf(normalizeRequest(req), { hour: 12 }));
+}
+
+/** A project with a repository root (a config file), so that links inside it may be followed. */
+function project(files: Record<string, string>): string {
+  return tempTree({ 'govern.config.yaml': '', ...files });
+}
+
+const RM = { agent: 'a', command: 'rm -rf /', environment: 'dev' };
+
+/** Cedar spellings of annotations that a regular expression once misread; each is valid Cedar. */
+export const ANNOTATION_SPELLINGS = [
+  '@id ("x") @message ("m") forbid (principal, action, resource);',
+  '@id("x")\n@effect ("escalate")\nforbid (principal, action, resource);',
+  '@id\n("x") @effect(\n"escalate"\n) forbid(principal, action, resource);',
+  '@id("x") // a comment with permit (principal, action, resource);\n@message("(permit)") forbid (principal, action, resource);',
+  '@id("x")\t@message ( "say \\"permit\\"" )\tforbid\n(principal, action, resource);',
+  '@note @id("x") forbid (principal, action, resource);',
+];
+
+describe('.cedar files are read by Cedar\'s parser', () => {
+  it.each(ANNOTATION_SPELLINGS)('a forbid stays a deny or escalate however its annotations are spaced: %j', (text) => {
+    const dir = tempTree({ 'p.cedar': `${text}\n@id("allow-all") permit (principal, action, resource);\n` });
+    const d = decide(dir, RM);
+    expect(d.decision).not.toBe('allow');
+    expect(d.reasons.map((r) => r.rule)).toEqual(['x']);
+    expect(d.decision).toBe(text.includes('escalate') ? 'escalate' : 'deny');
+  });
+
+  it('annotations are read as Cedar reads them: the message and escalate effect of a spaced annotation apply', () => {
+    const dir = tempTree({ 'p.cedar': '@id ("no-rm") @message ("never (really)")\n@effect ( "escalate" )\nforbid (principal, action, resource);\n' });
+    const d = decide(dir, RM);
+    expect([d.decision, d.tier, d.reasons]).toEqual(['escalate', 2, [{ rule: 'no-rm', effect: 'escalate', message: 'never (really)', source: expect.stringMatching(/p\.cedar:1:1$/) }]]);
+  });
+
+  it('hot reload reads a spaced forbid the same way as check', async () => {
+    const dir = project({ 'policies/p.cedar': '@id ("no-rm") forbid (principal, action, resource);\n' });
+    const bundle = await loadBundle(join(dir, 'policies'), dir);
+    expect(bundle.byId.get('no-rm')!.effect).toBe('deny');
+  });
+
+  it('a policy template is reported, not skipped', () => {
+    const dir = tempTree({ 'p.cedar': '@id("t") forbid (principal == ?principal, action, resource);\n@id("a") permit (principal, action, resource);\n' });
+    const r = check([dir], { tests: false });
+    expect(r.bundle).toBeUndefined();
+    expect(codes(errors(r.diagnostics))).toEqual(['cedar/parse p.cedar:1:1']);
+  });
+});
+
+describe('ids are unique across .cedar and YAML', () => {
+  it('twice in one .cedar file: forbid then permit', () => {
+    const dir = tempTree({ 'p.cedar': '@id("x") forbid (principal, action, resource);\n@id("x") permit (principal, action, resource);\n' });
+    const r = check([dir], { tests: false });
+    expect(r.bundle).toBeUndefined();
+    expect(codes(errors(r.diagnostics))).toEqual(['policy/duplicate-id p.cedar:2:1']);
+  });
+
+  it('across .cedar files', () => {
+    const dir = tempTree({ 'a.cedar': '@id("x") forbid (principal, action, resource);\n', 'b.cedar': '\n@id("x") permit (principal, action, resource);\n' });
+    const r = check([dir], { tests: false });
+    expect(r.bundle).toBeUndefined();
+    expect(codes(errors(r.diagnostics))).toEqual(['policy/duplicate-id b.cedar:2:1']);
+    expect(errors(r.diagnostics)[0]!.related).toEqual([{ message: 'first defined here', file: expect.stringMatching(/a\.cedar$/), line: 1, column: 1 }]);
+  });
+
+  it('across YAML and .cedar, with the id spelled with a space', () => {
+    const dir = tempTree({ 'a.yaml': 'rules:\n  - id: x\n    effect: deny\n', 'b.cedar': '@id ("x") permit (principal, action, resource);\n' });
+    const r = check([dir], { tests: false });
+    expect(codes(errors(r.diagnostics))).toEqual(['policy/duplicate-id b.cedar:1:1']);
+  });
+});
+
+describe('a cedar: condition is exactly one expression', () => {
+  const rule = (effect: string, cedar: string) => `rules:\n  - id: r\n    effect: ${effect}\n    when:\n      cedar: ${JSON.stringify(cedar)}\n`;
+
+  it.each([
+    ['deny', 'true) } unless { (true'],
+    ['allow', 'false) || (true'],
+    ['deny', 'true } unless { true'],
+    ['allow', 'true } when { true'],
+  ])('%s rule with `%s` is refused at the YAML', (effect, cedar) => {
+    const dir = tempTree({ 'p.yaml': rule(effect, cedar) });
+    const r = check([dir], { tests: false });
+    expect(r.bundle).toBeUndefined();
+    expect(codes(errors(r.diagnostics))).toEqual(['cedar/not-an-expression p.yaml:5:14']);
+  });
+
+  it('one expression, with its own brackets, is taken', () => {
+    const dir = tempTree({ 'p.yaml': rule('deny', '(context.environment == "dev") || (context.environment == "test")') });
+    expect(decide(dir, RM).decision).toBe('deny');
+  });
+});
+
+describe('symbolic links and hidden files under policies/', () => {
+  const DENY = 'rules:\n  - id: deny-rm\n    match: {category: DELETE}\n    effect: deny\n';
+  const ALLOW = 'rules:\n  - id: allow-all\n    effect: allow\n    match: {environment: dev}\n';
+
+  it('a linked file and a linked folder inside the repository are read', () => {
+    const dir = project({ 'policies/allow.yaml': ALLOW, 'shared/deny.yaml': DENY, 'shared/more/x.cedar': '@id("no-x") forbid (principal, action, resource) when { context has command && context.command like "x*" };\n' });
+    symlinkSync('../shared/deny.yaml', join(dir, 'policies', 'deny.yaml'));
+    symlinkSync('../shared/more', join(dir, 'policies', 'more'));
+    const r = check([join(dir, 'policies')], { tests: false });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.bundle!.rules.map((x) => x.id).sort()).toEqual(['allow-all', 'deny-rm', 'no-x']);
+    const d = new Engine(r.bundle!).decide(factsOf(normalizeRequest(RM), { hour: 12 }));
+    expect([d.decision, d.reasons.map((x) => x.rule)]).toEqual(['deny', ['deny-rm']]);
+  });
+
+  it('links that leave the repository, dangle or loop are errors; hidden files are warned about', () => {
+    const outside = tempTree({ 'deny.yaml': DENY });
+    const dir = project({ 'policies/allow.yaml': ALLOW, 'policies/.hidden.yaml': DENY, 'policies/.old/x.yaml': DENY });
+    const p = join(dir, 'policies');
+    symlinkSync(join(outside, 'deny.yaml'), join(p, 'outside.yaml'));
+    symlinkSync('missing.yaml', join(p, 'dangling.yaml'));
+    symlinkSync('loop.yaml', join(p, 'loop.yaml'));
+    symlinkSync('.', join(p, 'again'));
+    const r = check([p], { tests: false });
+    expect(r.bundle).toBeUndefined();
+    expect(r.diagnostics.map((d) => `${d.severity} ${d.code} ${d.file.split('/').slice(-1)[0]}`)).toEqual([
+      'warning file/skipped .hidden.yaml',
+      'warning file/skipped .old',
+      'error file/symlink-loop again',
+      'error file/symlink-broken dangling.yaml',
+      'error file/symlink-loop loop.yaml',
+      'error file/symlink-outside outside.yaml',
+    ]);
+  });
+
+  it('a file reached twice through a link is read once', () => {
+    const dir = project({ 'policies/deny.yaml': DENY });
+    symlinkSync('deny.yaml', join(dir, 'policies', 'same.yaml'));
+    const r = check([join(dir, 'policies')], { tests: false });
+    expect(r.diagnostics.map((d) => `${d.severity} ${d.code}`)).toEqual(['warning file/duplicate']);
+    expect(r.bundle!.rules.map((x) => x.id)).toEqual(['deny-rm']);
+  });
+});
+
+describe('caches are verified', () => {
+  const POLICY = { 'policies/deny.yaml': 'rules:\n  - id: deny-rm-root\n    when: {command: {glob: "rm -rf /*"}}\n    effect: deny\n  - id: allow-dev\n    match: {environment: dev}\n    when: {trust: {gte: 0}}\n    effect: allow\n' };
+
+  it('an edited bundle cache file is rebuilt, never used', async () => {
+    const dir = project(POLICY);
+    const genuine = await loadBundle(join(dir, 'policies'), dir);
+    const cacheDir = join(dir, '.govern', 'cache', 'bundles');
+    const [file] = readdirSync(cacheDir).filter((f) => f.endsWith('.json'));
+    const path = join(cacheDir, file!);
+    const stored = JSON.parse(readFileSync(path, 'utf8'));
+    const rule = stored.rules.find((r: { id: string }) => r.id === 'deny-rm-root');
+    rule.effect = 'allow';
+    rule.tier = 0;
+    rule.text = rule.text.replace('forbid', 'permit');
+    writeFileSync(path, JSON.stringify(stored));
+    const again = await loadBundle(join(dir, 'policies'), dir);
+    expect(again.hash).toBe(genuine.hash);
+    expect(again.byId.get('deny-rm-root')!.effect).toBe('deny');
+    const d = new Engine(again).decide(factsOf(normalizeRequest({ ...RM, command: 'rm -rf /' }), { hour: 12 }));
+    expect(d.decision).toBe('deny');
+  });
+
+  it('an edited decision cache row never turns a deny into an allow', async () => {
+    const dir = project(POLICY);
+    const rt = await Runtime.open({ cwd: dir });
+    try {
+      const first = await rt.evaluate(RM);
+      expect(first.decision.decision).toBe('deny');
+      const Database = require('better-sqlite3');
+      const db = new Database(join(dir, '.govern', 'state.db'));
+      const rows = db.prepare('SELECT key, decision FROM cache').all() as { key: string; decision: string }[];
+      expect(rows.length).toBeGreaterThan(0);
+      for (const row of rows) {
+        const d = JSON.parse(row.decision);
+        db.prepare('UPDATE cache SET decision = ? WHERE key = ?').run(JSON.stringify({ ...d, decision: 'allow', tier: 0, reasons: [] }), row.key);
+      }
+      db.close();
+      const second = await rt.evaluate(RM);
+      expect([second.decision.decision, second.decision.route]).toEqual(['deny', 'rules']);
+      // A cached allow the rules agree with is still served from the cache.
+      const ok = { agent: 'a', command: 'ls', environment: 'dev' };
+      expect((await rt.evaluate(ok)).decision.decision).toBe('allow');
+      expect((await rt.evaluate(ok)).decision.route).toBe('cache');
+    } finally {
+      rt.close();
+    }
+  });
+});
+
+describe('what would crash Cedar is a diagnostic', () => {
+  it('131 nested `not:` is policy/too-deep at the YAML, and Cedar keeps working', () => {
+    let cond = '{trust: 1}';
+    for (let i = 0; i < 131; i++) cond = `{not: ${cond}}`;
+    const dir = tempTree({ 'p.yaml': `rules:\n  - id: deep\n    effect: deny\n    when: ${cond}\n` });
+    const r = check([dir], { tests: false });
+    expect(r.bundle).toBeUndefined();
+    expect(codes(errors(r.diagnostics))).toEqual(['policy/too-deep p.yaml:4:108']);
+    expect(decide(tempTree({ 'p.cedar': '@id("x") forbid (principal, action, resource);\n' }), RM).decision).toBe('deny');
+  });
+
+  it('deep brackets in a .cedar file or a cedar: condition are cedar/parse, with a place', () => {
+    const deep = `${'('.repeat(200)}true${')'.repeat(200)}`;
+    const dir = tempTree({ 'p.cedar': `@id("x")\nforbid (principal, action, resource) when { ${deep} };\n`, 'q.yaml': `rules:\n  - id: q\n    effect: deny\n    when:\n      cedar: "${deep}"\n` });
+    const r = check([dir], { tests: false });
+    expect(r.bundle).toBeUndefined();
+    expect(codes(errors(r.diagnostics))).toEqual(['cedar/parse p.cedar:2:92', 'cedar/parse q.yaml:5:14']);
+  });
+
+  it('a Cedar crash that no limit foresaw is a diagnostic, and the next check works', () => {
+    const long = Array(20000).fill('true').join(' && ');
+    const dir = tempTree({ 'p.cedar': `@id("x")\nforbid (principal, action, resource) when { ${long} };\n` });
+    const r = check([dir], { tests: false });
+    expect(r.bundle).toBeUndefined();
+    expect(errors(r.diagnostics).map((d) => d.code)).toEqual(['cedar/parse']);
+    expect(errors(r.diagnostics)[0]!.message).toMatch(/Cedar could not process this policy/);
+    expect(decide(tempTree({ 'p.cedar': '@id("x") forbid (principal, action, resource);\n' }), RM).decision).toBe('deny');
+  });
+
+  it('a lone surrogate in a policy string is policy/invalid-unicode at its place', () => {
+    const dir = tempTree({ 'p.yaml': 'rules:\n  - id: r\n    effect: deny\n    message: "\\ud800"\n' });
+    const r = check([dir], { tests: false });
+    expect(r.bundle).toBeUndefined();
+    expect(codes(errors(r.diagnostics))).toEqual(['policy/invalid-unicode p.yaml:4:14']);
+  });
+
+  it('a lone surrogate in a key or a test request too', () => {
+    const dir = tempTree({ 'p.yaml': 'rules:\n  - id: r\n    effect: deny\n    when: {"context.\\udc00": x}\ntests:\n  - name: t\n    request: {agent: "\\ud83d", action: read}\n    expect: deny\n' });
+    const r = check([dir]);
+    expect(codes(errors(r.diagnostics))).toEqual(['policy/invalid-unicode p.yaml:4:12', 'policy/invalid-unicode p.yaml:7:22']);
+  });
+});
