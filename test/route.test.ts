@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readFixtures, readItem, shortfalls } from '../src/route/fixtures.js';
+import { labeledRequests, plan } from '../src/init/scaffold.js';
 import { renderHuman, renderJunit, savingsLine, type Gate } from '../src/route/report.js';
 import { runFixtures, withNamedAgent } from '../src/route/run.js';
 import { plain } from '../src/diagnostics/render.js';
@@ -113,6 +114,30 @@ describe('scoring a run', () => {
     expect(byLine[0]!.failure).toBeUndefined();
     expect(cases.filter((c) => c.failure)).toHaveLength(Number(suite.failures));
     expect(cases.find((c) => c.name === 'accuracy of risk (router) >= 100.0%')!.failure!.message).toBe('50.0% (1 of 2)');
+  });
+});
+
+describe('the labeled requests govern init writes', () => {
+  it('are met by the default pack and the router, whatever environments the team names', async () => {
+    const dir = project();
+    const rt = await Runtime.open({ cwd: dir, noState: true });
+    try {
+      for (const envs of [['production', 'staging', 'dev', 'test'], ['prod', 'qa'], ['uat', 'edge', 'sandbox']]) {
+        const items = labeledRequests(envs).map((l, i) => ({ line: i + 1, ...readItem(l) }));
+        const run = await runFixtures(rt, items);
+        expect(run.score.differences, envs.join(',')).toEqual([]);
+        expect(run.score.accuracy['decision.pipeline']!.checked, envs.join(',')).toBeGreaterThanOrEqual(5);
+        expect(run.score.accuracy['category.router']!.checked).toBe(5);
+      }
+    } finally {
+      rt.close();
+    }
+  });
+  it('are written beside the examples, and the workflow runs them', () => {
+    const files = new Map(plan({ environments: ['production', 'dev'], policies: 'policies', precommit: false, workflow: true }, '0.1.0').map((f) => [f.path, f.content]));
+    const lines = files.get('examples/requests/labeled.jsonl')!.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThanOrEqual(8);
+    expect(files.get('.github/workflows/govern.yml')).toContain('- run: govern route examples/requests/labeled.jsonl --no-state\n');
   });
 });
 
