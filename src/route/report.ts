@@ -111,7 +111,8 @@ export function renderHuman(run: RouteRun, file: string, gate: Gate, s: Style, o
     }
     out.push('');
     const min = gate.min_accuracy < 1 ? ` (--min-accuracy ${share(gate.min_accuracy)})` : '';
-    if (gate.passed) out.push(`passed: ${plural(score.labeled, 'labeled request')}${min}`);
+    const within = score.differences.length ? `, ${plural(score.differences.length, 'difference')} within it` : '';
+    if (gate.passed) out.push(`passed: ${plural(score.labeled, 'labeled request')}${min}${within}`);
     else out.push(s.red(`failed${min}: ${gate.failed.map((f) => `${keyName(f.key)} ${share(f.accuracy)}`).join(', ')}`));
   }
   return out.join('\n') + '\n';
