@@ -99,6 +99,13 @@ describe('scoring a run', () => {
     expect(gateOf(run, 0.5).passed).toBe(true);
   });
 
+  it('a rule label that names no rule of the policies says so', async () => {
+    writeFileSync(join(dir, 'g.jsonl'), jsonl([{ request: lines[0]!.request, rules: ['allow-temp-file-dev'] }]));
+    const run = await runFixtures(rt, readFixtures(join(dir, 'g.jsonl')));
+    expect(run.score.differences).toEqual([expect.objectContaining({ expectation: 'rules', expected: 'allow-temp-file-dev', got: 'allow-temp-files-dev' })]);
+    expect(run.score.differences[0]!.why).toMatch(/^no rule allow-temp-file-dev in the policies; allow-temp-files-dev: /);
+  });
+
   it('writes JUnit XML that a CI system can read: a test case per labeled line, failures with the difference', async () => {
     writeFileSync(join(dir, 'f.jsonl'), jsonl(lines));
     const run = await runFixtures(rt, readFixtures(join(dir, 'f.jsonl')));

@@ -120,6 +120,9 @@ export async function runFixtures(rt: Runtime, items: Item[], opts: { model?: bo
       const reasons = d.reasons.map((r) => (r.rule ? `${r.rule}: ${r.message}` : r.message)).join('; ');
       const obs: Observed = { route: d.route, decision: d.decision, rules, reasons, readings };
       const differences = scorer.add(it.line, it.expected, obs);
+      // A label naming a rule the policies do not have is most likely a typo: say so.
+      const unknown = (it.expected.rules ?? []).filter((id) => !rt.bundle.byId.has(id));
+      for (const d of differences) if (d.expectation === 'rules' && unknown.length) d.why = `no rule ${unknown.join(', ')} in the policies; ${d.why}`;
       if (labeled) row.expected = it.expected;
       row.got = {
         category: intent.category, risk: intent.risk, route: d.route, decision: d.decision, rules,
