@@ -1,7 +1,8 @@
 // Accuracy and speed of the built-in intent router on the labeled requests in
 // fixtures/router/requests.jsonl: category and risk accuracy, the share marked unclear and the
 // accuracy on the confident rest, a confusion matrix of categories, and classify() time per request.
-// Reads the compiled router (run `npm run build` first).
+// Reads the compiled router (run `npm run build` first). `govern route FILE` scores the same labels
+// through the whole pipeline and gates CI on them; this bench adds the router's speed.
 //
 //   node bench/router.mjs [--file FILE] [--misses] [--json]
 //
@@ -48,11 +49,13 @@ const pct = (x) => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
 /** Evaluates the router on a labeled file; returns figures, the confusion matrix and the misses. */
 export async function evaluate(file = join(ROOT, 'fixtures', 'router', 'requests.jsonl')) {
   const { classify, normalizeRequest, detect } = await load();
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim());
-  const cases = lines.map((l, i) => {
+  // Lines labeled with both a category and a risk; other lines (plain requests, other labels) are skipped.
+  const cases = readFileSync(file, 'utf8').split('\n').flatMap((l, i) => {
+    if (!l.trim()) return [];
     const row = JSON.parse(l);
+    if (!row.request || typeof row.request !== 'object' || !row.category || !row.risk) return [];
     const request = normalizeRequest(row.request);
-    return { line: i + 1, raw: row.request, request, findings: detect(request), category: row.category, risk: row.risk };
+    return [{ line: i + 1, raw: row.request, request, findings: detect(request), category: row.category, risk: row.risk }];
   });
   const confusion = Object.fromEntries(CATEGORIES.map((c) => [c, Object.fromEntries([...CATEGORIES, 'null'].map((k) => [k, 0]))]));
   let catOk = 0, riskOk = 0, unclear = 0, confident = 0, confCatOk = 0, confRiskOk = 0;

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { detect } from '../src/request/detectors/index.js';
 import { normalizeRequest } from '../src/request/normalize.js';
-import { classify, type Intent } from '../src/router/intent.js';
+import { classify, readSentence, type Intent } from '../src/router/intent.js';
 
 const intentOf = (raw: Record<string, unknown>): Intent => {
   const request = normalizeRequest({ agent: 'test-agent', ...raw });
@@ -165,6 +165,57 @@ describe('the answer', () => {
   it('survives long and hostile input', () => {
     const i = intentOf({ request: 'delete the '.repeat(20_000), command: 'echo ' + '$('.repeat(20_000), environment: 'dev' });
     expect(i.category).toBe('DELETE');
+  });
+});
+
+describe('questions about what an agent may do', () => {
+  // Sentences in the form the design documents use: `Can X do Y in Z?`, `Should X do Y?`.
+  const cases: [string, Partial<ReturnType<typeof readSentence>>][] = [
+    ['Can cleanup-agent delete temp files in my-project?', { agent: 'cleanup-agent', action: 'delete', resource: 'temp files', resource_kind: 'file', environment: null, namespace: 'my-project' }],
+    ['Should architect-agent modify production DB schema?', { agent: 'architect-agent', action: 'modify', resource: 'db schema', resource_kind: 'database', environment: 'production' }],
+    ['Can deploy-agent create a LoadBalancer service in production namespace?', { agent: 'deploy-agent', action: 'create', resource: 'loadbalancer service', resource_kind: 'service', environment: 'production' }],
+    ['Is the deploy bot allowed to restart web in staging?', { agent: 'deploy-bot', action: 'restart', resource: 'web', environment: 'staging' }],
+    ['May report_agent generate the SOC 2 evidence pack?', { agent: 'report_agent', action: 'generate', resource: 'soc 2 evidence pack' }],
+    ['Could build-runner-2 remove the old images on the dev cluster?', { agent: 'build-runner-2', action: 'remove', resource: 'old images', environment: 'dev' }],
+  ];
+  for (const [text, want] of cases) it(text, () => expect(readSentence(text)).toMatchObject(want));
+
+  it('a pronoun is not an agent: `can you ...` stays a polite request', () => {
+    expect(readSentence('can you show me the error logs?')).toMatchObject({ agent: null, action: 'show' });
+    expect(readSentence('restart the api in prod')).toMatchObject({ agent: null, action: 'restart', environment: 'production' });
+  });
+
+  it('classifies such a question by its verb, confidently, where it used to be unclear', () => {
+    const del = intentOf({ request: 'Can cleanup-agent delete temp files in my-project?' });
+    expect([del.category, del.risk, del.unclear]).toEqual(['DELETE', 'critical', false]);
+    expect(del.signals[0]).toBe("asks whether cleanup-agent may: verb 'delete'");
+    const schema = intentOf({ request: 'Should architect-agent modify production DB schema?' });
+    expect([schema.category, schema.risk, schema.unclear, schema.resource_kind]).toEqual(['MODIFY', 'high', false, 'database']);
+    const dev = intentOf({ request: 'Can deploy-agent create k8s resources in dev namespace?' });
+    expect([dev.category, dev.risk, dev.environment]).toEqual(['CREATE', 'low', 'dev']);
+  });
+
+  it('a question that names no agent and no verb stays a question', () => {
+    expect(intentOf({ request: 'Is the checkout api healthy?' }).category).toBe('ACCESS');
+    expect(readSentence('Is the checkout api healthy?').agent).toBeNull();
+  });
+});
+
+describe('risk of disposable environments, credentials in use, and named people', () => {
+  it('tearing down a preview environment or reseeding a dev database is routine', () => {
+    expect(intentOf({ request: 'tear down the preview environment for PR 482', environment: 'staging' }).risk).toBe('medium');
+    expect(intentOf({ request: 'tear down the loadtest cluster', environment: 'staging' }).risk).toBe('high');
+    expect(intentOf({ request: 'wipe the dev database and reseed it', environment: 'dev' }).risk).toBe('low');
+    expect(intentOf({ command: 'mysql -e "DROP DATABASE analytics_tmp"', environment: 'dev' }).risk).toBe('medium');
+  });
+  it('throttling a key is a production change, not credential access', () => {
+    expect(intentOf({ request: 'Throttle the partner API key to 10 rps', environment: 'production' }).risk).toBe('high');
+    expect(intentOf({ request: 'create a new API key for the partner integration', environment: 'production' }).risk).toBe('critical');
+  });
+  it('a person named by their address is personal data, and the signal does not repeat the address', () => {
+    const i = intentOf({ request: 'Please delete the user jane.doe@example.com from our mailing list', environment: 'production' });
+    expect(i.risk).toBe('critical');
+    expect(i.signals.join(' ')).not.toContain('jane.doe');
   });
 });
 

@@ -196,6 +196,7 @@ function report(scaffold: Scaffold, s: InitSettings, answers: Answers, results: 
   steps.push([checkCommand(answers.policies), 'lint, validate and test the policies']);
   steps.push([`govern eval examples/requests/${example.name}.json`, 'decide an example: exit 0 allow, 2 deny, 3 escalate']);
   steps.push(['govern explain examples/requests/deny-drop-table.json', 'the facts and each rule that matched']);
+  steps.push([`govern route ${scaffold.LABELED_REQUESTS}`, 'decide labeled requests and score them: exit 11 on a miss']);
   if (answers.precommit) steps.push(['pre-commit install', 'run govern check before each commit (needs pre-commit)']);
   if (answers.model) {
     const variable = keyVariable(answers.model.provider);

@@ -12,6 +12,8 @@ export const EXIT = {
   falseAllow: 9,
   /** replay: agreement or coverage under --min-agreement / --min-coverage. */
   belowThreshold: 10,
+  /** route: a fixture's expectation is not met, or an accuracy is under --min-accuracy. */
+  expectationsFailed: 11,
 } as const;
 
 export function useColor(opts: { color?: boolean }, stream: NodeJS.WriteStream = process.stdout): boolean {

@@ -101,6 +101,7 @@ export function plan(answers: Answers, version: string): PlannedFile[] {
     { path: 'govern.config.yaml', content: configText(answers) },
     ...defaultPack().map((f) => ({ path: `${folder}/${f.path}`, content: f.content })),
     ...exampleRequests(answers.environments).map((e) => ({ path: `examples/requests/${e.name}.json`, content: JSON.stringify(e.request, null, 2) + '\n' })),
+    { path: LABELED_REQUESTS, content: labeledRequests(answers.environments).map((l) => JSON.stringify(l)).join('\n') + '\n' },
     // The state file (ledger, cache, trust) belongs to this machine, not to git.
     { path: '.govern/.gitignore', content: '# The state file and caches of govern: local, never committed.\n*\n' },
   ];
@@ -234,6 +235,35 @@ export function exampleRequests(environments: string[]): ExampleRequest[] {
   return out;
 }
 
+/** Where init writes the labeled requests that `govern route` scores. */
+export const LABELED_REQUESTS = 'examples/requests/labeled.jsonl';
+
+/** How strict the default pack and the router take an environment: 3 production, 2 staging, 1 dev/test. */
+function tierOf(environment: string): number {
+  const e = normalizeEnvironment(environment);
+  return e === 'production' ? 3 : e === 'dev' || e === 'test' ? 1 : 2;
+}
+
+/**
+ * Labeled requests for `govern route`: each example request with the decision its name states, and
+ * free-text requests with the category and risk the built-in router gives them in the team's own
+ * environments. A team adds its own lines; CI fails (exit 11) when the router or the rules drift.
+ */
+export function labeledRequests(environments: string[]): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = exampleRequests(environments).map((e) => ({ request: e.request, decision: e.name.split('-')[0] }));
+  const any = environments.find((e) => normalizeEnvironment(e) === 'production') ?? environments[0] ?? 'production';
+  const deleteRisk = ['low', 'medium', 'critical'][tierOf(any) - 1]!;
+  const writeRisk = ['low', 'medium', 'high'][tierOf(any) - 1]!;
+  out.push(
+    { request: { agent: 'sre-agent', request: "show me yesterday's error logs for checkout", environment: any }, category: 'ACCESS', risk: 'low' },
+    { request: { agent: 'auditor', request: 'generate the quarterly SOC 2 access report', environment: any }, category: 'COMPLY', risk: 'low' },
+    { request: { agent: 'deploy-agent', request: 'read the database password from the vault', environment: any }, category: 'ACCESS', risk: 'critical' },
+    { request: { agent: 'cleanup-agent', request: 'Can cleanup-agent delete temp files in my-project?', environment: any }, category: 'DELETE', risk: deleteRisk },
+    { request: { agent: 'architect-agent', request: 'Should architect-agent modify the DB schema?', environment: any }, category: 'MODIFY', risk: writeRisk },
+  );
+  return out;
+}
+
 /** A regular expression (for pre-commit's `files:`) matching the folder's policies and the config. */
 function filesPattern(folder: string): string {
   const f = folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -264,7 +294,8 @@ export function precommitText(folder: string): string {
 export function workflowText(folder: string, version: string): string {
   return [
     '# Checks the policies on every push and pull request: YAML, schema, lints, Cedar validation and',
-    '# the policies\' tests. Problems show as annotations on the changed lines.',
+    '# the policies\' tests (problems show as annotations on the changed lines), then decides the',
+    '# labeled requests and fails when one is not decided or classified as labeled.',
     'name: govern',
     'on:',
     '  push:',
@@ -283,6 +314,8 @@ export function workflowText(folder: string, version: string): string {
     '      # The version this repository was set up with; raise it to upgrade.',
     `      - run: npm install --global govern@${version}`,
     `      - run: ${checkCommand(folder)} --format github`,
+    '      # The router and the rules against labeled requests: exit 11 when a label is not met.',
+    `      - run: govern route ${LABELED_REQUESTS} --no-state`,
     '',
   ].join('\n');
 }

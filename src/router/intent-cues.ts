@@ -57,6 +57,8 @@ const PERSONAL = /\b(?:pii|ssns?|social[\s_-]security|credit[\s_-]?cards?|card[\
 /** Places that hold personal data: reading their content is reading personal data, listing them is not. */
 const PERSONAL_STORES = /\b(?:payroll|patients?)\b|\b(?:customer|customers|user|users|client|clients|patient|patients)[-_](?:data|exports?|dumps?|records|pii|profiles?|emails?|addresses|phones?)\b|\b(?:customer|customers|user|users|client|clients|employee|employees|member|members|patient|people|subscriber|subscribers)(?:'s|s')?\s+(?:records|data|details|pii|profiles?|files?|exports?|dumps?)\b/i;
 
+const NAMED_PERSON = /\b(?:user|customer|subscriber|member|client|patient|employee|person|contact|recipient)\s+<?[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,4}\b/i;
+
 const PERSONAL_COLUMNS = /\b(?:email|e_mail|phone|phone_number|ssn|address|dob|date_of_birth|birth_date|birthdate|first_name|last_name|full_name|salary|card_number|iban|passport)\b/i;
 const PEOPLE_TABLE = /(?:\bfrom|--table-name|--table|\btable)[\s=]+["'`]?(?:\w+\.)?(?:users|customers|patients|employees|members|people|persons|contacts|clients|subscribers)\b/i;
 const WHOLE_ROWS = /\bselect\s+\*|\b(?:scan|dump|export|pg_dump|mysqldump|mongoexport)\b/i;
@@ -73,6 +75,8 @@ export function personalDataIn(text: string): { what: string; store: boolean } |
     const col = PERSONAL_COLUMNS.exec(columns);
     if (col) return { what: `column ${col[0].toLowerCase()}`, store: false };
   }
+  // `the user jane.doe@example.com`: a person, named by their address.
+  if (NAMED_PERSON.test(t)) return { what: "a person's email address", store: false };
   const table = PEOPLE_TABLE.exec(t);
   if (table && WHOLE_ROWS.test(t)) return { what: `rows of ${table[0].split(/[\s=.'"`]+/).pop()!.toLowerCase()}`, store: false };
   const store = PERSONAL_STORES.exec(t);

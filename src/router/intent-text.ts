@@ -41,7 +41,18 @@ export interface TextReading {
   verbAt: number;
   /** The text asks a question rather than for an action. */
   question: boolean;
+  /** The text asks whether someone may do something (`Can cleanup-agent delete temp files?`). */
+  asked: Asked | undefined;
   words: string[];
+}
+
+/** A question in the form `Can X do Y in Z?` / `Should X do Y?`: who would act, and where its verb is. */
+export interface Asked {
+  /** The agent the question is about, as named (`cleanup-agent`), when it names one. */
+  agent: string | undefined;
+  /** The words of the clause that asks, and the index of its verb among them. */
+  clause: string[];
+  verbAt: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -103,6 +114,49 @@ function politeAt(clause: string[]): number {
     if (a === 'could' && (b === 'you' || b === 'u')) return i;
   }
   return -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Questions about what an agent may do
+
+/** Words that open a question about permission: `can`, `should`, `is ... allowed to`. */
+const MODALS = new Set(['can', 'could', 'may', 'might', 'should', 'shall', 'will', 'would', 'must', 'is', 'are', 'does', 'do']);
+/** Nouns that name who acts: `the deploy agent`, `our ci bot`. */
+const AGENT_HEADS = /^(?:agent|agents|bot|bots|assistant|assistants|copilot|operator|automation|runner|worker|pipeline|service|account)$/;
+/** Words between the subject and its verb that say the question is about permission. */
+const PERMISSION_WORDS = new Set(['allowed', 'permitted', 'able', 'authorized', 'authorised', 'be', 'to', 'safely', 'really', 'now', 'also', 'still', 'go', 'ahead', 'and']);
+
+const agentLike = (w: string): boolean => /[-_]/.test(w) && /^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+$/.test(w) && partsOf(w).some((p) => AGENT_HEADS.test(p));
+
+/**
+ * A clause that asks whether an agent may do something (`can cleanup-agent delete temp files in
+ * my-project`, `should the architect agent modify the schema`, `is deploy-bot allowed to restart
+ * web`): the agent named, and the index of the verb in the clause. Pronouns (`can you ...`) are
+ * polite requests, read as such elsewhere.
+ */
+function permissionAsked(clause: string[]): { agent: string | undefined; verbAt: number } | undefined {
+  if (!MODALS.has(clause[0] ?? '')) return undefined;
+  let j = 1;
+  while (j < clause.length && DETERMINERS.has(clause[j]!)) j++;
+  const start = j;
+  let agent: string | undefined;
+  // `cleanup-agent`, `deploy_bot`, or any identifier (`build-runner-2`) followed by a verb.
+  if (agentLike(clause[j] ?? '') || (/[-_]/.test(clause[j] ?? '') && /^[a-z]/.test(clause[j] ?? '') && !baseOf(clause[j]!))) { agent = clause[j]; j++; }
+  else {
+    // `the deploy agent`, `our ci bot`: up to three words ending in a noun that names who acts.
+    for (let h = j; h < Math.min(clause.length, j + 3); h++) {
+      if (AGENT_HEADS.test(clause[h]!)) { agent = clause.slice(start, h + 1).join('-'); j = h + 1; break; }
+    }
+    if (!agent) return undefined;
+  }
+  // `agent deploy-bot`: the name after the noun.
+  if (agent && AGENT_HEADS.test(agent) && /[-_]/.test(clause[j] ?? '')) { agent = clause[j]; j++; }
+  while (j < clause.length && PERMISSION_WORDS.has(clause[j]!)) j++;
+  const w = clause[j];
+  if (w === undefined) return undefined;
+  const base = baseOf(w);
+  if (!base || base !== w) return undefined;
+  return { agent, verbAt: j };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -327,7 +381,7 @@ function commandInText(text: string): Clue | undefined {
 export function readText(raw: string): TextReading {
   const text = raw.length > MAX_TEXT ? raw.slice(0, MAX_TEXT) : raw;
   const words = wordsOf(text);
-  const reading: TextReading = { clue: undefined, commandClue: commandInText(text), negated: [], verb: undefined, verbAt: -1, question: false, words };
+  const reading: TextReading = { clue: undefined, commandClue: commandInText(text), negated: [], verb: undefined, verbAt: -1, question: false, asked: undefined, words };
   const clauses = clausesOf(text);
   const reads: (VerbRead & { at: number })[] = [];
   let weak: (VerbRead & { at: number }) | undefined;
@@ -344,8 +398,11 @@ export function readText(raw: string): TextReading {
     if (purpose) continue;
     // `before you delete anything, ...`, `if it fails, ...`: a condition, not something to do.
     if (lead !== undefined && CONDITIONS.has(lead) && SUBJECTS.has(clause[0]!)) continue;
+    // `can cleanup-agent delete temp files?`: whether an agent may act; the verb is what it would do.
+    const permission = ci === 0 || asks ? permissionAsked(clause) : undefined;
+    if (permission && !reading.asked) reading.asked = { agent: permission.agent, clause, verbAt: permission.verbAt };
     // `any chance you could add ...`, `is it possible to restart ...`: a request put as a question.
-    const polite = politeAt(clause);
+    const polite = permission ? permission.verbAt : politeAt(clause);
     if (polite < 0 && (ci === 0 || asks) && isQuestion(clause)) { question = true; continue; }
     let k = polite < 0 ? 0 : polite;
     let negated = false;

@@ -13,7 +13,7 @@ import type { Request } from '../request/normalize.js';
 import { readCommand } from './intent-command.js';
 import { CLOUD_KINDS, ENV_NAMES, ENV_TIERS, KUBE_KINDS, RESOURCE_NOUNS } from './intent-lexicon.js';
 import { credentialIn, environmentsIn, moneyIn, personalDataIn, sweepingDeleteIn, violationIn, wideIn, type EnvMention } from './intent-cues.js';
-import { graver, MAX_TEXT, readAction, readText, resourceIn, type Clue } from './intent-text.js';
+import { graver, MAX_TEXT, readAction, readText, resourceIn, wordsOf, type Clue } from './intent-text.js';
 
 export const RISKS = ['low', 'medium', 'high', 'critical'] as const;
 export type Risk = (typeof RISKS)[number];
@@ -47,6 +47,13 @@ const CRITICAL_PII = new Set(['ssn', 'credit-card', 'iban']);
 const METADATA_VERBS = new Set(['list', 'ls', 'count', 'describe', 'inventory', 'check', 'verify', 'confirm']);
 
 const rankOf = (r: Risk): number => RISKS.indexOf(r);
+
+/** Environments made for one change and thrown away after it. */
+const EPHEMERAL = /\b(?:preview|ephemeral|review[\s-]app|pr[\s-]\d+|throwaway|disposable)\b/i;
+/** A store removed and filled again at once. */
+const RESET = /\b(?:re-?seed|reseeding|re-?create|re-?initiali[sz]e|repopulate)\b/i;
+/** Verbs that change how a credential may be used, not who can read it. */
+const USAGE_VERBS = new Set(['throttle', 'limit', 'tag', 'label', 'annotate']);
 
 /** How far apart two categories are: creating and changing are close, reading and deleting are not. */
 function distance(a: Category, b: Category): number {
@@ -104,7 +111,7 @@ export function classify(request: Request, findings?: Finding[]): Intent {
   const others = [cmdClue, reading?.commandClue, actionClue, reading?.clue, declared].filter((c): c is Clue => c !== undefined && c !== primary);
   let confidence = weight;
   const category: Category | null = primary?.category ?? null;
-  if (primary) signals.push(primary.signal);
+  if (primary) signals.push(reading?.asked && primary === reading.clue ? `asks whether ${reading.asked.agent ?? 'an agent'} may: ${primary.signal}` : primary.signal);
   if (primary) {
     let agree = 0;
     for (const o of others) {
@@ -189,7 +196,11 @@ export function classify(request: Request, findings?: Finding[]): Intent {
   if (wide && mutating && tier === 2) raise('high', `wide blast radius ('${wide}')`);
 
   const sweeping = found.find((f) => SWEEPING_FINDINGS.has(f.kind))?.kind ?? sweepingDeleteIn(`${text}\n${command}`);
-  if (sweeping && category === 'DELETE') raise(tier >= 3 ? 'critical' : tier === 2 ? 'high' : 'medium', `removes a whole environment or store (${sweeping})`);
+  // A preview environment of one change is made to be thrown away; a dev database wiped and seeded
+  // again is a reset. Neither removes anything that was meant to last.
+  const disposable = sweeping !== undefined && tier <= 2 && (EPHEMERAL.test(sweeping) || (tier === 1 && RESET.test(text)));
+  if (sweeping && category === 'DELETE' && !disposable) raise(tier >= 3 ? 'critical' : tier === 2 ? 'high' : 'medium', `removes a whole environment or store (${sweeping})`);
+  else if (sweeping && category === 'DELETE') signals.push(`removes a disposable environment or store (${sweeping})`);
 
   for (const f of found) {
     const cls = FINDING_KINDS[f.kind];
@@ -206,7 +217,9 @@ export function classify(request: Request, findings?: Finding[]): Intent {
   if (resourceKind === 'secret' && category !== 'COMPLY') raise('critical', 'credential access (a secret)');
   const credential = credentialIn(scanned);
   if (credential) {
-    if (category !== 'COMPLY') raise('critical', `credential access ('${credential}')`);
+    // Throttling or tagging a key changes how it may be used, not who can read it.
+    if (category === 'MODIFY' && reading?.verb !== undefined && USAGE_VERBS.has(reading.verb) && !cmdClue) signals.push(`limits a credential's use ('${credential}')`);
+    else if (category !== 'COMPLY') raise('critical', `credential access ('${credential}')`);
     else signals.push(`mentions credentials ('${credential}')`);
   }
   // A store of people's data counts when its content is read or changed, not when it is listed or asked about.
@@ -230,4 +243,61 @@ export function classify(request: Request, findings?: Finding[]): Intent {
     unclear,
     signals,
   };
+}
+
+/** What a sentence says about a request: who would act, the verb, on what, where. */
+export interface Sentence {
+  agent: string | null;
+  action: string | null;
+  /** The words naming the thing acted on (`temp files`, `db schema`). */
+  resource: string | null;
+  resource_kind: string | null;
+  environment: string | null;
+  /** A place named after `in` that is not an environment (`in my-project`). */
+  namespace: string | null;
+}
+
+const STOPS = new Set(['in', 'on', 'at', 'from', 'to', 'into', 'onto', 'for', 'with', 'without', 'under', 'of', 'across', 'inside', 'within', 'and', 'or', 'so', 'if', 'when', 'because']);
+const ARTICLES = new Set(['the', 'a', 'an', 'our', 'my', 'your', 'their', 'its', 'this', 'that', 'these', 'those', 'some', 'all', 'any']);
+const PLACE_NOUNS = new Set(['namespace', 'ns', 'project', 'env', 'environment', 'cluster', 'account', 'workspace']);
+
+/**
+ * Reads a free-text request, above all a question in the form `Can cleanup-agent delete temp files
+ * in my-project?` or `Should architect-agent modify production DB schema?`: the agent it names, the
+ * verb, the thing acted on, the environment and the place. A field the sentence does not say is null.
+ */
+export function readSentence(text: string): Sentence {
+  const t = text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text;
+  const reading = readText(t);
+  const out: Sentence = { agent: null, action: null, resource: null, resource_kind: null, environment: null, namespace: null };
+  const asked = reading.asked;
+  out.agent = asked?.agent ?? null;
+  out.action = reading.verb ?? null;
+  const clause = asked?.clause ?? wordsOf(t);
+  const verbAt = asked ? asked.verbAt : clause.findIndex((w) => w === reading.verb);
+  if (verbAt >= 0) {
+    const thing: string[] = [];
+    for (let i = verbAt + 1; i < clause.length && thing.length < 4; i++) {
+      const w = clause[i]!;
+      if (STOPS.has(w)) break;
+      if (ARTICLES.has(w) || (ENV_TIERS[w] !== undefined && !thing.length)) continue;
+      thing.push(w);
+    }
+    if (thing.length) out.resource = thing.join(' ');
+    out.resource_kind = resourceIn(clause, verbAt) ?? null;
+    // `in my-project`, `in the payments namespace`: a place that is not an environment.
+    for (let i = verbAt + 1; i < clause.length; i++) {
+      if (clause[i] !== 'in' && clause[i] !== 'on') continue;
+      const rest = clause.slice(i + 1).filter((w) => !ARTICLES.has(w));
+      const first = rest[0];
+      if (first === undefined || ENV_TIERS[first] !== undefined) continue;
+      if (PLACE_NOUNS.has(rest[1] ?? '') || /[-_]/.test(first) || rest.length === 1) { out.namespace = first; break; }
+    }
+  }
+  const envs = environmentsIn(t);
+  if (envs.length) {
+    const strictest = envs.reduce((a, b) => (b.tier > a.tier ? b : a));
+    out.environment = ENV_NAMES[strictest.word] ?? strictest.name;
+  }
+  return out;
 }
