@@ -223,6 +223,11 @@ export class State {
     return this.db.transaction(fn).immediate();
   }
 
+  /** True inside `atomically`: a budget is checked and reserved only under the write lock. */
+  get inTransaction(): boolean {
+    return this.db.inTransaction;
+  }
+
   // ---- ledger
 
   append(entry: { id: string; at: string; agent: string; decision: string; route: string; category?: string | null; model?: string | null; inputTokens?: number; outputTokens?: number; policyHash: string; record: string }): LedgerRow {
