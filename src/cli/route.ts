@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { RequestError } from '../request/normalize.js';
 import { estimateTokens } from '../runtime/baseline.js';
-import { EXIT, pct, progressBar, styleFor, UsageError, useColor } from './output.js';
+import { EXIT, pct, progressBar, styleFor, UsageError, useColor, writeOut } from './output.js';
 import type { GlobalOptions } from './program.js';
 import { openRuntime } from './runtime.js';
 
@@ -96,8 +96,10 @@ export function register(program: Command): void {
         tokens: used, baseline, saved: baseAll - usedAll, saved_share: baseAll ? (baseAll - usedAll) / baseAll : 0,
         baseline_measured: ok.filter((r) => r.baseline.measured).length,
       };
+      process.exitCode = totals.failed ? EXIT.failure : EXIT.ok;
+      // Awaited: a report larger than the pipe is written whole before the process exits.
       if (opts.format === 'json') {
-        process.stdout.write(JSON.stringify(opts.totals ? { totals } : { requests: rows, totals }, null, 2) + '\n');
+        await writeOut(JSON.stringify(opts.totals ? { totals } : { requests: rows, totals }, null, 2) + '\n');
       } else {
         const s = await styleFor(useColor(g));
         const out: string[] = [];
@@ -114,8 +116,7 @@ export function register(program: Command): void {
         for (const r of ROUTES) out.push(`  ${r.padEnd(8)} ${String(byRoute[r]).padStart(6)}  ${pct(byRoute[r]!, ok.length).padStart(6)}`);
         out.push(`tokens used ${usedAll} (in ${used.input}, out ${used.output}); all-to-the-model baseline ${baseAll} (${totals.baseline_measured} measured, ${ok.length - totals.baseline_measured} estimated)`);
         out.push(`saved ${totals.saved} tokens (${pct(totals.saved, baseAll)})`);
-        process.stdout.write(out.join('\n') + '\n');
+        await writeOut(out.join('\n') + '\n');
       }
-      process.exitCode = totals.failed ? EXIT.failure : EXIT.ok;
     });
 }
