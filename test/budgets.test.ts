@@ -100,6 +100,21 @@ describe('atomic budgets', () => {
     }
   });
 
+  it('a cost far past every limit is denied as over budget, its share capped', async () => {
+    const rt = await Runtime.open({ cwd: project() });
+    try {
+      for (const cost of [{ usd: 1e17 }, { usd: 1e300 }, { usd: 0, tokens: 1e300 }]) {
+        const ev = await rt.evaluate({ ...SPEND, cost });
+        expect(ev.decision.decision).toBe('deny');
+        expect(ev.decision.reasons[0]!.rule).toBe('deny-over-budget');
+        expect(ev.decision.facts.budget).toEqual({ used_pct: 1_000_000, exceeded: true });
+      }
+      expect(rt.budget('trainer', new Date()).hour.usd).toBe(0);
+    } finally {
+      rt.close();
+    }
+  });
+
   it('denied and escalated requests spend nothing', async () => {
     const rt = await Runtime.open({ cwd: project() });
     try {

@@ -97,6 +97,9 @@ export interface BudgetStatus {
   day: { usd: number; tokens: number; limit: { usd: number; tokens: number } };
 }
 
+/** The largest `budget.used_pct`: a request costing 10,000 times a limit or more reads as this. */
+export const MAX_BUDGET_PCT = 1_000_000;
+
 /** The compiled bundle of a policy folder: from the content-hash cache, else compiled (and cached). */
 export async function loadBundle(policies: string, root: string): Promise<Bundle> {
   const cacheDir = join(root, '.govern', 'cache', 'bundles');
@@ -227,7 +230,8 @@ export class Runtime {
       if (limit > 0) pct = Math.max(pct, Math.floor((used / limit) * 100 + 1e-9));
       else if (used > 0) pct = Math.max(pct, 100);
     }
-    return { used_pct: pct, exceeded };
+    // A share past MAX_BUDGET_PCT says no more than "far over" and must stay a Cedar long.
+    return { used_pct: Math.min(pct, MAX_BUDGET_PCT), exceeded };
   }
 
   facts(request: Request, findings: Finding[], now: Date): Facts {
