@@ -76,6 +76,19 @@ describe('the large model decides what no rule does', () => {
     });
   }
 
+  it('a token count the server sends as text escalates, is not recorded, and the ledger still verifies', async () => {
+    server.reply({ json: openaiWire.completion(JSON.stringify({ decision: 'allow', confidence: 0.9, reason: 'fine' }), { input: '812' as unknown as number, output: 41 }) });
+    const dir = project();
+    const { code, d } = await evalJson(dir, UNDECIDED);
+    expect(code).toBe(3);
+    expect(d).toMatchObject({ decision: 'escalate', route: 'model', tokens: { input: 0, output: 0 } });
+    expect(d.reasons[0].message).toBe('the model could not decide (invalid-output): openai: the server reported usage.prompt_tokens "812", which is not a token count (a whole number of 0 or more). A human decides.');
+    const record = JSON.parse((await governAsync(['ledger', 'export'], { cwd: dir })).stdout.trim());
+    expect(record.usage).toBeNull();
+    const verify = await governAsync(['ledger', 'verify'], { cwd: dir });
+    expect(verify.code).toBe(0);
+  });
+
   it('a missing API key escalates and names the variable', async () => {
     const r = await governAsync(['eval', '--format', 'json'], { cwd: project(), input: JSON.stringify(UNDECIDED), env: { OPENAI_API_KEY: '' } });
     expect(r.code).toBe(3);

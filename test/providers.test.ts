@@ -158,6 +158,19 @@ describe.each(WIRES)('$name', (w) => {
     expect(w.system(calls[1]!.body)).toBe(loadPrompt('decision'));
   });
 
+  it('refuses token counts that are not whole numbers of 0 or more, naming the field, without retrying', async () => {
+    const field = { anthropic: 'usage.input_tokens', openai: 'usage.prompt_tokens', ollama: 'prompt_eval_count' }[w.name];
+    for (const [bad, shown] of [['812', '"812"'], [-5, '-5'], [1.5, '1.5'], [2 ** 60, String(2 ** 60)]] as const) {
+      const s = (await serve(w)).reply(w.ok(VALID, { input: bad as number, output: 5 }));
+      const e = await failure(askModel(providerFor(w, s.url), system, user, REQUEST));
+      expect(e.kind).toBe('invalid-output');
+      expect(e.message).toBe(`${w.name}: the server reported ${field} ${shown}, which is not a token count (a whole number of 0 or more).`);
+      // Unknown, not guessed: no usage travels with the error.
+      expect(e.usage).toBeUndefined();
+      expect(s.to(w.path)).toHaveLength(1);
+    }
+  });
+
   it('rejects with invalid-output after two invalid answers, with the usage of both', async () => {
     const wrong = JSON.stringify({ decision: 'maybe', confidence: 2, reason: 'x' });
     const s = (await serve(w)).reply(w.ok(wrong, { input: 50, output: 5 }), w.ok('{"decision": "allow"', { input: 60, output: 6 }));

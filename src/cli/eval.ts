@@ -1,14 +1,15 @@
 // `govern eval`: one request in (stdin, a file, or flags), one decision out, recorded; the exit
 // code says allow (0), deny (2) or escalate (3), so `govern eval ... && act` fails closed.
 // `--batch` decides JSON Lines in one process, one decision a line, in order.
-import { createReadStream, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { Decision } from '../engine/engine.js';
+import { StateError } from '../ledger/state.js';
 import { RequestError } from '../request/normalize.js';
 import type { Evaluation, Runtime } from '../runtime/runtime.js';
-import { EXIT, styleFor, UsageError, useColor } from './output.js';
+import { LineSplitter } from '../serve/lines.js';
+import { EXIT, styleFor, UsageError, useColor, writeOut } from './output.js';
 import type { GlobalOptions } from './program.js';
 import { openRuntime } from './runtime.js';
 import { renderDecision, renderExplanation } from './render-decision.js';
@@ -53,30 +54,102 @@ async function readRequest(file: string | undefined, opts: EvalOptions): Promise
   if (hasFlags && file) throw new UsageError('give the request either as a file or with flags, not both.');
   if (hasFlags) return fromFlags;
   if (!file && process.stdin.isTTY) throw new UsageError('no request: pipe JSON on stdin, name a file, or use flags such as --agent and --action (see govern eval --help).');
-  const where = !file || file === '-' ? 'stdin' : file;
-  let text: string;
-  try {
-    text = !file || file === '-' ? await readStdin(MAX_REQUEST_BYTES) : readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${where}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}.`);
-  }
-  return parseRequestText(text, where);
+  if (!file || file === '-') return parseRequestText(await readStdin(MAX_REQUEST_BYTES), 'stdin');
+  return parseRequestText(readRequestFile(file).toString('utf8'), file);
 }
 
-/** All of stdin, or a little more than `limit` bytes so that the size check can say how much. */
+/** Over the limit, in MB rounded up (so a request just over 1 MB never reads "1.0 MB"). */
+function tooLarge(where: string, bytes: number, atLeast = false): UsageError {
+  return new UsageError(`${where}: the request is ${atLeast ? 'over ' : ''}${(Math.ceil(bytes / 104857.6) / 10).toFixed(1)} MB; the limit is 1 MB.`);
+}
+
+function cannotRead(where: string, e: unknown): UsageError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new UsageError(`cannot read ${where}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}.`);
+}
+
+function stdinStats(): Stats | undefined {
+  try {
+    return fstatSync(0);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a file that is not a regular one is, for messages. */
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a named pipe (FIFO)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * One request file, read only up to the limit: a regular file only (a device or a FIFO would
+ * never end, or never start), refused by its size before anything is read, and never more than
+ * `limit` + 1 bytes read even if it grows meanwhile.
+ */
+export function readRequestFile(path: string, limit = MAX_REQUEST_BYTES): Buffer {
+  let fd: number;
+  try {
+    // Non-blocking, so that opening a FIFO does not wait for a writer; regular files read as usual.
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    throw cannotRead(path, e);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new UsageError(`${path} is ${kindOf(st)}, not a file; give a file that holds one request as JSON, or pipe the request on stdin.`);
+    if (st.size > limit) throw tooLarge(path, st.size);
+    // Sized by the file, grown as it reads (a file may grow, and a /proc file says 0): at most limit + 1.
+    let buf = Buffer.allocUnsafe(Math.min(limit, Math.max(st.size, 4096)) + 1);
+    let n = 0;
+    for (;;) {
+      if (n === buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(limit + 1, buf.length * 2));
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
+      }
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) return buf.subarray(0, n);
+      n += got;
+      if (n > limit) throw tooLarge(path, n, true);
+    }
+  } catch (e) {
+    throw e instanceof UsageError ? e : cannotRead(path, e);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Stdin as text, read up to twice the limit and no further, so that an endless or huge input
+ * (`< /dev/zero`) is refused with its size instead of filling memory.
+ */
 async function readStdin(limit: number): Promise<string> {
+  // A file on stdin (`< big.json`) says its size: refused before it is read.
+  const st = stdinStats();
+  if (st?.isFile() && st.size > limit) throw tooLarge('stdin', st.size);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk as Buffer);
-    size += (chunk as Buffer).length;
-    if (size > limit * 2) break;
+  try {
+    for await (const chunk of process.stdin) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (size > limit * 2) throw tooLarge('stdin', limit * 2, true);
+    }
+  } catch (e) {
+    throw e instanceof UsageError ? e : cannotRead('stdin', e);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  if (size > limit) throw tooLarge('stdin', size);
+  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 export function parseRequestText(text: string, where: string): unknown {
-  if (Buffer.byteLength(text) > MAX_REQUEST_BYTES) throw new UsageError(`${where}: the request is ${(Buffer.byteLength(text) / 1048576).toFixed(1)} MB; the limit is 1 MB.`);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_REQUEST_BYTES) throw tooLarge(where, bytes);
   if (!text.trim()) throw new UsageError(`${where}: empty input; expected a request as JSON.`);
   try {
     return JSON.parse(text);
@@ -87,59 +160,96 @@ export function parseRequestText(text: string, where: string): unknown {
 
 function requestError(e: unknown, where: string): UsageError {
   if (e instanceof RequestError) return new UsageError(`${where}: ${e.message}`);
+  if (e instanceof StateError) return new UsageError(e.message);
   throw e;
 }
 
 /** Lines decided per transaction: one commit for many decisions, whose output is written after it. */
 const BATCH_CHUNK = 256;
 
+/**
+ * The batch's input: stdin, or a file or pipe (`--batch <(producer)`). A directory or a device
+ * is refused: one would fail on the first read, the other (`/dev/zero`) would never end.
+ */
+function batchInput(source: string): NodeJS.ReadableStream {
+  if (source === '-') {
+    const st = stdinStats();
+    if (st && (st.isCharacterDevice() || st.isBlockDevice()) && !process.stdin.isTTY) throw new UsageError(`--batch: stdin is ${kindOf(st)}; give a file of JSON Lines or a pipe.`);
+    return process.stdin;
+  }
+  let st: Stats;
+  try {
+    st = statSync(source);
+  } catch (e) {
+    throw cannotRead(source, e);
+  }
+  if (!st.isFile() && !st.isFIFO()) throw new UsageError(`--batch: ${source} is ${kindOf(st)}; give a file of JSON Lines, a pipe, or "-" for stdin.`);
+  return createReadStream(source);
+}
+
 async function runBatch(rt: Runtime, source: string): Promise<number> {
-  const input = source === '-' ? process.stdin : createReadStream(source);
-  const lines = createInterface({ input, crlfDelay: Infinity });
+  const input = batchInput(source);
   let failed = 0;
   let n = 0;
-  let pending: { line: number; text: string }[] = [];
+  const pending: { line: number; text?: string; error?: UsageError }[] = [];
   const fail = (line: number, e: unknown) => {
     failed++;
     const message = e instanceof UsageError ? e.message : e instanceof RequestError ? `line ${line}: ${e.message}` : `line ${line}: internal error: ${(e as Error).message}`;
     return { error: { line, message } };
   };
+  // Lines over the limit are counted, not kept, and answered with an error object in their place.
+  const splitter = new LineSplitter(MAX_REQUEST_BYTES, {
+    line: (text) => void pending.push({ line: ++n, text }),
+    oversized: (bytes) => {
+      n++;
+      pending.push({ line: n, error: tooLarge(`line ${n}`, bytes) });
+    },
+    blank: () => void n++,
+  });
   const decideChunk = async () => {
     if (!pending.length) return;
-    const chunk = pending;
-    pending = [];
+    const chunk = pending.splice(0, BATCH_CHUNK);
     // Prepare every line, ask the model about those nobody decided, then record the chunk at once.
-    const prepared = chunk.map(({ line, text }) => {
+    const prepared = chunk.map(({ line, text, error }) => {
+      if (error) return { line, error: fail(line, error) };
       try {
-        return { line, p: rt.prepare(parseRequestText(text, `line ${line}`)) };
+        return { line, p: rt.prepare(parseRequestText(text!, `line ${line}`)) };
       } catch (e) {
         return { line, error: fail(line, e) };
       }
     });
     const asked = await Promise.all(prepared.map(async (x) => (x.p ? rt.consult(x.p) : undefined)));
-    const results = rt.transaction(() => prepared.map((x, i) => {
-      if (!x.p) return x.error as unknown;
-      try {
-        return rt.commit(x.p, asked[i]).decision as unknown;
-      } catch (e) {
-        return fail(x.line, e);
-      }
-    }));
-    // Written only once the chunk is committed: a printed decision is a recorded one.
-    process.stdout.write(results.map((r) => JSON.stringify(r) + '\n').join(''));
+    let results: unknown[];
+    try {
+      results = rt.transaction(() => prepared.map((x, i) => {
+        if (!x.p) return x.error as unknown;
+        try {
+          return rt.commit(x.p, asked[i]).decision as unknown;
+        } catch (e) {
+          return fail(x.line, e);
+        }
+      }));
+    } catch (e) {
+      if (e instanceof StateError) throw new UsageError(`${e.message} (at line ${chunk[0]!.line}; the lines before it were decided and printed)`);
+      throw e;
+    }
+    // Written only once the chunk is committed: a printed decision is a recorded one. The next
+    // chunk waits until stdout has taken this one, so a slow reader slows the batch down instead
+    // of losing its output.
+    await writeOut(results.map((r) => JSON.stringify(r) + '\n').join(''));
   };
   try {
-    for await (const line of lines) {
-      n++;
-      if (!line.trim()) continue;
-      pending.push({ line: n, text: line });
-      if (pending.length >= BATCH_CHUNK) await decideChunk();
+    for await (const chunk of input) {
+      splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      while (pending.length >= BATCH_CHUNK) await decideChunk();
     }
   } catch (e) {
-    await decideChunk();
-    throw new UsageError(`cannot read ${source === '-' ? 'stdin' : source}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}.`);
+    if (e instanceof UsageError) throw e;
+    while (pending.length) await decideChunk();
+    throw cannotRead(source === '-' ? 'stdin' : source, e);
   }
-  await decideChunk();
+  splitter.end();
+  while (pending.length) await decideChunk();
   if (failed) process.stderr.write(`govern: ${failed} of ${n} lines could not be decided (see their error objects).\n`);
   return failed ? EXIT.failure : EXIT.ok;
 }
@@ -188,14 +298,13 @@ export function register(program: Command): void {
     }
     // The decision is committed. The state file is not closed: closing checkpoints the WAL (a disk
     // flush, most of the cost of a cached decision), which the next writer or checkpoint does anyway.
+    process.exitCode = exitCodeOf(ev.decision);
     if (opts.format === 'json') {
-      process.stdout.write(JSON.stringify(opts.explain ? { ...ev.decision, explanation: explanationData(ev, rt) } : ev.decision, null, 2) + '\n');
+      await writeOut(JSON.stringify(opts.explain ? { ...ev.decision, explanation: explanationData(ev, rt) } : ev.decision, null, 2) + '\n');
     } else if (!g.quiet) {
       const style = await styleFor(useColor(g));
-      process.stdout.write(renderDecision(ev, style));
-      if (opts.explain) process.stdout.write(renderExplanation(ev, rt, style));
+      await writeOut(renderDecision(ev, style) + (opts.explain ? renderExplanation(ev, rt, style) : ''));
     }
-    process.exitCode = exitCodeOf(ev.decision);
   });
 }
 

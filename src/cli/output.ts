@@ -31,6 +31,25 @@ export async function styleFor(color: boolean): Promise<Style> {
   return { red: c.red, yellow: c.yellow, blue: c.cyan, dim: c.dim, bold: c.bold };
 }
 
+/**
+ * Writes to stdout and resolves once the stream has taken it, waiting for 'drain' when a slow
+ * reader has filled the pipe. Callers await it before producing more, and the process exits only
+ * after the last write resolved, so no output is dropped behind a pipe that is full. (A reader
+ * that goes away ends the process through stdout's error handler, see program.ts.)
+ */
+export function writeOut(text: string, stream: NodeJS.WritableStream = process.stdout): Promise<void> {
+  if (stream.write(text)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.removeListener('drain', done);
+      stream.removeListener('close', done);
+      resolve();
+    };
+    stream.once('drain', done);
+    stream.once('close', done);
+  });
+}
+
 /** An error the user caused; the CLI prints it without a stack trace and exits with `code`. */
 export class UsageError extends Error {
   constructor(message: string, readonly code: number = EXIT.failure) {

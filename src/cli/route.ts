@@ -7,7 +7,7 @@ import { Option } from 'commander';
 import { FixtureFileError, readFixtures, shortfalls } from '../route/fixtures.js';
 import { renderHuman, renderJson, renderJunit, type Gate } from '../route/report.js';
 import { runFixtures } from '../route/run.js';
-import { EXIT, parseShare, progressBar, styleFor, UsageError, useColor } from './output.js';
+import { EXIT, parseShare, progressBar, styleFor, UsageError, useColor, writeOut } from './output.js';
 import type { GlobalOptions } from './program.js';
 import { openRuntime } from './runtime.js';
 
@@ -46,14 +46,15 @@ export function register(program: Command): void {
       const failed = shortfalls(run.score, min);
       const exit = run.totals.failed ? EXIT.failure : failed.length ? EXIT.expectationsFailed : EXIT.ok;
       const gate: Gate = { min_accuracy: min, passed: failed.length === 0, failed, exit_code: exit };
+      process.exitCode = exit;
+      // Awaited: a report larger than the pipe is written whole before the process exits.
       if (opts.format === 'json') {
-        process.stdout.write(renderJson(run, gate, { totals: opts.totals === true }));
+        await writeOut(renderJson(run, gate, { totals: opts.totals === true }));
       } else if (opts.format === 'junit') {
-        process.stdout.write(renderJunit(run, file, gate));
+        await writeOut(renderJunit(run, file, gate));
       } else {
         const s = await styleFor(useColor(g));
-        process.stdout.write(renderHuman(run, file, gate, s, { totals: opts.totals === true, model: opts.model === true }));
+        await writeOut(renderHuman(run, file, gate, s, { totals: opts.totals === true, model: opts.model === true }));
       }
-      process.exitCode = exit;
     });
 }

@@ -68,6 +68,9 @@ const MIGRATIONS: string[] = [
 
 export const GENESIS = '0'.repeat(64);
 
+/** How long a writer waits for another process's transaction: SQLite's busy timeout queues them. */
+export const BUSY_TIMEOUT_MS = 10_000;
+
 export type TrustEvent = 'success' | 'failure' | 'exception' | 'violation';
 export const TRUST_DELTAS: Record<TrustEvent, number> = { success: 2, failure: -2, exception: -3, violation: -5 };
 export const INITIAL_TRUST = 40;
@@ -178,7 +181,7 @@ export class State {
     if (path !== ':memory:' && !opts.readonly) mkdirSync(dirname(path), { recursive: true });
     let db: DB;
     try {
-      db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false, timeout: 10_000 });
+      db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false, timeout: BUSY_TIMEOUT_MS });
     } catch (e) {
       throw new StateError(`cannot open the state file ${path}: ${(e as Error).message}`);
     }
@@ -220,7 +223,18 @@ export class State {
 
   /** Runs `fn` in one IMMEDIATE transaction: the decision, its usage and its ledger row commit together. */
   atomically<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (e) {
+      // Writers queue on the lock for BUSY_TIMEOUT_MS; past that, say so rather than crash.
+      if ((e as { code?: unknown }).code === 'SQLITE_BUSY') throw new StateError(`${this.path} stayed locked by another process for ${BUSY_TIMEOUT_MS / 1000} s; nothing was recorded. Try again.`);
+      throw e;
+    }
+  }
+
+  /** True inside `atomically`: a budget is checked and reserved only under the write lock. */
+  get inTransaction(): boolean {
+    return this.db.inTransaction;
   }
 
   // ---- ledger

@@ -97,6 +97,9 @@ export interface BudgetStatus {
   day: { usd: number; tokens: number; limit: { usd: number; tokens: number } };
 }
 
+/** The largest `budget.used_pct`: a request costing 10,000 times a limit or more reads as this. */
+export const MAX_BUDGET_PCT = 1_000_000;
+
 /** The compiled bundle of a policy folder: from the content-hash cache, else compiled (and cached). */
 export async function loadBundle(policies: string, root: string): Promise<Bundle> {
   const cacheDir = join(root, '.govern', 'cache', 'bundles');
@@ -238,7 +241,8 @@ export class Runtime {
       if (limit > 0) pct = Math.max(pct, Math.floor((used / limit) * 100 + 1e-9));
       else if (used > 0) pct = Math.max(pct, 100);
     }
-    return { used_pct: pct, exceeded };
+    // A share past MAX_BUDGET_PCT says no more than "far over" and must stay a Cedar long.
+    return { used_pct: Math.min(pct, MAX_BUDGET_PCT), exceeded };
   }
 
   facts(request: Request, findings: Finding[], now: Date): Facts {
@@ -291,10 +295,49 @@ export class Runtime {
     return p;
   }
 
-  /** Writes one prepared decision (with the model's answer, if one was asked): approval, usage, ledger, cache. */
+  /**
+   * The decision again with the agent's budget as it stands now, under the write lock. `prepare`
+   * read the usage without the lock (the model may be asked meanwhile, and a batch prepares many
+   * requests before it commits any), so other decisions may have spent since: the rules decide
+   * again on the fresh budget facts, and a rule that decides now (`deny-over-budget`) wins over
+   * whatever was prepared. When no rule decides, the prepared verdict (the model's) stands with
+   * the warnings and facts of the fresh budget. Undefined when the budget facts did not change.
+   */
+  private recheckBudget(p: Pending, prepared: Decision, asked: ModelOutcome | undefined): { decision: Decision; facts: Facts; cacheKey?: string } | undefined {
+    const budget = this.budgetFacts(p.request.agent.id, p.request.cost, p.now);
+    if (budget.used_pct === p.facts.budget.used_pct && budget.exceeded === p.facts.budget.exceeded) return undefined;
+    const facts: Facts = { ...p.facts, budget };
+    const again = this.engine.decide(facts);
+    if (again.route === 'default') {
+      return { decision: { ...prepared, warnings: again.warnings, facts: { ...prepared.facts, budget: { ...budget } } }, facts };
+    }
+    // The model's tokens were spent whatever the rules say now.
+    const tokens = asked ? prepared.tokens : again.tokens;
+    const decision: Decision = { ...again, route: prepared.route === 'router' ? 'router' : 'rules', tokens };
+    return { decision, facts, cacheKey: sha256(this.bundle.hash, JSON.stringify(cedarRequest(facts, this.bundle))) };
+  }
+
+  /**
+   * Writes one prepared decision (with the model's answer, if one was asked): budget check,
+   * approval, usage, ledger, cache. Always inside a write transaction, so that checking the budget
+   * and reserving it are one step, within a batch and across processes.
+   */
   commit(p: Pending, asked?: ModelOutcome): Evaluation {
-    const { request, findings, facts, now } = p;
+    if (this.state && !this.state.inTransaction) return this.transaction(() => this.commit(p, asked));
+    const { request, findings, now } = p;
+    let facts = p.facts;
     let decision: Decision = p.decision ?? asked?.decision ?? p.undecided!;
+    // Where a fresh decision is cached, and whether this one came from the cache.
+    let cacheKey: string | undefined = p.cacheKey;
+    let hit = !p.fresh;
+    if (this.state) {
+      const rechecked = this.recheckBudget(p, decision, asked);
+      if (rechecked) {
+        ({ decision, facts } = rechecked);
+        cacheKey = rechecked.cacheKey;
+        hit = false;
+      }
+    }
     let escalation: string | undefined;
     let approved = false;
     if (decision.decision === 'escalate' && this.state) {
@@ -314,7 +357,7 @@ export class Runtime {
     decision = { ...decision, id: newId('dec', now.getTime()), elapsed_ms: Math.round(((p.elapsed ?? 0) + (asked?.elapsedMs ?? 0)) * 1000) / 1000 };
     if (this.state) {
       const redacted = redactRequest(request, findings);
-      if (!p.fresh) this.state.cacheHit(p.cacheKey);
+      if (hit) this.state.cacheHit(p.cacheKey);
       if (decision.decision === 'escalate') {
         const pending = this.state.pendingEscalation(p.requestKey());
         escalation = pending?.id ?? newId('esc', now.getTime());
@@ -322,6 +365,7 @@ export class Runtime {
           this.state.addEscalation({ id: escalation, decision_id: decision.id!, request_key: p.requestKey(), agent: request.agent.id, request: JSON.stringify(redacted), reasons: JSON.stringify(decision.reasons), created_at: now.toISOString() });
         }
       }
+      // Only an allow spends: a denied or escalated request reserves nothing.
       if (decision.decision === 'allow') this.state.addUsage(request.agent.id, [hourPeriod(now), dayPeriod(now)], request.cost.usd, request.cost.tokens);
       const model = asked?.model ?? null;
       const usage = asked?.usage ?? null;
@@ -331,9 +375,9 @@ export class Runtime {
         category: decision.facts.category, model, inputTokens: usage?.input_tokens ?? 0, outputTokens: usage?.output_tokens ?? 0,
         policyHash: this.bundle.hash, record: JSON.stringify(record),
       });
-      if (p.fresh && !approved && this.config.cache.enabled && !asked?.failed) {
+      if (!hit && cacheKey && !approved && this.config.cache.enabled && !asked?.failed) {
         const { id: _id, elapsed_ms: _e, ...stored } = decision;
-        this.state.cachePut(p.cacheKey, this.bundle.hash, JSON.stringify(stored), now.getTime(), this.config.cache.ttl[decision.decision]);
+        this.state.cachePut(cacheKey, this.bundle.hash, JSON.stringify(stored), now.getTime(), this.config.cache.ttl[decision.decision]);
       }
     }
     return { decision, request, facts, findings, ...(p.intent ? { intent: p.intent } : {}), ...(escalation ? { escalation } : {}), recorded: this.state !== undefined };

@@ -6,6 +6,8 @@ export interface LineHandlers {
   line: (text: string) => void;
   /** A line longer than the limit ended; `bytes` is its length without the newline. */
   oversized: (bytes: number) => void;
+  /** A line with nothing but white space (for callers that number lines). */
+  blank?: () => void;
 }
 
 export class LineSplitter {
@@ -53,5 +55,6 @@ export class LineSplitter {
     let text = parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts, size).toString('utf8');
     if (text.endsWith('\r')) text = text.slice(0, -1);
     if (text.trim()) this.on.line(text);
+    else this.on.blank?.();
   }
 }

@@ -3,7 +3,7 @@
 // the subset the API accepts; govern still validates the full schema afterwards.
 import type AnthropicClient from '@anthropic-ai/sdk';
 import { ProviderError, type ModelRequest, type ModelResponse, type ModelSettings, type Provider } from '../provider.js';
-import { deadline, endpoint, loadSdk, stderrLogger, toProviderError } from './errors.js';
+import { deadline, endpoint, loadSdk, stderrLogger, tokenCount, toProviderError } from './errors.js';
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 
@@ -50,11 +50,14 @@ export class AnthropicProvider implements Provider {
         { signal: d.signal, timeout: this.settings.timeoutMs },
       );
       const text = res.content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('');
-      const u = res.usage;
+      // Read as the server sent it: the SDK types the fields, but does not check them.
+      const u = res.usage as unknown as Record<string, unknown> | undefined;
+      const count = (field: string) => tokenCount('anthropic', `usage.${field}`, u?.[field]);
+      // Prompt-cache reads and writes are input too: count every token billed as input.
+      const input = count('input_tokens') + count('cache_creation_input_tokens') + count('cache_read_input_tokens');
       return {
         text,
-        // Prompt-cache reads and writes are input too: count every token billed as input.
-        usage: { input_tokens: (u.input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0), output_tokens: u.output_tokens ?? 0 },
+        usage: { input_tokens: tokenCount('anthropic', 'usage (input in all)', input), output_tokens: count('output_tokens') },
         model: `anthropic/${res.model || this.settings.model}`,
       };
     } catch (e) {

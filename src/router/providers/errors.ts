@@ -113,6 +113,20 @@ export function toProviderError(provider: ProviderName, e: unknown, d: Deadline 
   return new ProviderError('other', `${provider}: ${causeText(e) || String(e)}`);
 }
 
+/**
+ * A token count from a provider's usage fields: a whole number of 0 or more (absent counts as 0,
+ * as servers that do not report usage leave it out). Anything else (a string, a negative or
+ * fractional number, one past 2^53) is the server's error: the call fails and the request
+ * escalates, with its usage unknown, instead of a count that would be summed as text or that the
+ * ledger could not record as it was given.
+ */
+export function tokenCount(provider: ProviderName, field: string, value: unknown): number {
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  const shown = typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? typeof value);
+  throw new ProviderError('invalid-output', `${provider}: the server reported ${field} ${shown.length > 40 ? `${shown.slice(0, 37)}...` : shown}, which is not a token count (a whole number of 0 or more).`);
+}
+
 /** A base URL for messages, without any credentials it may carry. */
 export function endpoint(url: string): string {
   try {

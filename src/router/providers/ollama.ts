@@ -4,7 +4,7 @@
 // expects, because the SDK prints to stdout when an error body is not JSON.
 import type { Ollama } from 'ollama';
 import type { ModelRequest, ModelResponse, ModelSettings, Provider } from '../provider.js';
-import { deadline, endpoint, loadSdk, toProviderError } from './errors.js';
+import { deadline, endpoint, loadSdk, tokenCount, toProviderError } from './errors.js';
 
 export const OLLAMA_HOST = 'http://127.0.0.1:11434';
 
@@ -54,7 +54,7 @@ export class OllamaProvider implements Provider {
       return {
         text: res.message?.content ?? '',
         // Ollama leaves prompt_eval_count out when the whole prompt came from its cache.
-        usage: { input_tokens: res.prompt_eval_count ?? 0, output_tokens: res.eval_count ?? 0 },
+        usage: { input_tokens: tokenCount('ollama', 'prompt_eval_count', res.prompt_eval_count), output_tokens: tokenCount('ollama', 'eval_count', res.eval_count) },
         model: `ollama/${res.model || this.settings.model}`,
       };
     } catch (e) {

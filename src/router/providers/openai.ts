@@ -4,7 +4,7 @@
 // the answer before govern validates it against the original schema.
 import type OpenAIClient from 'openai';
 import type { ModelRequest, ModelResponse, ModelSettings, Provider } from '../provider.js';
-import { deadline, endpoint, loadSdk, stderrLogger, toProviderError } from './errors.js';
+import { deadline, endpoint, loadSdk, stderrLogger, tokenCount, toProviderError } from './errors.js';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
@@ -121,7 +121,7 @@ export class OpenAIProvider implements Provider {
       const text = message?.content ?? message?.refusal ?? '';
       return {
         text: dropOptionalNulls(text, strict.optional),
-        usage: { input_tokens: res.usage?.prompt_tokens ?? 0, output_tokens: res.usage?.completion_tokens ?? 0 },
+        usage: { input_tokens: tokenCount('openai', 'usage.prompt_tokens', res.usage?.prompt_tokens), output_tokens: tokenCount('openai', 'usage.completion_tokens', res.usage?.completion_tokens) },
         model: `openai/${res.model || this.settings.model}`,
       };
     } catch (e) {

@@ -32,8 +32,9 @@ export function replayKey(request: unknown): string {
   return sha256(canonicalJson({ ...normalized, id: undefined }));
 }
 
+/** A recorded token count; anything but a whole number of 0 or more reads as 0, as a missing one does. */
 function count(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0;
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : 0;
 }
 
 /** The answer a model would have given, rebuilt from a recorded decision. */
