@@ -195,8 +195,10 @@ describe('questions about what an agent may do', () => {
     expect([dev.category, dev.risk, dev.environment]).toEqual(['CREATE', 'low', 'dev']);
   });
 
-  it('a question that names no agent and no verb stays a question', () => {
+  it('a question about how something behaves stays a question', () => {
     expect(intentOf({ request: 'Is the checkout api healthy?' }).category).toBe('ACCESS');
+    expect(intentOf({ request: 'Does the worker restart on failure?' }).category).toBe('ACCESS');
+    expect(readSentence('Does the worker restart on failure?').agent).toBeNull();
     expect(readSentence('Is the checkout api healthy?').agent).toBeNull();
   });
 });

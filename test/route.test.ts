@@ -7,7 +7,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readFixtures, readItem, shortfalls } from '../src/route/fixtures.js';
 import { labeledRequests, plan } from '../src/init/scaffold.js';
-import { renderHuman, renderJunit, savingsLine, type Gate } from '../src/route/report.js';
+import { renderHuman, renderJson, renderJunit, savingsLine, type Gate } from '../src/route/report.js';
 import { runFixtures, withNamedAgent } from '../src/route/run.js';
 import { plain } from '../src/diagnostics/render.js';
 import { Runtime } from '../src/runtime/runtime.js';
@@ -43,6 +43,8 @@ describe('a fixture line', () => {
     const dir = tempTree({ 'f.jsonl': `{"request": {"agent": "a", "action": "read"}, "category": "ACCESS"}\n\n{not json\n{"request": {"agent": "a"}, "route": "llm"}\n` });
     const items = readFixtures(join(dir, 'f.jsonl'));
     expect(items.map((i) => [i.line, i.error?.split(':')[0]])).toEqual([[1, undefined], [3, 'not valid JSON'], [4, 'route']]);
+    writeFileSync(join(dir, 'a.json'), JSON.stringify([{ request: { agent: 'a', action: 'read' }, risk: 'low' }, { agent: 'b', action: 'read' }]));
+    expect(readFixtures(join(dir, 'a.json')).map((i) => [i.line, i.expected])).toEqual([[1, { risk: 'low' }], [2, {}]]);
   });
   it('a question without an agent takes the agent it names', () => {
     expect(withNamedAgent({ request: 'Can cleanup-agent delete temp files in my-project?' })).toEqual({ agent: 'cleanup-agent', request: 'Can cleanup-agent delete temp files in my-project?' });
@@ -97,6 +99,11 @@ describe('scoring a run', () => {
     expect(human).toMatch(/^category +3 +2 +66\.7%$/m);
     expect(human).toContain('failed: category (router) 66.7%, risk (router) 50.0%, decision 66.7%');
     expect(gateOf(run, 0.5).passed).toBe(true);
+
+    const json = JSON.parse(renderJson(run, gate, {}));
+    expect(Object.keys(json)).toEqual(['requests', 'totals', 'expectations', 'confusion', 'differences', 'gate']);
+    expect(json.requests[2]).toMatchObject({ line: 3, expected: { category: 'ACCESS', risk: 'high' }, got: { category: 'ACCESS', risk: 'low' }, differences: [{ expectation: 'risk' }] });
+    expect(json.gate).toMatchObject({ min_accuracy: 1, passed: false, exit_code: 11 });
   });
 
   it('a rule label that names no rule of the policies says so', async () => {

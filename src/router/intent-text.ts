@@ -119,8 +119,11 @@ function politeAt(clause: string[]): number {
 // ---------------------------------------------------------------------------------------------
 // Questions about what an agent may do
 
-/** Words that open a question about permission: `can`, `should`, `is ... allowed to`. */
-const MODALS = new Set(['can', 'could', 'may', 'might', 'should', 'shall', 'will', 'would', 'must', 'is', 'are', 'does', 'do']);
+/** Words that open a question about permission: `can`, `should`, `may`. */
+const MODALS = new Set(['can', 'could', 'may', 'might', 'should', 'shall', 'must']);
+/** Words that open one only with a word of permission after the subject (`is deploy-bot allowed to`). */
+const PERMISSION_OPENERS = new Set(['is', 'are', 'does', 'do', 'will', 'would']);
+const GRANTS = new Set(['allowed', 'permitted', 'able', 'authorized', 'authorised']);
 /** Nouns that name who acts: `the deploy agent`, `our ci bot`. */
 const AGENT_HEADS = /^(?:agent|agents|bot|bots|assistant|assistants|copilot|operator|automation|runner|worker|pipeline|service|account)$/;
 /** Words between the subject and its verb that say the question is about permission. */
@@ -135,7 +138,8 @@ const agentLike = (w: string): boolean => /[-_]/.test(w) && /^[a-z][a-z0-9]*(?:[
  * polite requests, read as such elsewhere.
  */
 function permissionAsked(clause: string[]): { agent: string | undefined; verbAt: number } | undefined {
-  if (!MODALS.has(clause[0] ?? '')) return undefined;
+  const opener = clause[0] ?? '';
+  if (!MODALS.has(opener) && !PERMISSION_OPENERS.has(opener)) return undefined;
   let j = 1;
   while (j < clause.length && DETERMINERS.has(clause[j]!)) j++;
   const start = j;
@@ -151,7 +155,10 @@ function permissionAsked(clause: string[]): { agent: string | undefined; verbAt:
   }
   // `agent deploy-bot`: the name after the noun.
   if (agent && AGENT_HEADS.test(agent) && /[-_]/.test(clause[j] ?? '')) { agent = clause[j]; j++; }
+  const subjectEnd = j;
   while (j < clause.length && PERMISSION_WORDS.has(clause[j]!)) j++;
+  // `does the worker restart on failure?` asks how something behaves, not whether it may act.
+  if (PERMISSION_OPENERS.has(opener) && !clause.slice(subjectEnd, j).some((x) => GRANTS.has(x))) return undefined;
   const w = clause[j];
   if (w === undefined) return undefined;
   const base = baseOf(w);
