@@ -131,6 +131,7 @@ export function readRequestFile(path: string, limit = MAX_REQUEST_BYTES): Buffer
 async function readStdin(limit: number): Promise<string> {
   // A file on stdin (`< big.json`) says its size: refused before it is read.
   const st = stdinStats();
+  if (st?.isDirectory()) throw new UsageError('stdin is a directory; pipe the request as JSON, or name a file.');
   if (st?.isFile() && st.size > limit) throw tooLarge('stdin', st.size);
   const chunks: Buffer[] = [];
   let size = 0;
@@ -171,10 +172,24 @@ const BATCH_CHUNK = 256;
  * The batch's input: stdin, or a file or pipe (`--batch <(producer)`). A directory or a device
  * is refused: one would fail on the first read, the other (`/dev/zero`) would never end.
  */
+/** /dev/null: a device, but an empty input, as scripts and services give a command with no stdin. */
+function isNull(st: Stats): boolean {
+  try {
+    return st.isCharacterDevice() && st.rdev === statSync('/dev/null').rdev;
+  } catch {
+    return false;
+  }
+}
+
+/** A device other than /dev/null: its input may never end (`/dev/zero`, `/dev/urandom`). */
+function isDevice(st: Stats): boolean {
+  return (st.isCharacterDevice() || st.isBlockDevice()) && !isNull(st);
+}
+
 function batchInput(source: string): NodeJS.ReadableStream {
   if (source === '-') {
     const st = stdinStats();
-    if (st && (st.isCharacterDevice() || st.isBlockDevice()) && !process.stdin.isTTY) throw new UsageError(`--batch: stdin is ${kindOf(st)}; give a file of JSON Lines or a pipe.`);
+    if (st && (st.isDirectory() || (isDevice(st) && !process.stdin.isTTY))) throw new UsageError(`--batch: stdin is ${kindOf(st)}; give a file of JSON Lines or a pipe.`);
     return process.stdin;
   }
   let st: Stats;
@@ -183,7 +198,7 @@ function batchInput(source: string): NodeJS.ReadableStream {
   } catch (e) {
     throw cannotRead(source, e);
   }
-  if (!st.isFile() && !st.isFIFO()) throw new UsageError(`--batch: ${source} is ${kindOf(st)}; give a file of JSON Lines, a pipe, or "-" for stdin.`);
+  if (!st.isFile() && !st.isFIFO() && !isNull(st)) throw new UsageError(`--batch: ${source} is ${kindOf(st)}; give a file of JSON Lines, a pipe, or "-" for stdin.`);
   return createReadStream(source);
 }
 
