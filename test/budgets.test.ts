@@ -3,7 +3,7 @@
 // was being asked. Against a $1 hourly limit at $0.10 a request, exactly 10 requests are allowed,
 // and a request that ends in deny or escalate spends nothing.
 import { spawn } from 'node:child_process';
-import { cpSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { State } from '../src/ledger/state.js';
@@ -95,6 +95,24 @@ describe('atomic budgets', () => {
       expect(rt.commit(a).decision.decision).toBe('allow');
       expect(rt.commit(b).decision.decision).toBe('deny');
       expect(rt.budget('trainer', new Date()).hour.usd).toBeCloseTo(0.6, 9);
+    } finally {
+      rt.close();
+    }
+  });
+
+  it('an allow that held only on the old budget is not kept when no rule decides on the new one', async () => {
+    const dir = project();
+    writeFileSync(join(dir, 'policies', 'cheap.yaml'), 'rules:\n  - id: allow-cheap-queries\n    match: {resource: "warehouse:table"}\n    when:\n      budget.used_pct: {lt: 50}\n    effect: allow\n');
+    const rt = await Runtime.open({ cwd: dir });
+    try {
+      const query = { agent: 'trainer', action: 'query', resource: 'warehouse:table/orders', environment: 'dev', cost: { usd: 0.3 } };
+      const [a, b] = [rt.prepare(query), rt.prepare(query)];
+      expect([a.decision?.decision, b.decision?.decision]).toEqual(['allow', 'allow']);
+      const [first, second] = rt.transaction(() => [rt.commit(a).decision, rt.commit(b).decision]);
+      expect(first!.decision).toBe('allow');
+      expect(second).toMatchObject({ decision: 'escalate', route: 'default', facts: { budget: { used_pct: 60, exceeded: false } } });
+      expect(second!.reasons[0]!.message).toMatch(/on the budget as it is now, none decides/);
+      expect(rt.budget('trainer', new Date()).hour.usd).toBeCloseTo(0.3, 9);
     } finally {
       rt.close();
     }

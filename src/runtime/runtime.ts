@@ -286,21 +286,25 @@ export class Runtime {
    * read the usage without the lock (the model may be asked meanwhile, and a batch prepares many
    * requests before it commits any), so other decisions may have spent since: the rules decide
    * again on the fresh budget facts, and a rule that decides now (`deny-over-budget`) wins over
-   * whatever was prepared. When no rule decides, the prepared verdict (the model's) stands with
-   * the warnings and facts of the fresh budget. Undefined when the budget facts did not change.
+   * whatever was prepared. When no rule decides any more, the model's answer stands if the model
+   * was asked (with the warnings and facts of the fresh budget); a verdict the rules or the cache
+   * gave on the old budget does not, and a human decides. Undefined when the budget facts did not
+   * change.
    */
   private recheckBudget(p: Pending, prepared: Decision, asked: ModelOutcome | undefined): { decision: Decision; facts: Facts; cacheKey?: string } | undefined {
     const budget = this.budgetFacts(p.request.agent.id, p.request.cost, p.now);
     if (budget.used_pct === p.facts.budget.used_pct && budget.exceeded === p.facts.budget.exceeded) return undefined;
     const facts: Facts = { ...p.facts, budget };
     const again = this.engine.decide(facts);
-    if (again.route === 'default') {
-      return { decision: { ...prepared, warnings: again.warnings, facts: { ...prepared.facts, budget: { ...budget } } }, facts };
-    }
     // The model's tokens were spent whatever the rules say now.
     const tokens = asked ? prepared.tokens : again.tokens;
-    const decision: Decision = { ...again, route: prepared.route === 'router' ? 'router' : 'rules', tokens };
-    return { decision, facts, cacheKey: sha256(this.bundle.hash, JSON.stringify(cedarRequest(facts, this.bundle))) };
+    if (again.route !== 'default') {
+      const decision: Decision = { ...again, route: prepared.route === 'router' ? 'router' : 'rules', tokens };
+      return { decision, facts, cacheKey: sha256(this.bundle.hash, JSON.stringify(cedarRequest(facts, this.bundle))) };
+    }
+    if (asked) return { decision: { ...prepared, warnings: again.warnings, facts: { ...prepared.facts, budget: { ...budget } } }, facts };
+    const reasons = [{ rule: null, effect: 'escalate' as const, message: 'The rules decided this request on the budget as it was when it was prepared; on the budget as it is now, none decides. A human decides.' }];
+    return { decision: { ...again, reasons, tokens }, facts };
   }
 
   /**
