@@ -67,7 +67,7 @@ describe('atomic budgets', () => {
     expect(s.usd).toBeCloseTo(1, 9);
     expect(s.rows).toBe(32);
     expect(govern(['ledger', 'verify'], { cwd: dir }).code).toBe(0);
-  }, 180_000);
+  }, 300_000);
 
   it('requests prepared together are checked one by one as they commit', async () => {
     const rt = await Runtime.open({ cwd: project() });
@@ -82,6 +82,19 @@ describe('atomic budgets', () => {
       expect(verdicts[2]!.facts.budget).toEqual({ used_pct: 90, exceeded: false });
       expect(verdicts[3]!.facts.budget).toEqual({ used_pct: 120, exceeded: true });
       expect(rt.budget('trainer', new Date()).hour.usd).toBeCloseTo(0.9, 9);
+    } finally {
+      rt.close();
+    }
+  });
+
+  it('inside one transaction, a request prepared before another spent is checked again', async () => {
+    const rt = await Runtime.open({ cwd: project() });
+    try {
+      const [first, second] = rt.transaction(() => {
+        const [a, b] = [rt.prepare({ ...SPEND, cost: { usd: 0.6 } }), rt.prepare({ ...SPEND, cost: { usd: 0.6 } })];
+        return [rt.commit(a).decision, rt.commit(b).decision];
+      });
+      expect([first!.decision, second!.decision]).toEqual(['allow', 'deny']);
     } finally {
       rt.close();
     }

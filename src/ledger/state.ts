@@ -223,6 +223,7 @@ export class State {
 
   /** Runs `fn` in one IMMEDIATE transaction: the decision, its usage and its ledger row commit together. */
   atomically<T>(fn: () => T): T {
+    if (!this.db.inTransaction) this.transactions++;
     try {
       return this.db.transaction(fn).immediate();
     } catch (e) {
@@ -347,11 +348,25 @@ export class State {
 
   // ---- usage
 
+  /** Outermost transactions begun, and usage writes made, on this connection (see usageStamp). */
+  private transactions = 0;
+  private usageWrites = 0;
+
+  /**
+   * Inside a transaction, a stamp of the usage this connection sees: the write lock keeps every
+   * other process out until the commit, so two equal stamps mean the same usage and a budget read
+   * under the first need not be read again. Undefined outside a transaction (anyone may spend).
+   */
+  usageStamp(): string | undefined {
+    return this.db.inTransaction ? `${this.transactions}:${this.usageWrites}` : undefined;
+  }
+
   usage(agent: string, period: string): Usage {
     return (this.sql('SELECT usd, tokens, requests FROM usage WHERE agent = ? AND period = ?').get(agent, period) as Usage | undefined) ?? { usd: 0, tokens: 0, requests: 0 };
   }
 
   addUsage(agent: string, periods: string[], usd: number, tokens: number): void {
+    this.usageWrites++;
     const stmt = this.sql(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES (?, ?, ?, ?, 1)
       ON CONFLICT(agent, period) DO UPDATE SET usd = usd + excluded.usd, tokens = tokens + excluded.tokens, requests = requests + 1`);
     for (const p of periods) stmt.run(agent, p, usd, tokens);

@@ -44,6 +44,8 @@ export interface Pending {
   requestKey: () => string;
   /** Not from the cache. */
   fresh: boolean;
+  /** The state's usage stamp when the budget facts were read (inside a transaction only). */
+  usageStamp?: string;
   /** Milliseconds spent preparing. */
   elapsed?: number;
   /** Decided by cache, rules or router. */
@@ -255,12 +257,13 @@ export class Runtime {
     const t0 = performance.now();
     const request = normalizeRequest(raw);
     const findings = detect(request);
+    const usageStamp = this.state?.usageStamp();
     let facts = this.facts(request, findings, now);
     // The Cedar request is built in a fixed order from the facts, so its JSON is a stable key.
     const cacheKey = sha256(this.bundle.hash, JSON.stringify(cedarRequest(facts, this.bundle)));
     let key: string | undefined;
     const requestKey = () => (key ??= sha256(canonicalJson({ ...request, id: undefined })));
-    const p: Pending = { t0, now, request, findings, facts, cacheKey, requestKey, fresh: true };
+    const p: Pending = { t0, now, request, findings, facts, cacheKey, requestKey, fresh: true, ...(usageStamp !== undefined ? { usageStamp } : {}) };
     const cached = this.config.cache.enabled ? this.state?.cacheGet(cacheKey, now.getTime()) : undefined;
     if (cached) {
       const d = JSON.parse(cached) as Decision;
@@ -292,6 +295,8 @@ export class Runtime {
    * change.
    */
   private recheckBudget(p: Pending, prepared: Decision, asked: ModelOutcome | undefined): { decision: Decision; facts: Facts; cacheKey?: string } | undefined {
+    // Prepared in this very transaction and nothing spent since (serve's usual path): nothing to read again.
+    if (p.usageStamp !== undefined && p.usageStamp === this.state?.usageStamp()) return undefined;
     const budget = this.budgetFacts(p.request.agent.id, p.request.cost, p.now);
     if (budget.used_pct === p.facts.budget.used_pct && budget.exceeded === p.facts.budget.exceeded) return undefined;
     const facts: Facts = { ...p.facts, budget };
