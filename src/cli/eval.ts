@@ -209,7 +209,7 @@ async function runBatch(rt: Runtime, source: string): Promise<number> {
   const pending: { line: number; text?: string; error?: UsageError }[] = [];
   const fail = (line: number, e: unknown) => {
     failed++;
-    const message = e instanceof UsageError ? e.message : e instanceof RequestError ? `line ${line}: ${e.message}` : `line ${line}: internal error: ${(e as Error).message}`;
+    const message = e instanceof UsageError ? e.message : e instanceof RequestError ? `line ${line}: ${e.message}` : `line ${line}: internal error: ${String((e as Error)?.message ?? e).replace(/\s*\n\s*/g, ' ')}`;
     return { error: { line, message } };
   };
   // Lines over the limit are counted, not kept, and answered with an error object in their place.
@@ -253,18 +253,25 @@ async function runBatch(rt: Runtime, source: string): Promise<number> {
     // of losing its output.
     await writeOut(results.map((r) => JSON.stringify(r) + '\n').join(''));
   };
-  try {
-    for await (const chunk of input) {
-      splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-      while (pending.length >= BATCH_CHUNK) await decideChunk();
+  // Reading waits while a chunk is decided and written: the input is read no faster than stdout is.
+  const chunks = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  let readError: unknown;
+  for (;;) {
+    let next: IteratorResult<Buffer | string>;
+    try {
+      next = await chunks.next();
+    } catch (e) {
+      readError = e;
+      break;
     }
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    while (pending.length) await decideChunk();
-    throw cannotRead(source === '-' ? 'stdin' : source, e);
+    if (next.done) break;
+    splitter.push(typeof next.value === 'string' ? Buffer.from(next.value) : next.value);
+    while (pending.length >= BATCH_CHUNK) await decideChunk();
   }
-  splitter.end();
+  // The lines read whole before a read error are still decided; a partial last line is not.
+  if (readError === undefined) splitter.end();
   while (pending.length) await decideChunk();
+  if (readError !== undefined) throw cannotRead(source === '-' ? 'stdin' : source, readError);
   if (failed) process.stderr.write(`govern: ${failed} of ${n} lines could not be decided (see their error objects).\n`);
   return failed ? EXIT.failure : EXIT.ok;
 }
