@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { State } from '../src/ledger/state.js';
+import { State, StateError } from '../src/ledger/state.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { FakeServer, openaiWire } from './fake-servers.js';
 import { BIN, govern, ROOT, tempTree } from './helpers.js';
@@ -158,6 +158,31 @@ describe('atomic budgets', () => {
       expect((await rt.evaluate({ ...SPEND, cost: { usd: 0.01 } })).decision.decision).toBe('deny');
     } finally {
       rt.close();
+    }
+  });
+});
+
+describe('a state file locked by another process', () => {
+  it('waits for the busy timeout, then says so in one line and records nothing', () => {
+    const dir = tempTree({});
+    const path = join(dir, 'state.db');
+    const holder = State.open(path);
+    const waiter = State.open(path, { busyTimeoutMs: 50 });
+    try {
+      holder.db.exec('BEGIN IMMEDIATE');
+      let error: unknown;
+      try {
+        waiter.atomically(() => waiter.addUsage('a', ['h:x'], 1, 1));
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(StateError);
+      expect((error as Error).message).toBe(`${path} stayed locked by another process for 0.05 s; nothing was recorded. Try again.`);
+      holder.db.exec('COMMIT');
+      expect(waiter.usage('a', 'h:x').requests).toBe(0);
+    } finally {
+      holder.close();
+      waiter.close();
     }
   });
 });

@@ -172,16 +172,16 @@ export class State {
     return st;
   }
 
-  private constructor(db: DB, readonly path: string) {
+  private constructor(db: DB, readonly path: string, private readonly busyTimeoutMs = BUSY_TIMEOUT_MS) {
     this.db = db;
   }
 
-  static open(path: string, opts: { readonly?: boolean; synchronous?: 'normal' | 'full' } = {}): State {
+  static open(path: string, opts: { readonly?: boolean; synchronous?: 'normal' | 'full'; busyTimeoutMs?: number } = {}): State {
     const Database = require('better-sqlite3') as typeof BetterSqlite3;
     if (path !== ':memory:' && !opts.readonly) mkdirSync(dirname(path), { recursive: true });
     let db: DB;
     try {
-      db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false, timeout: BUSY_TIMEOUT_MS });
+      db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false, timeout: opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS });
     } catch (e) {
       throw new StateError(`cannot open the state file ${path}: ${(e as Error).message}`);
     }
@@ -191,7 +191,7 @@ export class State {
         db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       }
       db.pragma('foreign_keys = ON');
-      const state = new State(db, path);
+      const state = new State(db, path, opts.busyTimeoutMs);
       if (!opts.readonly) state.migrate();
       return state;
     } catch (e) {
@@ -227,8 +227,8 @@ export class State {
     try {
       return this.db.transaction(fn).immediate();
     } catch (e) {
-      // Writers queue on the lock for BUSY_TIMEOUT_MS; past that, say so rather than crash.
-      if ((e as { code?: unknown }).code === 'SQLITE_BUSY') throw new StateError(`${this.path} stayed locked by another process for ${BUSY_TIMEOUT_MS / 1000} s; nothing was recorded. Try again.`);
+      // Writers queue on the lock for the busy timeout; past that, say so rather than crash.
+      if ((e as { code?: unknown }).code === 'SQLITE_BUSY') throw new StateError(`${this.path} stayed locked by another process for ${this.busyTimeoutMs / 1000} s; nothing was recorded. Try again.`);
       throw e;
     }
   }
