@@ -3,10 +3,10 @@
 // was being asked. Against a $1 hourly limit at $0.10 a request, exactly 10 requests are allowed,
 // and a request that ends in deny or escalate spends nothing.
 import { spawn } from 'node:child_process';
-import { cpSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { State } from '../src/ledger/state.js';
+import { State, StateError } from '../src/ledger/state.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { FakeServer, openaiWire } from './fake-servers.js';
 import { BIN, govern, ROOT, tempTree } from './helpers.js';
@@ -67,7 +67,7 @@ describe('atomic budgets', () => {
     expect(s.usd).toBeCloseTo(1, 9);
     expect(s.rows).toBe(32);
     expect(govern(['ledger', 'verify'], { cwd: dir }).code).toBe(0);
-  }, 180_000);
+  }, 300_000);
 
   it('requests prepared together are checked one by one as they commit', async () => {
     const rt = await Runtime.open({ cwd: project() });
@@ -87,6 +87,19 @@ describe('atomic budgets', () => {
     }
   });
 
+  it('inside one transaction, a request prepared before another spent is checked again', async () => {
+    const rt = await Runtime.open({ cwd: project() });
+    try {
+      const [first, second] = rt.transaction(() => {
+        const [a, b] = [rt.prepare({ ...SPEND, cost: { usd: 0.6 } }), rt.prepare({ ...SPEND, cost: { usd: 0.6 } })];
+        return [rt.commit(a).decision, rt.commit(b).decision];
+      });
+      expect([first!.decision, second!.decision]).toEqual(['allow', 'deny']);
+    } finally {
+      rt.close();
+    }
+  });
+
   it('a commit outside a transaction opens its own, so the check and the reservation stay one step', async () => {
     const rt = await Runtime.open({ cwd: project() });
     try {
@@ -95,6 +108,24 @@ describe('atomic budgets', () => {
       expect(rt.commit(a).decision.decision).toBe('allow');
       expect(rt.commit(b).decision.decision).toBe('deny');
       expect(rt.budget('trainer', new Date()).hour.usd).toBeCloseTo(0.6, 9);
+    } finally {
+      rt.close();
+    }
+  });
+
+  it('an allow that held only on the old budget is not kept when no rule decides on the new one', async () => {
+    const dir = project();
+    writeFileSync(join(dir, 'policies', 'cheap.yaml'), 'rules:\n  - id: allow-cheap-queries\n    match: {resource: "warehouse:table"}\n    when:\n      budget.used_pct: {lt: 50}\n    effect: allow\n');
+    const rt = await Runtime.open({ cwd: dir });
+    try {
+      const query = { agent: 'trainer', action: 'query', resource: 'warehouse:table/orders', environment: 'dev', cost: { usd: 0.3 } };
+      const [a, b] = [rt.prepare(query), rt.prepare(query)];
+      expect([a.decision?.decision, b.decision?.decision]).toEqual(['allow', 'allow']);
+      const [first, second] = rt.transaction(() => [rt.commit(a).decision, rt.commit(b).decision]);
+      expect(first!.decision).toBe('allow');
+      expect(second).toMatchObject({ decision: 'escalate', route: 'default', facts: { budget: { used_pct: 60, exceeded: false } } });
+      expect(second!.reasons[0]!.message).toMatch(/on the budget as it is now, none decides/);
+      expect(rt.budget('trainer', new Date()).hour.usd).toBeCloseTo(0.3, 9);
     } finally {
       rt.close();
     }
@@ -127,6 +158,31 @@ describe('atomic budgets', () => {
       expect((await rt.evaluate({ ...SPEND, cost: { usd: 0.01 } })).decision.decision).toBe('deny');
     } finally {
       rt.close();
+    }
+  });
+});
+
+describe('a state file locked by another process', () => {
+  it('waits for the busy timeout, then says so in one line and records nothing', () => {
+    const dir = tempTree({});
+    const path = join(dir, 'state.db');
+    const holder = State.open(path);
+    const waiter = State.open(path, { busyTimeoutMs: 50 });
+    try {
+      holder.db.exec('BEGIN IMMEDIATE');
+      let error: unknown;
+      try {
+        waiter.atomically(() => waiter.addUsage('a', ['h:x'], 1, 1));
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(StateError);
+      expect((error as Error).message).toBe(`${path} stayed locked by another process for 0.05 s; nothing was recorded. Try again.`);
+      holder.db.exec('COMMIT');
+      expect(waiter.usage('a', 'h:x').requests).toBe(0);
+    } finally {
+      holder.close();
+      waiter.close();
     }
   });
 });

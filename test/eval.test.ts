@@ -405,7 +405,7 @@ describe('concurrency', () => {
     expect(d.prepare("SELECT usd, tokens, requests FROM usage WHERE period LIKE 'h:%'").get()).toEqual({ usd: n * 0.25, tokens: n * 10, requests: n });
     d.close();
     expect(govern(['ledger', 'verify'], { cwd: dir }).code).toBe(0);
-  });
+  }, 300_000);
 });
 
 describe('the built-in router', () => {

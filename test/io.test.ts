@@ -92,10 +92,11 @@ describe('eval --batch input', () => {
     expect(r.code).toBe(1);
   });
 
-  it('refuses a device or a folder as its input in one line', () => {
+  it('refuses a device or a folder as its input in one line; /dev/null is an empty batch', () => {
     const dir = project();
     expectOneLineFailure(govern(['eval', '--batch', '/dev/zero'], { cwd: dir }), /^govern: --batch: \/dev\/zero is a character device; give a file of JSON Lines, a pipe, or "-" for stdin\.$/m);
     expectOneLineFailure(govern(['eval', '--batch', 'policies'], { cwd: dir }), /^govern: --batch: policies is a directory/);
+    expect(govern(['eval', '--batch', '/dev/null'], { cwd: dir })).toEqual({ code: 0, stdout: '', stderr: '' });
   });
 });
 

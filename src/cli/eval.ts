@@ -131,6 +131,7 @@ export function readRequestFile(path: string, limit = MAX_REQUEST_BYTES): Buffer
 async function readStdin(limit: number): Promise<string> {
   // A file on stdin (`< big.json`) says its size: refused before it is read.
   const st = stdinStats();
+  if (st?.isDirectory()) throw new UsageError('stdin is a directory; pipe the request as JSON, or name a file.');
   if (st?.isFile() && st.size > limit) throw tooLarge('stdin', st.size);
   const chunks: Buffer[] = [];
   let size = 0;
@@ -171,10 +172,24 @@ const BATCH_CHUNK = 256;
  * The batch's input: stdin, or a file or pipe (`--batch <(producer)`). A directory or a device
  * is refused: one would fail on the first read, the other (`/dev/zero`) would never end.
  */
+/** /dev/null: a device, but an empty input, as scripts and services give a command with no stdin. */
+function isNull(st: Stats): boolean {
+  try {
+    return st.isCharacterDevice() && st.rdev === statSync('/dev/null').rdev;
+  } catch {
+    return false;
+  }
+}
+
+/** A device other than /dev/null: its input may never end (`/dev/zero`, `/dev/urandom`). */
+function isDevice(st: Stats): boolean {
+  return (st.isCharacterDevice() || st.isBlockDevice()) && !isNull(st);
+}
+
 function batchInput(source: string): NodeJS.ReadableStream {
   if (source === '-') {
     const st = stdinStats();
-    if (st && (st.isCharacterDevice() || st.isBlockDevice()) && !process.stdin.isTTY) throw new UsageError(`--batch: stdin is ${kindOf(st)}; give a file of JSON Lines or a pipe.`);
+    if (st && (st.isDirectory() || (isDevice(st) && !process.stdin.isTTY))) throw new UsageError(`--batch: stdin is ${kindOf(st)}; give a file of JSON Lines or a pipe.`);
     return process.stdin;
   }
   let st: Stats;
@@ -183,7 +198,7 @@ function batchInput(source: string): NodeJS.ReadableStream {
   } catch (e) {
     throw cannotRead(source, e);
   }
-  if (!st.isFile() && !st.isFIFO()) throw new UsageError(`--batch: ${source} is ${kindOf(st)}; give a file of JSON Lines, a pipe, or "-" for stdin.`);
+  if (!st.isFile() && !st.isFIFO() && !isNull(st)) throw new UsageError(`--batch: ${source} is ${kindOf(st)}; give a file of JSON Lines, a pipe, or "-" for stdin.`);
   return createReadStream(source);
 }
 
@@ -194,7 +209,7 @@ async function runBatch(rt: Runtime, source: string): Promise<number> {
   const pending: { line: number; text?: string; error?: UsageError }[] = [];
   const fail = (line: number, e: unknown) => {
     failed++;
-    const message = e instanceof UsageError ? e.message : e instanceof RequestError ? `line ${line}: ${e.message}` : `line ${line}: internal error: ${(e as Error).message}`;
+    const message = e instanceof UsageError ? e.message : e instanceof RequestError ? `line ${line}: ${e.message}` : `line ${line}: internal error: ${String((e as Error)?.message ?? e).replace(/\s*\n\s*/g, ' ')}`;
     return { error: { line, message } };
   };
   // Lines over the limit are counted, not kept, and answered with an error object in their place.
@@ -238,18 +253,25 @@ async function runBatch(rt: Runtime, source: string): Promise<number> {
     // of losing its output.
     await writeOut(results.map((r) => JSON.stringify(r) + '\n').join(''));
   };
-  try {
-    for await (const chunk of input) {
-      splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-      while (pending.length >= BATCH_CHUNK) await decideChunk();
+  // Reading waits while a chunk is decided and written: the input is read no faster than stdout is.
+  const chunks = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  let readError: unknown;
+  for (;;) {
+    let next: IteratorResult<Buffer | string>;
+    try {
+      next = await chunks.next();
+    } catch (e) {
+      readError = e;
+      break;
     }
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    while (pending.length) await decideChunk();
-    throw cannotRead(source === '-' ? 'stdin' : source, e);
+    if (next.done) break;
+    splitter.push(typeof next.value === 'string' ? Buffer.from(next.value) : next.value);
+    while (pending.length >= BATCH_CHUNK) await decideChunk();
   }
-  splitter.end();
+  // The lines read whole before a read error are still decided; a partial last line is not.
+  if (readError === undefined) splitter.end();
   while (pending.length) await decideChunk();
+  if (readError !== undefined) throw cannotRead(source === '-' ? 'stdin' : source, readError);
   if (failed) process.stderr.write(`govern: ${failed} of ${n} lines could not be decided (see their error objects).\n`);
   return failed ? EXIT.failure : EXIT.ok;
 }

@@ -172,16 +172,16 @@ export class State {
     return st;
   }
 
-  private constructor(db: DB, readonly path: string) {
+  private constructor(db: DB, readonly path: string, private readonly busyTimeoutMs = BUSY_TIMEOUT_MS) {
     this.db = db;
   }
 
-  static open(path: string, opts: { readonly?: boolean; synchronous?: 'normal' | 'full' } = {}): State {
+  static open(path: string, opts: { readonly?: boolean; synchronous?: 'normal' | 'full'; busyTimeoutMs?: number } = {}): State {
     const Database = require('better-sqlite3') as typeof BetterSqlite3;
     if (path !== ':memory:' && !opts.readonly) mkdirSync(dirname(path), { recursive: true });
     let db: DB;
     try {
-      db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false, timeout: BUSY_TIMEOUT_MS });
+      db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false, timeout: opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS });
     } catch (e) {
       throw new StateError(`cannot open the state file ${path}: ${(e as Error).message}`);
     }
@@ -191,7 +191,7 @@ export class State {
         db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       }
       db.pragma('foreign_keys = ON');
-      const state = new State(db, path);
+      const state = new State(db, path, opts.busyTimeoutMs);
       if (!opts.readonly) state.migrate();
       return state;
     } catch (e) {
@@ -223,11 +223,12 @@ export class State {
 
   /** Runs `fn` in one IMMEDIATE transaction: the decision, its usage and its ledger row commit together. */
   atomically<T>(fn: () => T): T {
+    if (!this.db.inTransaction) this.transactions++;
     try {
       return this.db.transaction(fn).immediate();
     } catch (e) {
-      // Writers queue on the lock for BUSY_TIMEOUT_MS; past that, say so rather than crash.
-      if ((e as { code?: unknown }).code === 'SQLITE_BUSY') throw new StateError(`${this.path} stayed locked by another process for ${BUSY_TIMEOUT_MS / 1000} s; nothing was recorded. Try again.`);
+      // Writers queue on the lock for the busy timeout; past that, say so rather than crash.
+      if ((e as { code?: unknown }).code === 'SQLITE_BUSY') throw new StateError(`${this.path} stayed locked by another process for ${this.busyTimeoutMs / 1000} s; nothing was recorded. Try again.`);
       throw e;
     }
   }
@@ -347,11 +348,25 @@ export class State {
 
   // ---- usage
 
+  /** Outermost transactions begun, and usage writes made, on this connection (see usageStamp). */
+  private transactions = 0;
+  private usageWrites = 0;
+
+  /**
+   * Inside a transaction, a stamp of the usage this connection sees: the write lock keeps every
+   * other process out until the commit, so two equal stamps mean the same usage and a budget read
+   * under the first need not be read again. Undefined outside a transaction (anyone may spend).
+   */
+  usageStamp(): string | undefined {
+    return this.db.inTransaction ? `${this.transactions}:${this.usageWrites}` : undefined;
+  }
+
   usage(agent: string, period: string): Usage {
     return (this.sql('SELECT usd, tokens, requests FROM usage WHERE agent = ? AND period = ?').get(agent, period) as Usage | undefined) ?? { usd: 0, tokens: 0, requests: 0 };
   }
 
   addUsage(agent: string, periods: string[], usd: number, tokens: number): void {
+    this.usageWrites++;
     const stmt = this.sql(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES (?, ?, ?, ?, 1)
       ON CONFLICT(agent, period) DO UPDATE SET usd = usd + excluded.usd, tokens = tokens + excluded.tokens, requests = requests + 1`);
     for (const p of periods) stmt.run(agent, p, usd, tokens);

@@ -44,6 +44,8 @@ export interface Pending {
   requestKey: () => string;
   /** Not from the cache. */
   fresh: boolean;
+  /** The state's usage stamp when the budget facts were read (inside a transaction only). */
+  usageStamp?: string;
   /** Milliseconds spent preparing. */
   elapsed?: number;
   /** Decided by cache, rules or router. */
@@ -266,12 +268,13 @@ export class Runtime {
     const t0 = performance.now();
     const request = normalizeRequest(raw);
     const findings = detect(request);
+    const usageStamp = this.state?.usageStamp();
     let facts = this.facts(request, findings, now);
     // The Cedar request is built in a fixed order from the facts, so its JSON is a stable key.
     const cacheKey = sha256(this.bundle.hash, JSON.stringify(cedarRequest(facts, this.bundle)));
     let key: string | undefined;
     const requestKey = () => (key ??= sha256(canonicalJson({ ...request, id: undefined })));
-    const p: Pending = { t0, now, request, findings, facts, cacheKey, requestKey, fresh: true };
+    const p: Pending = { t0, now, request, findings, facts, cacheKey, requestKey, fresh: true, ...(usageStamp !== undefined ? { usageStamp } : {}) };
     // Deny and escalate rules have their say before the cache: the cache is derived data in a file
     // anyone with the state can edit, so a cached row is consulted only when no rule restricts the
     // request, and can never turn a deny or escalate into an allow.
@@ -300,21 +303,27 @@ export class Runtime {
    * read the usage without the lock (the model may be asked meanwhile, and a batch prepares many
    * requests before it commits any), so other decisions may have spent since: the rules decide
    * again on the fresh budget facts, and a rule that decides now (`deny-over-budget`) wins over
-   * whatever was prepared. When no rule decides, the prepared verdict (the model's) stands with
-   * the warnings and facts of the fresh budget. Undefined when the budget facts did not change.
+   * whatever was prepared. When no rule decides any more, the model's answer stands if the model
+   * was asked (with the warnings and facts of the fresh budget); a verdict the rules or the cache
+   * gave on the old budget does not, and a human decides. Undefined when the budget facts did not
+   * change.
    */
   private recheckBudget(p: Pending, prepared: Decision, asked: ModelOutcome | undefined): { decision: Decision; facts: Facts; cacheKey?: string } | undefined {
+    // Prepared in this very transaction and nothing spent since (serve's usual path): nothing to read again.
+    if (p.usageStamp !== undefined && p.usageStamp === this.state?.usageStamp()) return undefined;
     const budget = this.budgetFacts(p.request.agent.id, p.request.cost, p.now);
     if (budget.used_pct === p.facts.budget.used_pct && budget.exceeded === p.facts.budget.exceeded) return undefined;
     const facts: Facts = { ...p.facts, budget };
     const again = this.engine.decide(facts);
-    if (again.route === 'default') {
-      return { decision: { ...prepared, warnings: again.warnings, facts: { ...prepared.facts, budget: { ...budget } } }, facts };
-    }
     // The model's tokens were spent whatever the rules say now.
     const tokens = asked ? prepared.tokens : again.tokens;
-    const decision: Decision = { ...again, route: prepared.route === 'router' ? 'router' : 'rules', tokens };
-    return { decision, facts, cacheKey: sha256(this.bundle.hash, JSON.stringify(cedarRequest(facts, this.bundle))) };
+    if (again.route !== 'default') {
+      const decision: Decision = { ...again, route: prepared.route === 'router' ? 'router' : 'rules', tokens };
+      return { decision, facts, cacheKey: sha256(this.bundle.hash, JSON.stringify(cedarRequest(facts, this.bundle))) };
+    }
+    if (asked) return { decision: { ...prepared, warnings: again.warnings, facts: { ...prepared.facts, budget: { ...budget } } }, facts };
+    const reasons = [{ rule: null, effect: 'escalate' as const, message: 'The rules decided this request on the budget as it was when it was prepared; on the budget as it is now, none decides. A human decides.' }];
+    return { decision: { ...again, reasons, tokens }, facts };
   }
 
   /**
