@@ -157,6 +157,8 @@ describe('--batch', () => {
   });
 });
 
+const PROD_DEPLOY_FLAGS = ['--agent', 'deploy-agent', '--action', 'deploy', '--resource', 'k8s:deployment/web', '--env', 'production'];
+
 describe('the ledger', () => {
   it('records every decision in a hash chain that verify checks', () => {
     const dir = project();
@@ -171,10 +173,11 @@ describe('the ledger', () => {
 
   it('verify finds an edited row, a deleted row and a truncated end', () => {
     const dir = project();
-    for (let i = 0; i < 4; i++) govern(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
+    // Denied requests: an escalation would add its own entry to the chain between the decisions.
+    for (let i = 0; i < 4; i++) govern(['eval', ...PROD_DEPLOY_FLAGS], { cwd: dir });
     const d = db(dir);
     d.exec('DROP TRIGGER ledger_no_update; DROP TRIGGER ledger_no_delete');
-    d.prepare("UPDATE ledger SET record = replace(record, '\"escalate\"', '\"allow\"') WHERE seq = 2").run();
+    d.prepare("UPDATE ledger SET record = replace(record, '\"deny\"', '\"allow\"') WHERE seq = 2").run();
     d.close();
     let v = govern(['ledger', 'verify'], { cwd: dir });
     expect(v.code).toBe(5);
@@ -188,7 +191,7 @@ describe('the ledger', () => {
 
   it('verify finds a column edited beside an intact record (agent, decision, route, category, model, time)', () => {
     const dir = project();
-    for (let i = 0; i < 3; i++) govern(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
+    for (let i = 0; i < 3; i++) govern(['eval', ...PROD_DEPLOY_FLAGS], { cwd: dir });
     expect(govern(['ledger', 'verify'], { cwd: dir }).code).toBe(0);
     const edits: [string, string, RegExp][] = [
       ["agent = 'zz'", 'agent', /row 1: its agent column says "zz"/],
@@ -308,11 +311,11 @@ const APPROVERS = `approvers:\n  - name: alice\n    os_users: [${JSON.stringify(
 
 describe('trust', () => {
   it('outcomes reported by an approver move the score and the score reaches the policies', () => {
-    const dir = project(APPROVERS);
+    const dir = project(`${APPROVERS}trust:\n  outcomes: {success: 10}\n`);
     const prodDeploy = { agent: 'deploy-agent', action: 'deploy', resource: 'k8s:deployment/web', environment: 'production' };
     const dev = { agent: 'deploy-agent', action: 'create', resource: 'k8s:deployment/web', environment: 'dev' };
     expect(evalJson(dir, prodDeploy).decision.reasons[0].rule).toBe('deny-production-write-low-trust');
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 2; i++) {
       const id = evalJson(dir, { ...dev, id: `run-${i}` }).decision.id;
       expect(govern(['trust', 'record', id, 'success'], { cwd: dir }).code).toBe(0);
     }

@@ -43,16 +43,21 @@ export function humanAnswer(state: State, requestKey: string, nowIso: string): {
   return undefined;
 }
 
-/** The escalation this escalate decision waits on: the pending one of the same request, or a new one. */
-export function openEscalation(state: State, config: Config, requestKey: string, decision: Decision, redacted: Request, now: Date): { id: string; expires_at: string; created?: EscalationNotice } {
+/**
+ * The escalation this escalate decision waits on: the pending one of the same request, or a new
+ * one, which `open()` writes (after the decision's own ledger row, so that the chain reads in order).
+ */
+export function openEscalation(state: State, config: Config, requestKey: string, decision: Decision, redacted: Request, now: Date): { id: string; expires_at: string; open?: () => EscalationNotice } {
   const pending = state.pendingEscalation(requestKey, now.toISOString());
   if (pending) return { id: pending.id, expires_at: pending.expires_at ?? '' };
   const id = newId('esc', now.getTime());
   const expires_at = new Date(now.getTime() + config.pendingTtlHours * 3_600_000).toISOString();
-  state.addEscalation({ id, decision_id: decision.id!, request_key: requestKey, agent: redacted.agent.id, request: JSON.stringify(redacted), reasons: JSON.stringify(decision.reasons), created_at: now.toISOString(), expires_at });
   return {
     id, expires_at,
-    created: { escalation: { id, expires_at }, agent: redacted.agent.id, decision: decision.id!, request: redacted, reasons: decision.reasons, approve: `govern escalations approve ${id}`, deny: `govern escalations deny ${id}` },
+    open: () => {
+      state.addEscalation({ id, decision_id: decision.id!, request_key: requestKey, agent: redacted.agent.id, request: JSON.stringify(redacted), reasons: JSON.stringify(decision.reasons), created_at: now.toISOString(), expires_at });
+      return { escalation: { id, expires_at }, agent: redacted.agent.id, decision: decision.id!, request: redacted, reasons: decision.reasons, approve: `govern escalations approve ${id}`, deny: `govern escalations deny ${id}` };
+    },
   };
 }
 

@@ -319,12 +319,12 @@ export class Runtime {
     if (this.state) {
       const redacted = redactRequest(request, findings);
       if (!p.fresh) this.state.cacheHit(p.cacheKey);
-      if (approval) this.state.useEscalation(approval.id, decision.id!, now.toISOString());
+      let opened: (() => EscalationNotice) | undefined;
       if (decision.decision === 'escalate') {
         const esc = openEscalation(this.state, this.config, p.requestKey(), decision, redacted, now);
         escalation = esc.id;
         decision = { ...decision, escalation: { id: esc.id, expires_at: esc.expires_at } };
-        if (esc.created) this.notices.push(esc.created);
+        opened = esc.open;
       }
       if (decision.decision === 'allow') this.state.addUsage(request.agent.id, [hourPeriod(now), dayPeriod(now)], request.cost.usd, request.cost.tokens);
       const model = asked?.model ?? null;
@@ -335,6 +335,8 @@ export class Runtime {
         category: decision.facts.category, model, inputTokens: usage?.input_tokens ?? 0, outputTokens: usage?.output_tokens ?? 0,
         policyHash: this.bundle.hash, record: JSON.stringify(record),
       });
+      if (opened) this.notices.push(opened());
+      if (approval) this.state.useEscalation(approval.id, decision.id!, now.toISOString());
       if (decision.decision === 'deny') lowerTrustForFindings(this.state, this.config, request.agent.id, decision, now);
       if (p.fresh && !approved && this.config.cache.enabled && !asked?.failed) {
         const { id: _id, elapsed_ms: _e, escalation: _x, ...stored } = decision;
