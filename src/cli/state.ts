@@ -134,8 +134,8 @@ export function register(program: Command): void {
       try {
         const v = requireState(rt, 'ledger verify').verifyLedger();
         print(opts.format, v, () => v.ok
-          ? `ledger intact: ${v.rows} decisions${v.events ? `, ${v.events} trust, escalation and spend entries` : ''}, head ${v.head}\n`
-          : `ledger TAMPERED: ${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} in ${v.rows + v.events} rows\n` + v.problems.map((p) => `  ${p.seq ? `row ${p.seq}` : 'state'}: ${p.problem}\n`).join(''));
+          ? `ledger intact: ${v.rows} decisions, head ${v.head}\n`
+          : `ledger TAMPERED: ${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} in ${v.rows} rows\n` + v.problems.map((p) => `  ${p.seq ? `row ${p.seq}` : 'state'}: ${p.problem}\n`).join(''));
         process.exitCode = v.ok ? EXIT.ok : EXIT.ledgerTampered;
       } finally { rt.close(); }
     });

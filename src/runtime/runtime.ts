@@ -323,7 +323,9 @@ export class Runtime {
       if (decision.decision === 'escalate') {
         const esc = openEscalation(this.state, this.config, p.requestKey(), decision, redacted, now);
         escalation = esc.id;
-        decision = { ...decision, escalation: { id: esc.id, expires_at: esc.expires_at } };
+        // Before the id, which stays the last key (scripts read it with sed).
+        const { id, ...rest } = decision;
+        decision = { ...rest, escalation: { id: esc.id, expires_at: esc.expires_at }, id };
         opened = esc.open;
       }
       if (decision.decision === 'allow') this.state.addUsage(request.agent.id, [hourPeriod(now), dayPeriod(now)], request.cost.usd, request.cost.tokens);
