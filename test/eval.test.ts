@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { userInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { BIN, govern, ROOT, tempTree } from './helpers.js';
 
@@ -156,6 +157,8 @@ describe('--batch', () => {
   });
 });
 
+const PROD_DEPLOY_FLAGS = ['--agent', 'deploy-agent', '--action', 'deploy', '--resource', 'k8s:deployment/web', '--env', 'production'];
+
 describe('the ledger', () => {
   it('records every decision in a hash chain that verify checks', () => {
     const dir = project();
@@ -170,10 +173,11 @@ describe('the ledger', () => {
 
   it('verify finds an edited row, a deleted row and a truncated end', () => {
     const dir = project();
-    for (let i = 0; i < 4; i++) govern(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
+    // Denied requests: an escalation would add its own entry to the chain between the decisions.
+    for (let i = 0; i < 4; i++) govern(['eval', ...PROD_DEPLOY_FLAGS], { cwd: dir });
     const d = db(dir);
     d.exec('DROP TRIGGER ledger_no_update; DROP TRIGGER ledger_no_delete');
-    d.prepare("UPDATE ledger SET record = replace(record, '\"escalate\"', '\"allow\"') WHERE seq = 2").run();
+    d.prepare("UPDATE ledger SET record = replace(record, '\"deny\"', '\"allow\"') WHERE seq = 2").run();
     d.close();
     let v = govern(['ledger', 'verify'], { cwd: dir });
     expect(v.code).toBe(5);
@@ -187,7 +191,7 @@ describe('the ledger', () => {
 
   it('verify finds a column edited beside an intact record (agent, decision, route, category, model, time)', () => {
     const dir = project();
-    for (let i = 0; i < 3; i++) govern(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
+    for (let i = 0; i < 3; i++) govern(['eval', ...PROD_DEPLOY_FLAGS], { cwd: dir });
     expect(govern(['ledger', 'verify'], { cwd: dir }).code).toBe(0);
     const edits: [string, string, RegExp][] = [
       ["agent = 'zz'", 'agent', /row 1: its agent column says "zz"/],
@@ -302,18 +306,28 @@ describe('budgets', () => {
   });
 });
 
+/** The OS user running the tests is the configured approver alice. */
+const APPROVERS = `approvers:\n  - name: alice\n    os_users: [${JSON.stringify(userInfo().username)}]\n`;
+
 describe('trust', () => {
-  it('events move the score and the score reaches the policies', () => {
-    const dir = project();
+  it('outcomes reported by an approver move the score and the score reaches the policies', () => {
+    const dir = project(`${APPROVERS}trust:\n  outcomes: {success: 10}\n`);
     const prodDeploy = { agent: 'deploy-agent', action: 'deploy', resource: 'k8s:deployment/web', environment: 'production' };
+    const dev = { agent: 'deploy-agent', action: 'create', resource: 'k8s:deployment/web', environment: 'dev' };
     expect(evalJson(dir, prodDeploy).decision.reasons[0].rule).toBe('deny-production-write-low-trust');
-    for (let i = 0; i < 10; i++) expect(govern(['trust', 'record', 'deploy-agent', 'success'], { cwd: dir }).code).toBe(0);
+    for (let i = 0; i < 2; i++) {
+      const id = evalJson(dir, { ...dev, id: `run-${i}` }).decision.id;
+      expect(govern(['trust', 'record', id, 'success'], { cwd: dir }).code).toBe(0);
+    }
     const shown = JSON.parse(govern(['trust', 'show', 'deploy-agent', '-f', 'json'], { cwd: dir }).stdout);
     expect(shown).toMatchObject({ trust: 60, tier: 'trusted' });
-    expect(evalJson(dir, prodDeploy).decision.reasons[0].rule).toBe('escalate-production-write');
-    govern(['trust', 'record', 'deploy-agent', 'violation', '--note', 'touched prod db'], { cwd: dir });
+    expect(shown.events[0]).toMatchObject({ event: 'success', by: 'alice', decision: expect.stringMatching(/^dec_/) });
+    const deploy = evalJson(dir, prodDeploy).decision;
+    expect(deploy.reasons[0].rule).toBe('escalate-production-write');
+    govern(['trust', 'record', deploy.id, 'violation', '--note', 'touched prod db'], { cwd: dir });
     expect(evalJson(dir, prodDeploy).decision.decision).toBe('deny');
-    expect(govern(['trust', 'record', 'deploy-agent', 'great'], { cwd: dir }).stderr).toContain('"great" is not one of success, failure, exception, violation');
+    expect(govern(['trust', 'record', deploy.id, 'great'], { cwd: dir }).stderr).toContain('"great" is not one of success, failure, exception, violation');
+    expect(govern(['trust', 'record', deploy.id, 'success'], { cwd: dir }).stderr).toContain('already has an outcome');
   });
 
   it('the team comes from the agent registry, not the request', () => {
@@ -350,14 +364,14 @@ describe('the decision cache and the ledger', () => {
 
 describe('escalations', () => {
   it('an approval allows that exact request once, and no other', () => {
-    const dir = project();
+    const dir = project(APPROVERS);
     const req = { agent: 'ops', action: 'delete', resource: 'k8s:pod/web-1', environment: 'staging' };
     const first = govern(['eval'], { cwd: dir, input: JSON.stringify(req) });
     expect(first.code).toBe(3);
     const id = /escalations approve (esc_\w+)/.exec(first.stdout)![1]!;
     const list = JSON.parse(govern(['escalations', 'list', '-f', 'json'], { cwd: dir }).stdout);
     expect(list.map((e: { id: string }) => e.id)).toEqual([id]);
-    expect(govern(['escalations', 'approve', id, '--by', 'alice'], { cwd: dir }).code).toBe(0);
+    expect(govern(['escalations', 'approve', id], { cwd: dir }).code).toBe(0);
     expect(govern(['escalations', 'approve', id], { cwd: dir }).stderr).toContain('already approved');
     expect(evalJson(dir, { ...req, resource: 'k8s:pod/web-2' }).code).toBe(3);
     const approved = evalJson(dir, req);
@@ -369,7 +383,7 @@ describe('escalations', () => {
   });
 
   it('an approval never turns a deny into an allow', () => {
-    const dir = project();
+    const dir = project(APPROVERS);
     const req = { agent: 'ops', action: 'delete', resource: 'k8s:pod/web-1', environment: 'staging' };
     const id = /escalations approve (esc_\w+)/.exec(govern(['eval'], { cwd: dir, input: JSON.stringify(req) }).stdout)![1]!;
     govern(['escalations', 'approve', id], { cwd: dir });

@@ -108,7 +108,7 @@ describe('MCP, with the SDK client', () => {
 
   it('lists its tools, each with an input schema', async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(['evaluate', 'explain', 'record_outcome', 'budget_status', 'autonomy_rate', 'status']);
+    expect(tools.map((t) => t.name)).toEqual(['evaluate', 'explain', 'record_outcome', 'escalation_status', 'wait_for_approval', 'record_spend', 'budget_status', 'autonomy_rate', 'status']);
     for (const t of tools) expect(t.inputSchema.type).toBe('object');
     expect(tools[0]!.inputSchema.required).toEqual(['agent']);
     expect(client.getServerVersion()?.name).toBe('govern');
@@ -142,14 +142,14 @@ describe('MCP, with the SDK client', () => {
     expect(byId['escalate-cost-over-50'].status).toBe('unmet');
   });
 
-  it('record_outcome moves trust, and trust changes the decision (production writes need 60)', async () => {
-    let last;
-    for (let i = 0; i < 10; i++) last = (await call('record_outcome', { agent: 'deploy-agent', event: 'success', note: `deploy ${i}` })).structuredContent;
-    expect(last).toEqual({ agent: 'deploy-agent', event: 'success', before: 58, after: 60, tier: 'trusted' });
-    expect((await call('evaluate', PROD_DEPLOY)).structuredContent.reasons[0].rule).toBe('escalate-production-write');
-    expect((await call('record_outcome', { agent: 'deploy-agent', event: 'violation' })).structuredContent).toMatchObject({ before: 60, after: 55 });
-    expect((await call('evaluate', PROD_DEPLOY)).structuredContent.decision).toBe('deny');
-    const bad = await call('record_outcome', { agent: 'deploy-agent', event: 'great' });
+  it('record_outcome: the agent\'s own success raises nothing, its violation lowers trust', async () => {
+    const deployed = (await call('evaluate', PROD_DEPLOY)).structuredContent;
+    expect(deployed.reasons[0].rule).toBe('deny-production-write-low-trust');
+    expect((await call('record_outcome', { decision: deployed.id, event: 'success', note: 'deployed' })).structuredContent)
+      .toMatchObject({ agent: 'deploy-agent', decision: deployed.id, event: 'success', before: 40, after: 40, counted: false, tier: 'verified' });
+    const other = (await call('evaluate', { ...PROD_DEPLOY, id: 'second' })).structuredContent;
+    expect((await call('record_outcome', { decision: other.id, event: 'violation' })).structuredContent).toMatchObject({ before: 40, after: 35, counted: true });
+    const bad = await call('record_outcome', { decision: other.id, event: 'great' });
     expect([bad.isError, bad.content[0]!.text]).toEqual([true, 'event: must be one of success, failure, exception, violation.']);
   });
 
@@ -177,7 +177,7 @@ describe('plain JSON-RPC lines', () => {
     const s = new Served(project());
     const a = await s.call('governance/evaluate', ALLOW, 'req-a');
     expect(a).toMatchObject({ jsonrpc: '2.0', id: 'req-a', result: { decision: 'allow' } });
-    expect((await s.call('governance/evaluate', ESCALATE, 7)).result.decision).toBe('escalate');
+    expect((await s.call('governance/evaluate', ESCALATE, 7)).result).toMatchObject({ decision: 'escalate', escalation: { id: expect.stringMatching(/^esc_/), expires_at: expect.any(String) } });
 
     // 100 at once, in one write: each answer must belong to its own request.
     const kinds = [ALLOW, DENY, ESCALATE, { agent: 'ops', command: 'rm -rf /', environment: 'dev' }];
@@ -196,7 +196,7 @@ describe('plain JSON-RPC lines', () => {
     expect((await s.call('governance/evaluate', { ...ALLOW, cost: { usd: 'lots' } }, 'p2')).error).toMatchObject({ code: -32602, data: { field: 'cost.usd' } });
     expect((await s.call('governance/evaluate', { action: 'read' }, 'p3')).error).toMatchObject({ code: -32602, data: { field: 'agent' } });
     expect((await s.call('governance/evaluate', undefined, 'p4')).error).toMatchObject({ code: -32602, data: { field: 'params' } });
-    expect((await s.call('governance/record_outcome', { agent: 'x', event: 'great' }, 'p5')).error).toMatchObject({ code: -32602, data: { field: 'event' } });
+    expect((await s.call('governance/record_outcome', { decision: 'dec_x', event: 'great' }, 'p5')).error).toMatchObject({ code: -32602, data: { field: 'event' } });
     expect((await s.call('tools/call', { name: 'evaluate', arguments: 5 }, 'p6')).error).toMatchObject({ code: -32602, data: { field: 'arguments' } });
     s.write('[1, 2]\n{"id": 5, "method": "governance/status"}\n');
     const invalid = await s.waitFor((m) => m.error?.code === -32600 && m.id === 5);
@@ -219,7 +219,7 @@ describe('plain JSON-RPC lines', () => {
     const r = await s.call('governance/explain', { agent: 'coder', action: 'write_file', resource: 'file:src/a.ts', environment: 'dev', content: `const k = "${key}";` });
     expect(r.result.decision).toMatchObject({ decision: 'deny', facts: { detectors: ['aws-access-key'] } });
     expect(r.result.findings[0]).toMatchObject({ kind: 'aws-access-key', field: 'content' });
-    expect((await s.call('governance/record_outcome', { agent: 'coder', event: 'success' })).error).toMatchObject({ code: -32002, message: expect.stringContaining('--no-state') });
+    expect((await s.call('governance/record_outcome', { decision: 'dec_x', event: 'success' })).error).toMatchObject({ code: -32002, message: expect.stringContaining('--no-state') });
     expect(await s.end()).toBe(0);
     expect(JSON.stringify(s.messages) + s.stderr).not.toContain(key);
   });

@@ -21,6 +21,7 @@ interface EvalOptions {
   format: 'human' | 'json';
   explain?: boolean;
   batch?: string;
+  wait?: string;
   agent?: string; action?: string; category?: string; resource?: string; env?: string; namespace?: string;
   command?: string; content?: string; request?: string; justification?: string; costUsd?: string; tokens?: string;
 }
@@ -284,6 +285,7 @@ export function register(program: Command): void {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'json']).default('human'))
     .option('--explain', 'also show the facts, detector findings and how each rule was decided')
     .option('--batch <file>', 'decide JSON Lines ("-" for stdin), one decision a line, in order')
+    .option('--wait <seconds>', 'on escalate, wait up to this long for a human: approved, the request is decided again (allowed once); denied, expired or timed out, exit 2')
     .option('--agent <id>', 'the agent that asks')
     .option('--action <verb>', 'what it wants to do, e.g. delete')
     .option('--category <category>', 'CREATE, MODIFY, DELETE, ACCESS or COMPLY (else inferred)')
@@ -304,11 +306,13 @@ export function register(program: Command): void {
       const rt = await openRuntime(c);
       try {
         process.exitCode = await runBatch(rt, opts.batch);
+        await rt.settled();
       } finally {
         rt.close();
       }
       return;
     }
+    const waitS = opts.wait !== undefined ? parseNumber('--wait', opts.wait, false) : undefined;
     const raw = await readRequest(file, opts);
     const rt = await openRuntime(c);
     let ev: Evaluation;
@@ -318,6 +322,15 @@ export function register(program: Command): void {
       rt.close();
       throw requestError(e, file && file !== '-' ? file : Object.keys(opts).some((k) => FLAG_FIELDS.some(([f]) => f === k)) ? 'flags' : 'stdin');
     }
+    await rt.settled();
+    let unanswered: string | undefined;
+    if (waitS !== undefined && ev.decision.decision === 'escalate' && ev.escalation && rt.state) {
+      const { waitForAnswer } = await import('../escalation/escalation.js');
+      if (!g.quiet && opts.format !== 'json') process.stderr.write(`waiting up to ${waitS} s for a human: govern escalations approve ${ev.escalation}\n`);
+      const answer = await waitForAnswer(rt.state, ev.escalation, waitS * 1000);
+      if (answer.status === 'approved') ev = await rt.evaluate(raw);
+      else unanswered = answer.timed_out ? `no human answered escalation ${ev.escalation} within ${waitS} s (--wait): do not proceed` : `escalation ${ev.escalation} was ${answer.status}${answer.resolved_by ? ` by ${answer.resolved_by}` : ''}: do not proceed`;
+    }
     // The decision is committed. The state file is not closed: closing checkpoints the WAL (a disk
     // flush, most of the cost of a cached decision), which the next writer or checkpoint does anyway.
     process.exitCode = exitCodeOf(ev.decision);
@@ -326,6 +339,10 @@ export function register(program: Command): void {
     } else if (!g.quiet) {
       const style = await styleFor(useColor(g));
       await writeOut(renderDecision(ev, style) + (opts.explain ? renderExplanation(ev, rt, style) : ''));
+    }
+    if (unanswered) {
+      process.stderr.write(`govern: ${unanswered}\n`);
+      process.exitCode = EXIT.deny;
     }
   });
 }

@@ -12,6 +12,7 @@ import * as distillCommand from './distill.js';
 import * as serveCommand from './serve.js';
 import * as providersCommand from './providers.js';
 import * as stateCommands from './state.js';
+import * as statsCommand from './stats.js';
 import * as initCommand from './init.js';
 import * as completionCommand from './completion.js';
 import { EXIT, UsageError } from './output.js';
@@ -56,7 +57,7 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: false })
     .exitOverride();
   initCommand.register(program);
-  for (const cmd of [checkCommand, compileCommand, evalCommand, routeCommand, distillCommand, replayCommand, serveCommand, providersCommand, stateCommands]) cmd.register(program);
+  for (const cmd of [checkCommand, compileCommand, evalCommand, routeCommand, distillCommand, replayCommand, serveCommand, providersCommand, stateCommands, statsCommand]) cmd.register(program);
   // `govern explain ...` is `govern eval --explain ...` (see main); listed here for help.
   program.command('explain').description('decide one request and show why: facts, findings, and each rule matched, unmet or skipped (flags as for eval)');
   completionCommand.register(program);

@@ -1,8 +1,11 @@
-// The commands that read and change recorded state: trust, usage, the ledger and escalations.
+// The commands that read and change recorded state: trust, usage and recorded spend, the ledger,
+// and escalations (answered only by configured approvers, never by an agent).
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { TRUST_DELTAS, type TrustEvent } from '../ledger/state.js';
+import { ApproverError, resolveApprover } from '../escalation/escalation.js';
+import { StateError, TRUST_DELTAS, type State, type TrustEvent } from '../ledger/state.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { EXIT, UsageError } from './output.js';
 import type { GlobalOptions } from './program.js';
 import { openRuntime, requireState } from './runtime.js';
@@ -43,26 +46,35 @@ export function register(program: Command): void {
         const score = st.trust(agent);
         const events = st.trustEvents(agent);
         print(opts.format, { agent, trust: score, tier: trustTier(score), events }, () =>
-          `${agent}: trust ${score} (${trustTier(score)})\n` + events.map((e) => `  ${e.at}  ${e.event.padEnd(9)} ${e.delta >= 0 ? '+' : ''}${e.delta} -> ${e.trust_after}${e.note ? `  ${e.note}` : ''}\n`).join(''));
+          `${agent}: trust ${score} (${trustTier(score)})\n` + events.map((e) => `  ${e.at}  ${e.event.padEnd(9)} ${e.delta >= 0 ? '+' : ''}${e.delta} -> ${e.trust_after}${e.decision ? `  ${e.decision}` : ''}${e.by ? ` by ${e.by}` : e.event !== 'finding' && e.event !== 'carried' ? ' by the agent' : ''}${e.note ? `  ${e.note}` : ''}\n`).join(''));
       } finally { rt.close(); }
     });
   trust
     .command('record')
-    .description(`record an outcome that moves trust: ${Object.entries(TRUST_DELTAS).map(([k, v]) => `${k} ${v > 0 ? '+' : ''}${v}`).join(', ')}`)
-    .argument('<agent>', 'agent id')
+    .description('report the outcome of a decided action, as a configured approver or reporter (never the agent): it moves the agent\'s trust')
+    .argument('<decision>', 'the decision id (dec_...) whose action this reports')
     .argument('<event>', 'success, failure, exception or violation')
+    .option('--as <name>', 'report as this configured approver or `trust.reporters` name (CI); default: the approver matching the OS user')
     .option('--note <text>', 'why, for the record')
     .addOption(formatOption())
-    .action(async (agent: string, event: string, opts: Fmt & { note?: string }, c: Command) => {
+    .action(async (decision: string, event: string, opts: Fmt & { note?: string; as?: string }, c: Command) => {
       if (!(event in TRUST_DELTAS)) throw new UsageError(`<event>: "${event}" is not one of success, failure, exception, violation.`);
       const rt = await openRuntime(c);
       try {
-        const r = requireState(rt, 'trust record').recordTrust(agent, event as TrustEvent, opts.note, new Date().toISOString());
-        print(opts.format, { agent, event, ...r }, () => `${agent}: ${event}, trust ${r.before} -> ${r.after} (${trustTier(r.after)})\n`);
+        const st = requireState(rt, 'trust record');
+        const name = approver(rt, st, opts.as, true);
+        let r;
+        try {
+          r = st.recordOutcome({ decision, event: event as TrustEvent, by: { party: 'reporter', name }, deltas: rt.config.trust.outcomes, ...(opts.note !== undefined ? { note: opts.note } : {}) }, new Date().toISOString());
+        } catch (e) {
+          if (e instanceof StateError) throw new UsageError(e.message);
+          throw e;
+        }
+        print(opts.format, { ...r, by: name }, () => `${r.agent}: ${event} (${decision}, reported by ${name}), trust ${r.before} -> ${r.after} (${trustTier(r.after)})\n`);
       } finally { rt.close(); }
     });
 
-  program
+  const usage = program
     .command('usage')
     .description('spend and tokens per agent this hour and today, against the budgets')
     .argument('[agent]', 'one agent (default: every agent with usage today)')
@@ -81,6 +93,36 @@ export function register(program: Command): void {
       } finally { rt.close(); }
     });
 
+  usage
+    .command('record')
+    .description('record what an allowed decision really cost; it only adds, and budgets count the larger of declared and recorded')
+    .argument('<decision>', 'the id of the allowed decision (dec_...)')
+    .option('--usd <usd>', 'dollars spent, added to what was recorded before')
+    .option('--tokens <n>', 'tokens spent, added to what was recorded before')
+    .addOption(formatOption())
+    .action(async (decision: string, opts: Fmt & { usd?: string; tokens?: string }, c: Command) => {
+      const num = (flag: string, v: string | undefined, integer: boolean) => {
+        if (v === undefined) return 0;
+        const n = Number(v);
+        if (!v.trim() || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) throw new UsageError(`${flag}: "${v}" is not ${integer ? 'a whole number' : 'a number'} of 0 or more (spend only adds).`);
+        return n;
+      };
+      const usd = num('--usd', opts.usd, false);
+      const tokens = num('--tokens', opts.tokens, true);
+      if (opts.usd === undefined && opts.tokens === undefined) throw new UsageError('give --usd, --tokens or both: what the decision\'s action really cost.');
+      const rt = await openRuntime(c);
+      try {
+        let r;
+        try {
+          r = requireState(rt, 'usage record').recordSpend(decision, usd, tokens, new Date().toISOString());
+        } catch (e) {
+          if (e instanceof StateError) throw new UsageError(e.message);
+          throw e;
+        }
+        print(opts.format, r, () => `${r.agent}: ${decision} recorded $${r.recorded.usd} and ${r.recorded.tokens} tokens in all (declared $${r.declared.usd}, ${r.declared.tokens}); budgets count $${r.counted.usd}, ${r.counted.tokens} tokens\n`);
+      } finally { rt.close(); }
+    });
+
   const ledger = program.command('ledger').description('the append-only, hash-chained record of every decision');
   ledger
     .command('verify')
@@ -93,7 +135,7 @@ export function register(program: Command): void {
         const v = requireState(rt, 'ledger verify').verifyLedger();
         print(opts.format, v, () => v.ok
           ? `ledger intact: ${v.rows} decisions, head ${v.head}\n`
-          : `ledger TAMPERED: ${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} in ${v.rows} rows\n` + v.problems.map((p) => `  row ${p.seq}: ${p.problem}\n`).join(''));
+          : `ledger TAMPERED: ${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} in ${v.rows} rows\n` + v.problems.map((p) => `  ${p.seq ? `row ${p.seq}` : 'state'}: ${p.problem}\n`).join(''));
         process.exitCode = v.ok ? EXIT.ok : EXIT.ledgerTampered;
       } finally { rt.close(); }
     });
@@ -133,8 +175,10 @@ export function register(program: Command): void {
     .action(async (opts: Fmt & { status: string }, c: Command) => {
       const rt = await openRuntime(c);
       try {
-        const list = requireState(rt, 'escalations list').escalations(opts.status === 'all' ? undefined : (opts.status as 'pending'));
-        const rows = list.map((e) => ({ ...e, request: JSON.parse(e.request) as unknown, reasons: JSON.parse(e.reasons) as unknown }));
+        const st = requireState(rt, 'escalations list');
+        const list = st.escalations(opts.status === 'all' ? undefined : (opts.status as 'pending'));
+        const now = new Date().toISOString();
+        const rows = list.map((e) => ({ ...e, status: st.escalationState(e, now), request: JSON.parse(e.request) as unknown, reasons: JSON.parse(e.reasons) as unknown }));
         print(opts.format, rows, () => rows.length
           ? rows.map((e) => {
             const rq = e.request as { action: string; resource: { type: string; id: string }; environment: string; command?: string };
@@ -147,23 +191,45 @@ export function register(program: Command): void {
   for (const verdict of ['approve', 'deny'] as const) {
     esc
       .command(verdict)
-      .description(verdict === 'approve' ? 'approve one escalated request: the same request is then allowed once, until the approval expires' : 'deny one escalated request')
+      .description(verdict === 'approve'
+        ? 'approve one escalated request, as a configured approver: the same request is then allowed once, until the approval expires'
+        : 'deny one escalated request, as a configured approver: the same request is denied without asking again, for escalations.deny_ttl_hours')
       .argument('<id>', 'escalation id (from escalations list)')
-      .option('--by <name>', 'who decides (default: $USER)')
+      .option('--as <name>', 'act as this configured approver (its os_users must include the OS user, or be empty for CI); default: the approver matching the OS user')
       .option('--note <text>', 'why, for the record')
-      .action(async (id: string, opts: { by?: string; note?: string }, c: Command) => {
+      .addHelpText('after', '\nWho may: the approvers under `approvers:` in govern.config.yaml, recognised by OS user (not $USER). An agent never approves.')
+      .action(async (id: string, opts: { as?: string; note?: string }, c: Command) => {
         const rt = await openRuntime(c);
         try {
+          const st = requireState(rt, `escalations ${verdict}`);
+          const name = approver(rt, st, opts.as, false);
           const now = new Date();
-          const expires = verdict === 'approve' ? new Date(now.getTime() + rt.config.approvalTtlHours * 3600_000).toISOString() : null;
+          const ttl = verdict === 'approve' ? rt.config.approvalTtlHours : rt.config.denyTtlHours;
+          const expires = new Date(now.getTime() + ttl * 3600_000).toISOString();
           let e;
           try {
-            e = requireState(rt, `escalations ${verdict}`).resolveEscalation(id, verdict === 'approve' ? 'approved' : 'denied', opts.by ?? process.env.USER ?? 'unknown', opts.note, now.toISOString(), expires);
+            const pending = st.escalation(id);
+            if (pending && pending.agent === name) throw new StateError(`${name} asked for escalation ${id}; nobody answers their own request.`);
+            e = st.resolveEscalation(id, verdict === 'approve' ? 'approved' : 'denied', name, opts.note, now.toISOString(), expires);
           } catch (err) {
-            throw new UsageError((err as Error).message);
+            if (err instanceof StateError) throw new UsageError(err.message);
+            throw err;
           }
-          process.stdout.write(verdict === 'approve' ? `${e.id} approved; the same request is allowed once until ${expires}\n` : `${e.id} denied\n`);
+          process.stdout.write(verdict === 'approve' ? `${e.id} approved by ${name}; the same request is allowed once until ${expires}\n` : `${e.id} denied by ${name}; the same request is denied without asking until ${expires}\n`);
         } finally { rt.close(); }
       });
+  }
+}
+
+/** The configured approver (or, for outcomes, reporter) acting now; an agent never is one. */
+function approver(rt: Runtime, st: State, as: string | undefined, reporters: boolean): string {
+  try {
+    if (as !== undefined && st.isAgent(as)) throw new ApproverError(`--as: ${as} has asked for decisions as an agent; an agent never approves or vouches for itself.`);
+    const name = resolveApprover(rt.config, { ...(as !== undefined ? { as } : {}), reporters });
+    if (st.isAgent(name)) throw new ApproverError(`${name} has asked for decisions as an agent; an agent never approves or vouches for itself.`);
+    return name;
+  } catch (e) {
+    if (e instanceof ApproverError) throw new UsageError(e.message);
+    throw e;
   }
 }

@@ -42,6 +42,59 @@ export interface GovernConfig {
      * How long a human's approval of a request stays valid. Default: 24.
      */
     approval_ttl_hours?: number;
+    /**
+     * How long an escalation waits for a human; unanswered after that, it counts as a deny and the agent asks again. Default: 24.
+     */
+    pending_ttl_hours?: number;
+    /**
+     * How long a human's deny of a request is remembered and answered without asking again. 0 forgets it at once. Default: 24.
+     */
+    deny_ttl_hours?: number;
+  };
+  /**
+   * The people who may approve or deny escalations and report outcomes that raise trust. Without it, nobody can.
+   */
+  approvers?: Approver[];
+  /**
+   * Who hears of a new escalation: a command, a webhook, or both.
+   */
+  notify?: {
+    /**
+     * Run with sh -c on each new escalation; it reads the escalation as JSON on stdin, and GOVERN_ESCALATION_ID and GOVERN_APPROVE_COMMAND from its environment.
+     */
+    command?: string;
+    /**
+     * POSTed the escalation as JSON on each new escalation.
+     */
+    webhook?: string;
+    /**
+     * How long a command or webhook may take. Default 5000.
+     */
+    timeout_ms?: number;
+  };
+  /**
+   * How outcomes and detector findings move an agent's trust (0-100).
+   */
+  trust?: {
+    /**
+     * Trust change per reported outcome. Defaults: success 2, failure -2, exception -3, violation -5.
+     */
+    outcomes?: {
+      success?: number;
+      failure?: number;
+      exception?: number;
+      violation?: number;
+    };
+    /**
+     * Trust lost when a request is denied with detector findings, per finding kind (the largest loss applies), and `default` for any other kind. Default: default 3. 0 turns a kind off.
+     */
+    findings?: {
+      [k: string]: number;
+    };
+    /**
+     * Names (besides the approvers) that may report outcomes that raise trust, with `govern trust record --as NAME`, e.g. a CI job.
+     */
+    reporters?: string[];
   };
   /**
    * Language models. None is configured by default: then nothing calls a model, and requests no rule decides escalate to a human.
@@ -74,6 +127,16 @@ export interface AgentConfig {
    */
   team?: string;
   budgets?: Budgets;
+}
+export interface Approver {
+  /**
+   * The name recorded with an approval. Never an agent id.
+   */
+  name: string;
+  /**
+   * The OS user names this approver runs govern as. Without it, the approver's name is the OS user name; an empty list lets only `--as NAME` (CI) act for this approver.
+   */
+  os_users?: string[];
 }
 /**
  * Decides what the rules and the router leave open.

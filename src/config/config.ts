@@ -11,6 +11,15 @@ import { VERSION } from '../version.js';
 import type { ModelSettings } from '../router/provider.js';
 import type { Budgets, GovernConfig, Model } from './config-types.js';
 
+export type TrustEvent = 'success' | 'failure' | 'exception' | 'violation';
+/** DESIGN.md's trust moves per outcome, unless `trust.outcomes` says otherwise. */
+export const DEFAULT_OUTCOME_DELTAS: Record<TrustEvent, number> = { success: 2, failure: -2, exception: -3, violation: -5 };
+/** Trust lost for a request denied with detector findings, unless `trust.findings` says otherwise. */
+export const DEFAULT_FINDING_LOSS = 3;
+
+/** A person who may approve escalations; `osUsers` undefined means the name is the OS user name. */
+export interface Approver { name: string; osUsers?: string[] }
+
 export const CONFIG_FILE = 'govern.config.yaml';
 
 export interface Limits { usd: number; tokens: number }
@@ -27,6 +36,14 @@ export interface Config {
   agents: Record<string, { team?: string; budgets: { day: Limits; hour: Limits } }>;
   cache: { enabled: boolean; ttl: { allow: number; deny: number; escalate: number } };
   approvalTtlHours: number;
+  /** How long an escalation waits for a human before it counts as a deny. */
+  pendingTtlHours: number;
+  /** How long a human's deny of a request is remembered (0: not at all). */
+  denyTtlHours: number;
+  /** Who may approve, deny and report outcomes that raise trust. */
+  approvers: Approver[];
+  notify: { command?: string; webhook?: string; timeoutMs: number };
+  trust: { outcomes: Record<TrustEvent, number>; findings: Record<string, number>; reporters: string[] };
   models: { large?: ModelSettings; small?: ModelSettings };
   router: { minConfidence: number };
 }
@@ -97,6 +114,15 @@ export function resolveConfig(raw: GovernConfig, file: string | undefined, cwd =
       ttl: { allow: raw.cache?.ttl_seconds?.allow ?? 3600, deny: raw.cache?.ttl_seconds?.deny ?? 3600, escalate: raw.cache?.ttl_seconds?.escalate ?? 0 },
     },
     approvalTtlHours: raw.escalations?.approval_ttl_hours ?? 24,
+    pendingTtlHours: raw.escalations?.pending_ttl_hours ?? 24,
+    denyTtlHours: raw.escalations?.deny_ttl_hours ?? 24,
+    approvers: (raw.approvers ?? []).map((a) => ({ name: a.name, ...(a.os_users ? { osUsers: a.os_users } : {}) })),
+    notify: { ...(raw.notify?.command ? { command: raw.notify.command } : {}), ...(raw.notify?.webhook ? { webhook: raw.notify.webhook } : {}), timeoutMs: raw.notify?.timeout_ms ?? 5000 },
+    trust: {
+      outcomes: { ...DEFAULT_OUTCOME_DELTAS, ...(raw.trust?.outcomes ?? {}) },
+      findings: { default: DEFAULT_FINDING_LOSS, ...(raw.trust?.findings ?? {}) },
+      reporters: raw.trust?.reporters ?? [],
+    },
     models: {
       ...(raw.models?.large ? { large: model(raw.models.large, root) } : {}),
       ...(raw.models?.small ? { small: model(raw.models.small, root) } : {}),

@@ -51,6 +51,19 @@ export interface Decision {
    */
   id?: string;
   elapsed_ms: number;
+  /**
+   * on an escalate decision recorded in the state file: the escalation awaiting a human. Poll or wait for it (MCP escalation_status, wait_for_approval; govern eval --wait); an unanswered escalation past expires_at counts as a deny
+   */
+  escalation?: {
+    /**
+     * escalation id, for govern escalations approve ID
+     */
+    id: string;
+    /**
+     * ISO time after which an unanswered escalation is a deny
+     */
+    expires_at: string;
+  };
 }
 export interface Reason {
   /**

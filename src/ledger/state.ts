@@ -64,6 +64,23 @@ const MIGRATIONS: string[] = [
      expires_at TEXT
    );
    CREATE INDEX escalations_key ON escalations(request_key, status);`,
+  // Trust changes, escalations, approvals, denials and recorded spend: entries in the ledger's hash
+  // chain (they share its seq and head), so that editing the tables derived from them is found.
+  `CREATE TABLE chain_events (
+     seq INTEGER PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     at TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     agent TEXT NOT NULL,
+     ref TEXT,
+     record TEXT NOT NULL,
+     prev_hash TEXT NOT NULL,
+     hash TEXT NOT NULL
+   );
+   CREATE INDEX chain_events_ref ON chain_events(kind, ref);
+   CREATE INDEX chain_events_agent ON chain_events(agent, kind);
+   CREATE TRIGGER chain_events_no_update BEFORE UPDATE ON chain_events BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+   CREATE TRIGGER chain_events_no_delete BEFORE DELETE ON chain_events BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;`,
 ];
 
 export const GENESIS = '0'.repeat(64);
@@ -74,6 +91,39 @@ export const BUSY_TIMEOUT_MS = 10_000;
 export type TrustEvent = 'success' | 'failure' | 'exception' | 'violation';
 export const TRUST_DELTAS: Record<TrustEvent, number> = { success: 2, failure: -2, exception: -3, violation: -5 };
 export const INITIAL_TRUST = 40;
+
+/** The kinds of chained entries beside decisions. */
+export type EventKind = 'outcome' | 'finding' | 'carried' | 'escalation' | 'approval' | 'denial' | 'use' | 'spend';
+const TRUST_KINDS: readonly string[] = ['outcome', 'finding', 'carried'];
+
+export interface ChainEvent {
+  seq: number;
+  id: string;
+  at: string;
+  kind: EventKind;
+  agent: string;
+  ref: string | null;
+  record: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** Who reports an outcome: the agent itself (over `serve`) can only lower its trust. */
+export type Reporter = { party: 'agent' } | { party: 'human' | 'reporter'; name: string };
+
+export interface OutcomeResult {
+  agent: string;
+  decision: string;
+  event: TrustEvent;
+  before: number;
+  after: number;
+  /** False when the report could not move trust (an agent's own success). */
+  counted: boolean;
+}
+
+export interface TrustChange { event: string; delta: number; trust_after: number; note: string | null; at: string; decision: string | null; by: string | null }
+
+export type EscalationState = Escalation['status'] | 'expired';
 
 export interface LedgerRow {
   seq: number;
@@ -213,8 +263,26 @@ export class State {
       const version = current();
       check(version);
       for (let v = version; v < MIGRATIONS.length; v++) this.db.exec(MIGRATIONS[v]!);
+      if (version === 1) this.carryIntoChain(new Date().toISOString());
       this.db.pragma(`user_version = ${MIGRATIONS.length}`);
     }).immediate();
+  }
+
+  /**
+   * A state file from before trust and escalations were chained: their current rows enter the
+   * chain as they are, so that later edits are found (what happened before cannot be checked).
+   */
+  private carryIntoChain(at: string): void {
+    for (const a of this.sql('SELECT agent, trust FROM agents ORDER BY agent').all() as { agent: string; trust: number }[]) {
+      this.appendEvent('carried', a.agent, null, { event: 'carried', delta: 0, before: a.trust, trust_after: a.trust, note: 'carried over from an older state file' }, at);
+    }
+    for (const e of this.escalations()) {
+      this.appendEvent('escalation', e.agent, e.id, { decision_id: e.decision_id, request_key: e.request_key, request: e.request, reasons: e.reasons, created_at: e.created_at, expires_at: e.status === 'pending' ? e.expires_at : null }, at);
+      if (e.status !== 'pending') {
+        this.appendEvent(e.status === 'denied' ? 'denial' : 'approval', e.agent, e.id, { request_key: e.request_key, by: e.resolved_by, note: e.note, expires_at: e.expires_at }, e.resolved_at ?? at);
+        if (e.status === 'used') this.appendEvent('use', e.agent, e.id, { decision_id: null }, at);
+      }
+    }
   }
 
   close(): void {
@@ -272,23 +340,39 @@ export class State {
   }
 
   /**
-   * Walks the chain: every row's hash, its link to the previous row, no gap in seq, and the head.
-   * The hash covers the record; the columns beside it (which export and stats filter on) must say
-   * what the record says.
+   * Walks the chain (decisions and the entries beside them, in seq order): every row's hash, its
+   * link to the previous row, no gap in seq, and the head. The hash covers the record; the columns
+   * beside it must say what the record says. Then the tables derived from the chain (trust scores,
+   * escalations, usage) must say what the chain says: an edit to any of them is found.
    */
-  verifyLedger(): { ok: boolean; rows: number; head: string; problems: { seq: number; problem: string }[] } {
+  verifyLedger(): { ok: boolean; rows: number; events: number; head: string; problems: { seq: number; problem: string }[] } {
     const problems: { seq: number; problem: string }[] = [];
     let prev = GENESIS;
     let expectSeq = 1;
     let rows = 0;
-    for (const r of this.sql('SELECT * FROM ledger ORDER BY seq').iterate() as IterableIterator<LedgerRow>) {
-      rows++;
-      if (r.seq !== expectSeq) problems.push({ seq: expectSeq, problem: `rows ${expectSeq}${r.seq - 1 > expectSeq ? `-${r.seq - 1}` : ''} are missing (deleted)` });
+    let events = 0;
+    const derived = new Derived();
+    const decisions = this.sql('SELECT * FROM ledger ORDER BY seq').iterate() as IterableIterator<LedgerRow>;
+    const others = this.sql('SELECT * FROM chain_events ORDER BY seq').iterate() as IterableIterator<ChainEvent>;
+    let d = decisions.next();
+    let e = others.next();
+    while (!d.done || !e.done) {
+      const isDecision = !d.done && (e.done || d.value.seq < e.value.seq);
+      const r: LedgerRow | ChainEvent = isDecision ? d.value : e.value!;
+      if (isDecision) { rows++; d = decisions.next(); } else { events++; e = others.next(); }
+      if (r.seq !== expectSeq && r.seq > expectSeq) problems.push({ seq: expectSeq, problem: `rows ${expectSeq}${r.seq - 1 > expectSeq ? `-${r.seq - 1}` : ''} are missing (deleted)` });
       if (r.prev_hash !== prev) problems.push({ seq: r.seq, problem: 'does not link to the row before it (a row before it was changed or deleted)' });
       if (chainHash(r.prev_hash, r.record) !== r.hash) problems.push({ seq: r.seq, problem: 'its content does not match its hash (the row was edited)' });
-      else {
-        const column = columnMismatch(r);
-        if (column) problems.push({ seq: r.seq, problem: column === 'record' ? 'its record is not a decision record' : `its ${column} column says ${JSON.stringify(r[column])} but its record says otherwise (the row was edited)` });
+      else if (isDecision) {
+        const row = r as LedgerRow;
+        const column = columnMismatch(row);
+        if (column) problems.push({ seq: r.seq, problem: column === 'record' ? 'its record is not a decision record' : `its ${column} column says ${JSON.stringify(row[column])} but its record says otherwise (the row was edited)` });
+        else derived.decision(row);
+      } else {
+        const ev = r as ChainEvent;
+        const column = eventMismatch(ev);
+        if (column) problems.push({ seq: r.seq, problem: column === 'record' ? 'its record is not a ledger entry' : `its ${column} column says ${JSON.stringify(ev[column])} but its record says otherwise (the row was edited)` });
+        else derived.event(ev);
       }
       prev = r.hash;
       expectSeq = r.seq + 1;
@@ -297,7 +381,34 @@ export class State {
     if (head.seq !== expectSeq - 1 || head.hash !== prev) {
       problems.push({ seq: head.seq, problem: `the chain ends at row ${expectSeq - 1} but the head says row ${head.seq}: rows at the end were deleted or the head was changed` });
     }
-    return { ok: problems.length === 0, rows, head: prev, problems };
+    for (const problem of derived.compare(this)) problems.push({ seq: problem.seq, problem: problem.problem });
+    return { ok: problems.length === 0, rows, events, head: prev, problems };
+  }
+
+  /** Appends an entry beside the decisions to the chain (trust, escalation, approval, spend). */
+  appendEvent(kind: EventKind, agent: string, ref: string | null, body: Record<string, unknown>, at: string): ChainEvent {
+    const head = this.ledgerHead();
+    const id = newId('evt', Date.parse(at) || Date.now());
+    const record = JSON.stringify({ kind, id, agent, ref, at, ...body });
+    const row: ChainEvent = { seq: head.seq + 1, id, at, kind, agent, ref, record, prev_hash: head.hash, hash: chainHash(head.hash, record) };
+    this.sql('INSERT INTO chain_events (seq, id, at, kind, agent, ref, record, prev_hash, hash) VALUES (@seq, @id, @at, @kind, @agent, @ref, @record, @prev_hash, @hash)').run(row);
+    this.sql('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash').run(row.seq, row.hash);
+    return row;
+  }
+
+  /** The chained entries of one kind about `ref` (a decision or escalation id), oldest first. */
+  eventsAbout(kind: EventKind, ref: string): ChainEvent[] {
+    return this.sql('SELECT * FROM chain_events WHERE kind = ? AND ref = ? ORDER BY seq').all(kind, ref) as ChainEvent[];
+  }
+
+  /** Whether `name` has ever asked for a decision: such a name is an agent and never approves. */
+  isAgent(name: string): boolean {
+    return this.sql('SELECT 1 FROM ledger WHERE agent = ? LIMIT 1').get(name) !== undefined;
+  }
+
+  /** The ledger row of one decision. */
+  decisionRow(id: string): LedgerRow | undefined {
+    return this.sql('SELECT * FROM ledger WHERE id = ?').get(id) as LedgerRow | undefined;
   }
 
   // ---- cache
@@ -331,19 +442,43 @@ export class State {
     return row?.trust ?? INITIAL_TRUST;
   }
 
-  recordTrust(agent: string, event: TrustEvent, note: string | undefined, at: string): { before: number; after: number } {
+  /** Moves an agent's trust by `delta` (clamped to 0-100) and chains the change. Call inside a transaction. */
+  changeTrust(agent: string, kind: 'outcome' | 'finding' | 'carried', ref: string | null, delta: number, fields: Record<string, unknown>, at: string): { before: number; after: number } {
+    const before = this.trust(agent);
+    const after = kind === 'carried' ? delta : Math.max(0, Math.min(100, before + delta));
+    this.sql(`INSERT INTO agents (agent, trust, events, updated_at) VALUES (?, ?, 1, ?)
+      ON CONFLICT(agent) DO UPDATE SET trust = excluded.trust, events = events + 1, updated_at = excluded.updated_at`).run(agent, after, at);
+    this.appendEvent(kind, agent, ref, { ...fields, delta: after - before, before, trust_after: after }, at);
+    return { before, after };
+  }
+
+  /**
+   * Records the outcome of a decided request, once per decision for the agent and once for anyone
+   * else. The agent's own report can only lower its trust: a success it reports is recorded and
+   * moves nothing. `deltas` are the configured moves per outcome.
+   */
+  recordOutcome(o: { decision: string; event: TrustEvent; by: Reporter; note?: string; agent?: string; deltas: Record<TrustEvent, number> }, at: string): OutcomeResult {
     return this.atomically(() => {
-      const before = this.trust(agent);
-      const after = Math.max(0, Math.min(100, before + TRUST_DELTAS[event]));
-      this.sql(`INSERT INTO agents (agent, trust, events, updated_at) VALUES (?, ?, 1, ?)
-        ON CONFLICT(agent) DO UPDATE SET trust = excluded.trust, events = events + 1, updated_at = excluded.updated_at`).run(agent, after, at);
-      this.sql('INSERT INTO trust_events (agent, event, delta, trust_after, note, at) VALUES (?, ?, ?, ?, ?, ?)').run(agent, event, after - before, after, note ?? null, at);
-      return { before, after };
+      const row = this.decisionRow(o.decision);
+      if (!row) throw new StateError(`no decision ${o.decision} in the ledger; an outcome names the id of a recorded decision (the "id" of its answer).`);
+      if (o.agent !== undefined && o.agent !== row.agent) throw new StateError(`decision ${o.decision} was made for agent ${row.agent}, not ${o.agent}; an outcome is reported for the agent that asked.`);
+      const self = o.by.party === 'agent';
+      const earlier = this.eventsAbout('outcome', o.decision).some((e) => ((JSON.parse(e.record) as { by: string | null }).by === null) === self);
+      if (earlier) throw new StateError(`decision ${o.decision} already has an outcome reported by ${self ? 'the agent' : 'someone other than the agent'}; each decision's outcome is recorded once.`);
+      const wanted = o.deltas[o.event];
+      const delta = self ? Math.min(0, wanted) : wanted;
+      const by = o.by.party === 'agent' ? null : o.by.name;
+      const r = this.changeTrust(row.agent, 'outcome', o.decision, delta, { event: o.event, by, party: o.by.party, note: o.note ?? null, counted: delta === wanted }, at);
+      return { agent: row.agent, decision: o.decision, event: o.event, before: r.before, after: r.after, counted: delta === wanted };
     });
   }
 
-  trustEvents(agent: string, limit = 20): { event: string; delta: number; trust_after: number; note: string | null; at: string }[] {
-    return this.sql('SELECT event, delta, trust_after, note, at FROM trust_events WHERE agent = ? ORDER BY id DESC LIMIT ?').all(agent, limit) as never;
+  trustEvents(agent: string, limit = 20): TrustChange[] {
+    const rows = this.sql("SELECT record FROM chain_events WHERE agent = ? AND kind IN ('outcome', 'finding', 'carried') ORDER BY seq DESC LIMIT ?").all(agent, limit) as { record: string }[];
+    return rows.map(({ record }) => {
+      const r = JSON.parse(record) as { kind: string; event?: string; kinds?: string[]; delta: number; trust_after: number; note?: string | null; at: string; ref: string | null; by?: string | null };
+      return { event: r.kind === 'finding' ? 'finding' : r.kind === 'carried' ? 'carried' : r.event!, delta: r.delta, trust_after: r.trust_after, note: r.note ?? (r.kinds ? r.kinds.join(', ') : null), at: r.at, decision: r.ref, by: r.by ?? null };
+    });
   }
 
   // ---- usage
@@ -378,13 +513,16 @@ export class State {
 
   // ---- escalations
 
-  addEscalation(e: Omit<Escalation, 'status' | 'resolved_at' | 'resolved_by' | 'note' | 'expires_at'>): void {
-    this.sql(`INSERT INTO escalations (id, decision_id, request_key, agent, request, reasons, status, created_at)
-      VALUES (@id, @decision_id, @request_key, @agent, @request, @reasons, 'pending', @created_at)`).run(e);
+  /** A new escalation, pending until `expires_at`; chained so that its request key cannot be edited. */
+  addEscalation(e: Omit<Escalation, 'status' | 'resolved_at' | 'resolved_by' | 'note'>): void {
+    this.sql(`INSERT INTO escalations (id, decision_id, request_key, agent, request, reasons, status, created_at, expires_at)
+      VALUES (@id, @decision_id, @request_key, @agent, @request, @reasons, 'pending', @created_at, @expires_at)`).run(e);
+    this.appendEvent('escalation', e.agent, e.id, { decision_id: e.decision_id, request_key: e.request_key, request: e.request, reasons: e.reasons, created_at: e.created_at, expires_at: e.expires_at }, e.created_at);
   }
 
-  pendingEscalation(requestKey: string): Escalation | undefined {
-    return this.sql("SELECT * FROM escalations WHERE request_key = ? AND status = 'pending' ORDER BY created_at DESC LIMIT 1").get(requestKey) as Escalation | undefined;
+  /** The escalation of exactly this request still waiting for a human (not expired). */
+  pendingEscalation(requestKey: string, nowIso = new Date().toISOString()): Escalation | undefined {
+    return this.sql("SELECT * FROM escalations WHERE request_key = ? AND status = 'pending' AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC LIMIT 1").get(requestKey, nowIso) as Escalation | undefined;
   }
 
   /** An approval of exactly this request that has not expired nor been used. */
@@ -392,12 +530,26 @@ export class State {
     return this.sql("SELECT * FROM escalations WHERE request_key = ? AND status = 'approved' AND (expires_at IS NULL OR expires_at > ?) ORDER BY resolved_at DESC LIMIT 1").get(requestKey, nowIso) as Escalation | undefined;
   }
 
-  useEscalation(id: string): void {
+  /** A human's deny of exactly this request that is still remembered. */
+  deniedEscalation(requestKey: string, nowIso: string): Escalation | undefined {
+    return this.sql("SELECT * FROM escalations WHERE request_key = ? AND status = 'denied' AND expires_at > ? ORDER BY resolved_at DESC LIMIT 1").get(requestKey, nowIso) as Escalation | undefined;
+  }
+
+  /** An approval was spent on decision `decisionId`. */
+  useEscalation(id: string, decisionId?: string, at = new Date().toISOString()): void {
+    const e = this.escalation(id);
+    if (!e || e.status !== 'approved') return;
     this.sql("UPDATE escalations SET status = 'used' WHERE id = ? AND status = 'approved'").run(id);
+    this.appendEvent('use', e.agent, id, { decision_id: decisionId ?? null }, at);
   }
 
   escalation(id: string): Escalation | undefined {
     return this.sql('SELECT * FROM escalations WHERE id = ?').get(id) as Escalation | undefined;
+  }
+
+  /** Where an escalation stands: a pending one past its time is expired (the agent was told no). */
+  escalationState(e: Escalation, nowIso: string): EscalationState {
+    return e.status === 'pending' && e.expires_at !== null && e.expires_at <= nowIso ? 'expired' : e.status;
   }
 
   escalations(status?: Escalation['status']): Escalation[] {
@@ -411,8 +563,162 @@ export class State {
       const e = this.escalation(id);
       if (!e) throw new StateError(`no escalation ${id}; \`govern escalations list\` shows the pending ones.`);
       if (e.status !== 'pending') throw new StateError(`escalation ${id} is already ${e.status}.`);
+      if (this.escalationState(e, at) === 'expired') throw new StateError(`escalation ${id} expired at ${e.expires_at} and was answered as a deny; the agent asks again if it still needs to.`);
       this.sql('UPDATE escalations SET status = ?, resolved_at = ?, resolved_by = ?, note = ?, expires_at = ? WHERE id = ?').run(status, at, by, note ?? null, expiresAt, id);
+      this.appendEvent(status === 'approved' ? 'approval' : 'denial', e.agent, id, { request_key: e.request_key, by, note: note ?? null, expires_at: expiresAt }, at);
       return this.escalation(id)!;
     });
+  }
+
+  // ---- recorded spend
+
+  /**
+   * Adds the real cost of an allowed decision. Recorded amounts only add up; the decision's budget
+   * periods count the larger of what was declared and what was recorded in all.
+   */
+  recordSpend(decisionId: string, usd: number, tokens: number, at: string): { decision: string; agent: string; declared: { usd: number; tokens: number }; recorded: { usd: number; tokens: number }; counted: { usd: number; tokens: number } } {
+    return this.atomically(() => {
+      const row = this.decisionRow(decisionId);
+      if (!row) throw new StateError(`no decision ${decisionId} in the ledger; record spend against the id of an allowed decision.`);
+      if (row.decision !== 'allow') throw new StateError(`decision ${decisionId} was ${row.decision}, not allow: only an allowed request can have spent anything.`);
+      const declared = declaredCost(row.record);
+      const before = this.recordedSpend(decisionId);
+      const after = { usd: before.usd + usd, tokens: before.tokens + tokens };
+      const dUsd = Math.max(declared.usd, after.usd) - Math.max(declared.usd, before.usd);
+      const dTokens = Math.max(declared.tokens, after.tokens) - Math.max(declared.tokens, before.tokens);
+      const when = new Date(row.at);
+      if (dUsd > 0 || dTokens > 0) {
+        const st = this.sql(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES (?, ?, ?, ?, 0)
+          ON CONFLICT(agent, period) DO UPDATE SET usd = usd + excluded.usd, tokens = tokens + excluded.tokens`);
+        for (const p of [hourPeriod(when), dayPeriod(when)]) st.run(row.agent, p, dUsd, dTokens);
+      }
+      this.appendEvent('spend', row.agent, decisionId, { usd, tokens }, at);
+      return { decision: decisionId, agent: row.agent, declared, recorded: after, counted: { usd: Math.max(declared.usd, after.usd), tokens: Math.max(declared.tokens, after.tokens) } };
+    });
+  }
+
+  /** What has been recorded as spent for one decision, in all. */
+  recordedSpend(decisionId: string): { usd: number; tokens: number } {
+    let usd = 0;
+    let tokens = 0;
+    for (const e of this.eventsAbout('spend', decisionId)) {
+      const r = JSON.parse(e.record) as { usd: number; tokens: number };
+      usd += r.usd;
+      tokens += r.tokens;
+    }
+    return { usd, tokens };
+  }
+
+  /** Rows of the tables that verify compares with the chain. */
+  derivedRows(): { agents: { agent: string; trust: number }[]; escalations: Escalation[]; usage: (Usage & { agent: string; period: string })[] } {
+    return {
+      agents: this.sql('SELECT agent, trust FROM agents').all() as never,
+      escalations: this.escalations(),
+      usage: this.sql('SELECT agent, period, usd, tokens, requests FROM usage').all() as never,
+    };
+  }
+}
+
+function declaredCost(record: string): { usd: number; tokens: number } {
+  const c = (JSON.parse(record) as { request: { cost?: { usd?: number; tokens?: number } } }).request.cost;
+  return { usd: c?.usd ?? 0, tokens: c?.tokens ?? 0 };
+}
+
+/** The first column of a chained entry that differs from its record. */
+function eventMismatch(e: ChainEvent): keyof ChainEvent | undefined {
+  let r: Record<string, unknown>;
+  try {
+    r = JSON.parse(e.record) as Record<string, unknown>;
+  } catch {
+    return 'record';
+  }
+  return (['id', 'at', 'kind', 'agent', 'ref'] as const).find((k) => r[k] !== e[k]);
+}
+
+/**
+ * What the trust, escalation and usage tables must hold, rebuilt from the chain as verify walks it.
+ */
+class Derived {
+  private trust = new Map<string, { trust: number; seq: number }>();
+  private esc = new Map<string, { row: Partial<Escalation>; seq: number }>();
+  private spend = new Map<string, { usd: number; tokens: number }>();
+  private allowed: { id: string; agent: string; at: string; usd: number; tokens: number; seq: number }[] = [];
+
+  decision(row: LedgerRow): void {
+    if (row.decision !== 'allow') return;
+    const c = declaredCost(row.record);
+    this.allowed.push({ id: row.id, agent: row.agent, at: row.at, ...c, seq: row.seq });
+  }
+
+  event(e: ChainEvent): void {
+    const r = JSON.parse(e.record) as Record<string, unknown>;
+    if (TRUST_KINDS.includes(e.kind)) this.trust.set(e.agent, { trust: r.trust_after as number, seq: e.seq });
+    else if (e.kind === 'escalation') {
+      this.esc.set(e.ref!, { seq: e.seq, row: { id: e.ref!, decision_id: r.decision_id as string, request_key: r.request_key as string, agent: e.agent, request: r.request as string, reasons: r.reasons as string, status: 'pending', created_at: r.created_at as string, resolved_at: null, resolved_by: null, note: null, expires_at: (r.expires_at as string | null) ?? null } });
+    } else if (e.kind === 'approval' || e.kind === 'denial') {
+      const x = this.esc.get(e.ref!);
+      if (x) {
+        Object.assign(x.row, { status: e.kind === 'approval' ? 'approved' : 'denied', resolved_at: e.at, resolved_by: r.by as string, note: (r.note as string | null) ?? null, expires_at: (r.expires_at as string | null) ?? null });
+        x.seq = e.seq;
+      }
+    } else if (e.kind === 'use') {
+      const x = this.esc.get(e.ref!);
+      if (x) { x.row.status = 'used'; x.seq = e.seq; }
+    } else if (e.kind === 'spend') {
+      const s = this.spend.get(e.ref!) ?? { usd: 0, tokens: 0 };
+      s.usd += r.usd as number;
+      s.tokens += r.tokens as number;
+      this.spend.set(e.ref!, s);
+    }
+  }
+
+  compare(state: State): { seq: number; problem: string }[] {
+    const out: { seq: number; problem: string }[] = [];
+    const rows = state.derivedRows();
+    const seen = new Set<string>();
+    for (const a of rows.agents) {
+      seen.add(a.agent);
+      const want = this.trust.get(a.agent);
+      if (!want) out.push({ seq: 0, problem: `agent ${a.agent} has trust ${a.trust} but the ledger holds no trust change for it (the trust table was edited)` });
+      else if (want.trust !== a.trust) out.push({ seq: want.seq, problem: `agent ${a.agent} has trust ${a.trust} but the ledger says ${want.trust} (the trust table was edited)` });
+    }
+    for (const [agent, want] of this.trust) if (!seen.has(agent)) out.push({ seq: want.seq, problem: `agent ${agent}'s trust (${want.trust} in the ledger) was deleted from the trust table` });
+    const escSeen = new Set<string>();
+    const fields = ['decision_id', 'request_key', 'agent', 'request', 'reasons', 'status', 'created_at', 'resolved_at', 'resolved_by', 'note', 'expires_at'] as const;
+    for (const e of rows.escalations) {
+      escSeen.add(e.id);
+      const want = this.esc.get(e.id);
+      if (!want) { out.push({ seq: 0, problem: `escalation ${e.id} is not in the ledger (the escalations table was edited)` }); continue; }
+      const f = fields.find((k) => (want.row[k] ?? null) !== (e[k] ?? null));
+      if (f) out.push({ seq: want.seq, problem: `escalation ${e.id}'s ${f} says ${JSON.stringify(e[f])} but the ledger says ${JSON.stringify(want.row[f] ?? null)} (the escalations table was edited)` });
+    }
+    for (const [id, want] of this.esc) if (!escSeen.has(id)) out.push({ seq: want.seq, problem: `escalation ${id} was deleted from the escalations table` });
+    const usage = new Map<string, { usd: number; tokens: number; requests: number; seq: number }>();
+    for (const a of this.allowed) {
+      const s = this.spend.get(a.id);
+      const usd = Math.max(a.usd, s?.usd ?? 0);
+      const tokens = Math.max(a.tokens, s?.tokens ?? 0);
+      const when = new Date(a.at);
+      for (const p of [hourPeriod(when), dayPeriod(when)]) {
+        const k = `${a.agent}\u0000${p}`;
+        const u = usage.get(k) ?? { usd: 0, tokens: 0, requests: 0, seq: a.seq };
+        u.usd += usd;
+        u.tokens += tokens;
+        u.requests++;
+        u.seq = a.seq;
+        usage.set(k, u);
+      }
+    }
+    const useSeen = new Set<string>();
+    for (const u of rows.usage) {
+      const k = `${u.agent}\u0000${u.period}`;
+      useSeen.add(k);
+      const want = usage.get(k) ?? { usd: 0, tokens: 0, requests: 0, seq: 0 };
+      if (Math.abs(want.usd - u.usd) > 1e-6 || want.tokens !== u.tokens || want.requests !== u.requests) {
+        out.push({ seq: want.seq, problem: `usage of ${u.agent} in ${u.period} says $${u.usd}, ${u.tokens} tokens, ${u.requests} requests but the ledger says $${Math.round(want.usd * 1e6) / 1e6}, ${want.tokens} tokens, ${want.requests} requests (the usage table was edited)` });
+      }
+    }
+    for (const [k, want] of usage) if (!useSeen.has(k)) out.push({ seq: want.seq, problem: `usage of ${k.replace('\u0000', ' in ')} was deleted from the usage table` });
+    return out;
   }
 }

@@ -13,6 +13,7 @@ import { detect, redactRequest, type Finding } from '../request/detectors/index.
 import { normalizeRequest, type Request } from '../request/normalize.js';
 import { UNCLASSIFIED, type Category } from '../policy/vocabulary.js';
 import { VERSION } from '../version.js';
+import { humanAnswer, lowerTrustForFindings, notifyEscalation, openEscalation, type EscalationNotice } from '../escalation/escalation.js';
 import { policiesKey, readCachedBundle, writeCachedBundle } from './bundle-cache.js';
 import { canonicalJson, sha256 } from './canonical.js';
 
@@ -219,7 +220,28 @@ export class Runtime {
 
   /** Runs several evaluations in one transaction (group commit); each still commits or fails alone within it. */
   transaction<T>(fn: () => T): T {
-    return this.state ? this.state.atomically(fn) : fn();
+    if (!this.state) return fn();
+    let out: T;
+    try {
+      out = this.state.atomically(fn);
+    } catch (e) {
+      this.notices = [];
+      throw e;
+    }
+    // Committed: now tell people about the escalations it opened (never about rolled-back ones).
+    const notices = this.notices.splice(0);
+    if (notices.length) this.notified.push(...notices.map((n) => notifyEscalation(this.config, n)));
+    return out;
+  }
+
+  /** New escalations of the open transaction, announced once it commits. */
+  private notices: EscalationNotice[] = [];
+  /** Announcements under way; `settled` waits for them (a short-lived command before it exits). */
+  private notified: Promise<void>[] = [];
+
+  /** Resolves once every announcement of a new escalation has been delivered or has failed. */
+  async settled(): Promise<void> {
+    while (this.notified.length) await Promise.all(this.notified.splice(0));
   }
 
   limits(agent: string): { day: { usd: number; tokens: number }; hour: { usd: number; tokens: number } } {
@@ -349,17 +371,13 @@ export class Runtime {
     }
     let escalation: string | undefined;
     let approved = false;
+    let approval: { id: string } | undefined;
     if (decision.decision === 'escalate' && this.state) {
-      const approval = this.state.approvedEscalation(p.requestKey(), now.toISOString());
-      if (approval) {
-        this.state.useEscalation(approval.id);
+      const answered = humanAnswer(this.state, p.requestKey(), now.toISOString());
+      if (answered) {
         approved = true;
-        decision = {
-          ...decision,
-          decision: 'allow',
-          tier: 2,
-          reasons: [{ rule: null, effect: 'allow', message: `approved by ${approval.resolved_by ?? 'a human'} (escalation ${approval.id})` }, ...decision.reasons],
-        };
+        if (answered.decision.decision === 'allow') approval = answered.escalation;
+        decision = { ...decision, ...answered.decision, reasons: [...answered.decision.reasons, ...decision.reasons] };
       }
     }
     // The time the decision took: preparing it and asking the model, not waiting for a batch to commit.
@@ -367,12 +385,14 @@ export class Runtime {
     if (this.state) {
       const redacted = redactRequest(request, findings);
       if (hit) this.state.cacheHit(p.cacheKey);
+      let opened: (() => EscalationNotice) | undefined;
       if (decision.decision === 'escalate') {
-        const pending = this.state.pendingEscalation(p.requestKey());
-        escalation = pending?.id ?? newId('esc', now.getTime());
-        if (!pending) {
-          this.state.addEscalation({ id: escalation, decision_id: decision.id!, request_key: p.requestKey(), agent: request.agent.id, request: JSON.stringify(redacted), reasons: JSON.stringify(decision.reasons), created_at: now.toISOString() });
-        }
+        const esc = openEscalation(this.state, this.config, p.requestKey(), decision, redacted, now);
+        escalation = esc.id;
+        // Before the id, which stays the last key (scripts read it with sed).
+        const { id, ...rest } = decision;
+        decision = { ...rest, escalation: { id: esc.id, expires_at: esc.expires_at }, id };
+        opened = esc.open;
       }
       // Only an allow spends: a denied or escalated request reserves nothing.
       if (decision.decision === 'allow') this.state.addUsage(request.agent.id, [hourPeriod(now), dayPeriod(now)], request.cost.usd, request.cost.tokens);
@@ -384,8 +404,11 @@ export class Runtime {
         category: decision.facts.category, model, inputTokens: usage?.input_tokens ?? 0, outputTokens: usage?.output_tokens ?? 0,
         policyHash: this.bundle.hash, record: JSON.stringify(record),
       });
+      if (opened) this.notices.push(opened());
+      if (approval) this.state.useEscalation(approval.id, decision.id!, now.toISOString());
+      if (decision.decision === 'deny') lowerTrustForFindings(this.state, this.config, request.agent.id, decision, now);
       if (!hit && cacheKey && !approved && this.config.cache.enabled && !asked?.failed) {
-        const { id: _id, elapsed_ms: _e, ...stored } = decision;
+        const { id: _id, elapsed_ms: _e, escalation: _x, ...stored } = decision;
         this.state.cachePut(cacheKey, this.bundle.hash, JSON.stringify(stored), now.getTime(), this.config.cache.ttl[decision.decision]);
       }
     }

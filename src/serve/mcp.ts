@@ -55,17 +55,47 @@ const TOOLS: ToolDef[] = [
   {
     tool: {
       name: 'record_outcome',
-      title: 'Record how an action went',
-      description: `Record the outcome of an agent's action; it moves the agent's trust (${Object.entries(TRUST_DELTAS).map(([k, v]) => `${k} ${v > 0 ? '+' : ''}${v}`).join(', ')}; 0-100, agents start at 40). Answers trust before and after.`,
+      title: 'Report how an action went',
+      description: `Report the outcome of the action one decision allowed, once per decision. Your own reports can only lower your trust (${Object.entries(TRUST_DELTAS).filter(([, v]) => v < 0).map(([k, v]) => `${k} ${v}`).join(', ')} by default); a success you report is recorded and raises nothing: only a human, CI or a configured reporter can raise trust. Answers trust before and after.`,
       inputSchema: {
         type: 'object',
-        properties: { agent: str('agent id'), event: { type: 'string', enum: Object.keys(TRUST_DELTAS) }, note: str('why, for the record') },
-        required: ['agent', 'event'],
+        properties: { decision: str('the id of the decision whose action this reports (the "id" of the evaluate answer)'), agent: str('agent id (optional; must be the agent the decision was made for)'), event: { type: 'string', enum: Object.keys(TRUST_DELTAS) }, note: str('why, for the record') },
+        required: ['decision', 'event'],
         additionalProperties: false,
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     call: (gov, args) => gov.recordOutcome(args),
+  },
+  {
+    tool: {
+      name: 'escalation_status',
+      title: 'Where an escalation stands',
+      description: 'The state of an escalation (the escalation.id of an escalate decision): pending (decision "wait"), approved ("allow": evaluate the same request again and it is allowed once), denied or expired ("deny": do not act).',
+      inputSchema: { type: 'object', properties: { id: str('escalation id (esc_...)') }, required: ['id'], additionalProperties: false },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    call: (gov, args) => gov.escalationStatus(args),
+  },
+  {
+    tool: {
+      name: 'wait_for_approval',
+      title: 'Wait for a human to answer an escalation',
+      description: 'Blocks until a human approves or denies the escalation, or timeout_seconds pass (default 60, at most 3600). Anything but approved is a deny: do not act. When approved, evaluate the same request again: it is allowed once.',
+      inputSchema: { type: 'object', properties: { id: str('escalation id (esc_...)'), timeout_seconds: { type: 'number', minimum: 0, maximum: 3600, description: 'how long to wait (default 60); a timeout is a deny' } }, required: ['id'], additionalProperties: false },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    call: (gov, args) => gov.waitForApproval(args),
+  },
+  {
+    tool: {
+      name: 'record_spend',
+      title: 'Record what an allowed action really cost',
+      description: 'Adds the real cost of an allowed decision (dollars, tokens) to what was recorded for it before; it can only add. Budgets count the larger of the declared and the recorded cost.',
+      inputSchema: { type: 'object', properties: { decision: str('the id of the allowed decision'), usd: { type: 'number', minimum: 0 }, tokens: { type: 'integer', minimum: 0 } }, required: ['decision'], additionalProperties: false },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    call: (gov, args) => gov.recordSpend(args),
   },
   {
     tool: {
@@ -192,7 +222,7 @@ export async function startMcp(gov: Governance, transport: LineTransport, log: (
     { name: 'govern', version: VERSION, title: 'govern: policy decisions for AI agents' },
     {
       capabilities: { tools: {} },
-      instructions: 'Call evaluate before any action that changes or reads real systems, and act only when the decision is allow. escalate means a human must approve first; deny means do not. Report how an action went with record_outcome.',
+      instructions: 'Call evaluate before any action that changes or reads real systems, and act only when the decision is allow. escalate means a human must approve first: wait_for_approval with the escalation.id of the decision, then evaluate again; deny means do not. Report failures with record_outcome and real costs with record_spend.',
     },
   );
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOLS.map((t) => t.tool) }));

@@ -49,6 +49,9 @@ export const PLAIN_METHODS: Record<string, PlainMethod> = {
   'governance/budget_status': (g, p) => g.budgetStatus(p),
   'governance/autonomy_rate': (g, p) => g.autonomyRate(p),
   'governance/status': (g, p) => g.status(p),
+  'governance/escalation_status': (g, p) => g.escalationStatus(p),
+  'governance/wait_for_approval': (g, p) => g.waitForApproval(p),
+  'governance/record_spend': (g, p) => g.recordSpend(p),
 };
 
 /** Messages out, many to a write, in the order they were sent; tells when stdout stops draining. */
@@ -193,6 +196,8 @@ export async function serve(rt: Runtime, opts: ServeOptions): Promise<number> {
     input.removeListener('data', onData);
     input.pause();
     watcher?.close();
+    // A waiting agent is answered now (a timeout: deny) rather than holding the shutdown.
+    gov.stopWaiting();
     const n = inflight();
     info(`${why}: ${n ? `finishing ${n} call${n === 1 ? '' : 's'} in flight, then ` : ''}stopping`);
     const deadline = Date.now() + SHUTDOWN_GRACE_MS;
@@ -209,6 +214,7 @@ export async function serve(rt: Runtime, opts: ServeOptions): Promise<number> {
       await new Promise((r) => setTimeout(r, 5));
     }
     await out.end();
+    await rt.settled();
     rt.close();
     info(`stopped after ${gov.decisions} decision${gov.decisions === 1 ? '' : 's'}`);
     // Answers were lost when stdout broke: the decisions are recorded, but say that it went wrong.

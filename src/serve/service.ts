@@ -7,7 +7,8 @@
 import type { Decision } from '../engine/engine.js';
 import type { RuleTrace } from '../engine/engine.js';
 import type { Bundle } from '../compile/bundle.js';
-import { TRUST_DELTAS, type TrustEvent } from '../ledger/state.js';
+import { escalationStatus, waitForAnswer, type EscalationStatus } from '../escalation/escalation.js';
+import { StateError, TRUST_DELTAS, type OutcomeResult, type TrustEvent } from '../ledger/state.js';
 import { displayPath } from '../policy/files.js';
 import { RequestError } from '../request/normalize.js';
 import type { BudgetStatus, Evaluation, Pending, Runtime } from '../runtime/runtime.js';
@@ -125,12 +126,10 @@ interface Decided {
   rules?: RuleTrace[];
 }
 
-export interface Outcome {
-  agent: string;
-  event: TrustEvent;
-  before: number;
-  after: number;
+export interface Outcome extends OutcomeResult {
   tier: string;
+  /** Why the report moved nothing, when it did not. */
+  why?: string;
 }
 
 export interface BudgetReport extends BudgetStatus {
@@ -172,6 +171,14 @@ export interface Status {
 
 const TRUST_EVENTS = Object.keys(TRUST_DELTAS) as TrustEvent[];
 const MAX_HOURS = 24 * 366;
+/** The longest wait_for_approval: an hour; wait again for longer. */
+const MAX_WAIT_S = 3600;
+
+function escalationId(v: unknown): string {
+  if (v === undefined) throw new ParamsError('id', 'is required: the escalation id (escalation.id of an escalate decision).');
+  if (typeof v !== 'string' || !v.trim()) throw new ParamsError('id', 'must be an escalation id (esc_...).');
+  return v.trim();
+}
 
 function trustTier(t: number): string {
   return t < 20 ? 'untrusted' : t < 40 ? 'basic' : t < 60 ? 'verified' : t < 80 ? 'trusted' : t < 90 ? 'privileged' : 'admin';
@@ -206,6 +213,7 @@ export class Governance {
   /** Decisions recorded by this server. */
   decisions = 0;
   watching = false;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly rt: Runtime) {
     this.queue = new GroupCommit(rt);
@@ -283,19 +291,87 @@ export class Governance {
     return attempt();
   }
 
+  /**
+   * The agent reports how the action of one decision went. Over `serve` the reporter is the agent
+   * itself: its failures lower its trust, its successes are recorded and raise nothing (only a
+   * human, CI or a configured reporter, through `govern trust record`, can raise trust).
+   */
   recordOutcome(params: unknown): Promise<Outcome> {
     return this.track(async () => {
-      const p = fields(params, ['agent', 'event', 'note'], 'record_outcome');
-      const agent = agentOf(p.agent, true)!;
+      const p = fields(params, ['decision', 'agent', 'event', 'note'], 'record_outcome');
+      if (p.decision === undefined) throw new ParamsError('decision', 'is required: the id of the decision whose action this outcome reports (the "id" of the evaluate answer).');
+      if (typeof p.decision !== 'string' || !p.decision.trim()) throw new ParamsError('decision', 'must be a decision id (dec_...).');
+      const agent = agentOf(p.agent, false);
       if (p.event === undefined) throw new ParamsError('event', `is required: one of ${TRUST_EVENTS.join(', ')}.`);
       if (typeof p.event !== 'string' || !(TRUST_EVENTS as string[]).includes(p.event)) throw new ParamsError('event', `must be one of ${TRUST_EVENTS.join(', ')}.`);
       if (p.note !== undefined && typeof p.note !== 'string') throw new ParamsError('note', 'must be a string.');
-      const event = p.event as TrustEvent;
-      const note = p.note as string | undefined;
       const state = this.needState('record_outcome');
-      const r = await this.queue.run(() => state.recordTrust(agent, event, note, new Date().toISOString()));
-      return { agent, event, before: r.before, after: r.after, tier: trustTier(r.after) };
+      const decision = p.decision.trim();
+      const r = await this.queue.run(() => {
+        try {
+          return state.recordOutcome({ decision, event: p.event as TrustEvent, by: { party: 'agent' }, deltas: this.rt.config.trust.outcomes, ...(agent ? { agent } : {}), ...(p.note !== undefined ? { note: p.note as string } : {}) }, new Date().toISOString());
+        } catch (e) {
+          if (e instanceof StateError) throw new ParamsError('decision', e.message);
+          throw e;
+        }
+      });
+      return { ...r, tier: trustTier(r.after), ...(r.counted ? {} : { why: 'an agent\'s own report cannot raise its trust; a human, CI or a configured reporter can (govern trust record)' }) };
     });
+  }
+
+  /** Where an escalation stands: pending (wait), approved (ask again: allowed once), denied or expired (do not). */
+  escalationStatus(params: unknown): Promise<EscalationStatus> {
+    return this.track(async () => {
+      const p = fields(params, ['id'], 'escalation_status');
+      const id = escalationId(p.id);
+      const state = this.needState('escalation_status');
+      const s = escalationStatus(state, id);
+      if (!s) throw new ParamsError('id', `no escalation ${id}; an escalate decision's escalation.id names it.`);
+      return s;
+    });
+  }
+
+  /**
+   * Blocks until a human answers the escalation or `timeout_seconds` pass (then: deny). The wait
+   * holds no transaction: other calls go on meanwhile.
+   */
+  waitForApproval(params: unknown): Promise<EscalationStatus & { timed_out: boolean; waited_s: number }> {
+    return this.track(async () => {
+      const p = fields(params, ['id', 'timeout_seconds'], 'wait_for_approval');
+      const id = escalationId(p.id);
+      const timeout = p.timeout_seconds ?? 60;
+      if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0 || timeout > MAX_WAIT_S) throw new ParamsError('timeout_seconds', `must be a number of seconds from 0 to ${MAX_WAIT_S}.`);
+      const state = this.needState('wait_for_approval');
+      if (!state.escalation(id)) throw new ParamsError('id', `no escalation ${id}; an escalate decision's escalation.id names it.`);
+      return waitForAnswer(state, id, timeout * 1000, { signal: this.stopping.signal });
+    });
+  }
+
+  /** The real cost of an allowed decision, added to what was recorded before; budgets count the larger of declared and recorded. */
+  recordSpend(params: unknown): Promise<ReturnType<NonNullable<Runtime['state']>['recordSpend']>> {
+    return this.track(async () => {
+      const p = fields(params, ['decision', 'usd', 'tokens'], 'record_spend');
+      if (typeof p.decision !== 'string' || !p.decision.trim()) throw new ParamsError('decision', p.decision === undefined ? 'is required: the id of the allowed decision that spent it.' : 'must be a decision id (dec_...).');
+      const usd = p.usd ?? 0;
+      const tokens = p.tokens ?? 0;
+      if (typeof usd !== 'number' || !Number.isFinite(usd) || usd < 0) throw new ParamsError('usd', 'must be a number of dollars, 0 or more (spend only adds).');
+      if (typeof tokens !== 'number' || !Number.isInteger(tokens) || tokens < 0) throw new ParamsError('tokens', 'must be a whole number, 0 or more (spend only adds).');
+      const state = this.needState('record_spend');
+      const decision = p.decision.trim();
+      return this.queue.run(() => {
+        try {
+          return state.recordSpend(decision, usd, tokens, new Date().toISOString());
+        } catch (e) {
+          if (e instanceof StateError) throw new ParamsError('decision', e.message);
+          throw e;
+        }
+      });
+    });
+  }
+
+  /** Ends every wait_for_approval now (each answers as a timeout: deny); called when the server stops. */
+  stopWaiting(): void {
+    this.stopping.abort();
   }
 
   budgetStatus(params: unknown): Promise<BudgetReport> {
