@@ -15,6 +15,8 @@ import { UNCLASSIFIED, type Category } from '../policy/vocabulary.js';
 import { VERSION } from '../version.js';
 import { policiesKey, readCachedBundle, writeCachedBundle } from './bundle-cache.js';
 import { canonicalJson, sha256 } from './canonical.js';
+import { LOW_CONFIDENCE } from '../records/records.js';
+import { askShadow, shadowable } from './shadow.js';
 
 export interface RuntimeOptions {
   config?: string;
@@ -95,6 +97,15 @@ export interface BudgetStatus {
   agent: string;
   hour: { usd: number; tokens: number; limit: { usd: number; tokens: number } };
   day: { usd: number; tokens: number; limit: { usd: number; tokens: number } };
+}
+
+/**
+ * The decision cache's key: the bundle, the model that would answer, the request's free text
+ * (which the model reads but the Cedar request does not carry) and the Cedar request. A cached
+ * model answer thus serves only the same words, and none outlives a change of model.
+ */
+export function decisionCacheKey(bundleHash: string, model: string, request: Request, cedar: unknown): string {
+  return sha256(bundleHash, model, canonicalJson([request.content, request.request, request.justification]), JSON.stringify(cedar));
 }
 
 /** The compiled bundle of a policy folder: from the content-hash cache, else compiled (and cached). */
@@ -198,7 +209,9 @@ export class Runtime {
   }
 
   close(): void {
-    this.state?.close();
+    // Shadow answers still out are written before the state file closes.
+    if (this.pendingShadows.size) void this.settle().then(() => this.state?.close());
+    else this.state?.close();
   }
 
   /** Runs several evaluations in one transaction (group commit); each still commits or fails alone within it. */
@@ -253,7 +266,8 @@ export class Runtime {
     const findings = detect(request);
     let facts = this.facts(request, findings, now);
     // The Cedar request is built in a fixed order from the facts, so its JSON is a stable key.
-    const cacheKey = sha256(this.bundle.hash, JSON.stringify(cedarRequest(facts, this.bundle)));
+    const large = this.config.models.large;
+    const cacheKey = decisionCacheKey(this.bundle.hash, large ? `${large.provider}/${large.model}` : '', request, cedarRequest(facts, this.bundle));
     let key: string | undefined;
     const requestKey = () => (key ??= sha256(canonicalJson({ ...request, id: undefined })));
     const p: Pending = { t0, now, request, findings, facts, cacheKey, requestKey, fresh: true };
@@ -317,12 +331,33 @@ export class Runtime {
         category: decision.facts.category, model, inputTokens: usage?.input_tokens ?? 0, outputTokens: usage?.output_tokens ?? 0,
         policyHash: this.bundle.hash, record: JSON.stringify(record),
       });
-      if (p.fresh && !approved && this.config.cache.enabled && !asked?.failed) {
+      // A model's answer it was not sure of is asked again next time, not reused.
+      const unsure = typeof decision.confidence === 'number' && decision.confidence < LOW_CONFIDENCE;
+      if (p.fresh && !approved && this.config.cache.enabled && !asked?.failed && !unsure) {
         const { id: _id, elapsed_ms: _e, ...stored } = decision;
         this.state.cachePut(p.cacheKey, this.bundle.hash, JSON.stringify(stored), now.getTime(), this.config.cache.ttl[decision.decision]);
       }
     }
+    if (this.advisor && this.config.shadow.sample > 0 && this.state) this.shadow(p, decision);
     return { decision, request, facts, findings, ...(p.intent ? { intent: p.intent } : {}), ...(escalation ? { escalation } : {}), recorded: this.state !== undefined };
+  }
+
+  private pendingShadows = new Set<Promise<void>>();
+
+  /** Shadow mode: a sample of cache and distilled-rule decisions put to the model too, not waited for (shadow.ts). */
+  private shadow(p: Pending, decision: Decision): void {
+    if (!shadowable(decision) || Math.random() >= this.config.shadow.sample) return;
+    const state = this.state!;
+    const job = askShadow(this.advisor!, p, decision)
+      .then((row) => { if (row && state.db.open) state.addShadow(row); })
+      .catch(() => undefined)
+      .finally(() => this.pendingShadows.delete(job));
+    this.pendingShadows.add(job);
+  }
+
+  /** Waits for the shadow answers still out (their rows are written when they come). */
+  async settle(): Promise<void> {
+    while (this.pendingShadows.size) await Promise.allSettled([...this.pendingShadows]);
   }
 
   /**
