@@ -248,7 +248,9 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
         } else if (!g.quiet || mode === 'check') {
           let out = summary(result, changes, mode);
           if (mode === 'dry-run') {
-            for (const [rel, text] of [...result.files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+            // Rule files by name, then the lock file.
+            const order = (rel: string) => `${rel === distillModule.LOCK_FILE ? 1 : 0}${rel}`;
+            for (const [rel, text] of [...result.files].sort((a, b) => (order(a[0]) < order(b[0]) ? -1 : 1))) {
               const p = join(policies, rel);
               const old = existsSync(p) ? readFileSync(p, 'utf8') : '';
               if (old !== text) out += lineDiff(old, text, rel);
