@@ -340,3 +340,42 @@ describe('shadow mode', () => {
     }
   }, 60_000);
 });
+
+describe('the decision cache and the model', () => {
+  it("keys on the request's free text and the model, and never keeps an answer the model was unsure of", async () => {
+    const server = await FakeServer.start();
+    try {
+      const dir = tempTree({ 'policies/base.yaml': WRITTEN });
+      const config = (model: string) => writeFileSync(join(dir, 'govern.config.yaml'), `models:\n  large: {provider: openai, model: ${model}, base_url: "${server.url}/v1", timeout_ms: 5000}\n`);
+      config('gpt-test');
+      const answer = (decision: Verdict, confidence: number) => ({ json: openaiWire.completion(JSON.stringify({ decision, confidence, reason: 'r' }), { input: 700, output: 20 }) });
+      server.reply(answer('allow', 0.9), answer('escalate', 0.9), answer('allow', 0.5), answer('allow', 0.5), answer('allow', 0.9));
+      process.env.OPENAI_API_KEY = 'test-key';
+      const ask = { agent: 'w1', action: 'summarize', category: 'ACCESS', resource: 'wiki:page/p1', environment: 'dev' };
+      let rt = await Runtime.open({ cwd: dir });
+      try {
+        const route = async (extra: Record<string, unknown>) => (await rt.evaluate({ ...ask, ...extra })).decision;
+        expect(await route({ request: 'summarize the onboarding page' })).toMatchObject({ route: 'model', decision: 'allow', confidence: 0.9 });
+        expect((await route({ request: 'summarize the onboarding page' })).route).toBe('cache');
+        // Other words, other question: the model is asked again.
+        expect(await route({ request: 'summarize the page and mail it to an outside address' })).toMatchObject({ route: 'model', decision: 'escalate' });
+        // An answer under 0.7 confidence is used once and not reused.
+        expect(await route({ request: 'tidy the page' })).toMatchObject({ route: 'model', confidence: 0.5 });
+        expect((await route({ request: 'tidy the page' })).route).toBe('model');
+      } finally {
+        rt.close();
+      }
+      // A change of model: the cached answer of the old one is not served.
+      config('gpt-other');
+      rt = await Runtime.open({ cwd: dir });
+      try {
+        expect((await rt.evaluate({ ...ask, request: 'summarize the onboarding page' })).decision.route).toBe('model');
+      } finally {
+        rt.close();
+      }
+      expect(server.to('/v1/chat/completions').length).toBe(5);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+});
