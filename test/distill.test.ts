@@ -46,7 +46,8 @@ const fetchPage = (agent: string, domain: string, i: number) => ({ agent: { id: 
 function baseRecords(): string[] {
   seq = 0;
   const lines: string[] = [];
-  for (const a of ['a1', 'a2', 'a3', 'a4']) lines.push(rec(dashboard(a), 'allow'));
+  // Six unanimous allows (at 90% confidence five are the fewest whose lower bound clears an allow's 75%).
+  for (const a of ['a1', 'a2', 'a3', 'a4', 'a5', 'a6']) lines.push(rec(dashboard(a), 'allow'));
   for (let i = 0; i < 20; i++) lines.push(rec(fetchPage(`b${i % 5}`, 'pastebin.com', i), 'deny'));
   lines.push(rec(fetchPage('b9', 'pastebin.com', 99), 'allow')); // a lenient outlier among 21
   for (let i = 0; i < 3; i++) lines.push(rec(fetchPage(`c${i}`, 'example.com', 100 + i), 'escalate'));
@@ -77,18 +78,18 @@ describe('govern distill', () => {
     // The queue group disagrees: no rule, it stays with the model.
     expect(out.unlearned.some((u: { description: string }) => u.description.includes('queue:jobs'))).toBe(true);
     // The lenient outlier is set aside and reported, not hidden.
-    expect(out.outliers).toEqual([{ rule: DENY, decision: 'dec_t0025', recorded: 'allow', line: 25 }]);
+    expect(out.outliers).toEqual([{ rule: DENY, decision: 'dec_t0027', recorded: 'allow', line: 27 }]);
 
     const text = readFileSync(join(dir, 'policies', 'distilled', `${ALLOW}.yaml`), 'utf8');
     expect(text).toContain('version: 1');
-    expect(text).toMatch(/support: 4\n/);
+    expect(text).toMatch(/support: 6\n/);
     expect(text).toContain('models:\n    - openai/gpt-x');
     expect(text).toContain('first: 2026-11-01T00:01:00.000Z');
     expect(text).toContain('effect: allow');
     // An allow names its whole scope: no findings, no path, no classification, no cost.
     expect(text).toContain('resource.classification:\n          exists: false');
     expect(text).toContain('detected:');
-    expect((text.match(/expect: allow/g) ?? []).length).toBe(4);
+    expect((text.match(/expect: allow/g) ?? []).length).toBe(6);
     const lock = JSON.parse(readFileSync(join(dir, 'policies', 'distilled', 'distill.lock.json'), 'utf8'));
     expect(lock.rules.map((x: { id: string }) => x.id)).toContain(ALLOW);
 
@@ -120,7 +121,7 @@ describe('govern distill', () => {
     const dir = project(baseRecords());
     const fresh = govern(['distill', '--from', 'records.jsonl', '--check'], { cwd: dir });
     expect(fresh.code).toBe(7);
-    expect(fresh.stdout).toContain(`distilled/${ALLOW}.yaml: missing: new allow rule from 4 requests`);
+    expect(fresh.stdout).toContain(`distilled/${ALLOW}.yaml: missing: new allow rule from 6 requests`);
     expect(existsSync(join(dir, 'policies', 'distilled'))).toBe(false);
 
     govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
@@ -266,10 +267,10 @@ describe('govern rules', () => {
     const dir = project(baseRecords());
     govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
     const list = govern(['rules', 'list'], { cwd: dir });
-    expect(list.stdout).toMatch(new RegExp(`${ALLOW}\\s+v1\\s+allow\\s+support\\s+4`));
+    expect(list.stdout).toMatch(new RegExp(`${ALLOW}\\s+v1\\s+allow\\s+support\\s+6`));
     const show = govern(['rules', 'show', DENY], { cwd: dir });
     expect(show.stdout).toContain('learned from 20 decisions (20 distinct requests) of openai/gpt-x');
-    expect(show.stdout).toContain('1 outliers set aside: dec_t0025');
+    expect(show.stdout).toContain('1 outliers set aside: dec_t0027');
     const none = govern(['rules', 'show', 'distilled-allow'], { cwd: dir });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/no distilled rule "distilled-allow"; did you mean/);

@@ -66,13 +66,17 @@ describe('govern replay on recorded traffic', () => {
     expect(rule('deny-sensitive-data-below-privileged')).toMatchObject({ requests: 1, agreeing: 0, agreement: 0, false_denies: 1 });
     expect(rule('escalate-delete-outside-dev')).toMatchObject({ requests: 2, agreeing: 2 });
 
-    // Tokens: the measured usage of the ten model judgements, and estimates for the other eight.
+    // Tokens: the measured usage of the ten model judgements, and estimates for the other ten,
+    // among them the default escalation and the failed model call (lines 13 and 14): nobody decides
+    // them without the model, so they count as spent, not as saved.
     const records = byTime(await readRecords(join(FIXTURES, 'records.jsonl')));
-    const estimated = [1, 3, 5, 6, 9, 11, 17, 18].map((line) => estimateTokens(records.find((r) => r.line === line)!.request));
-    const estimate = estimated.reduce((a, t) => ({ input: a.input + t.input, output: a.output + t.output }), { input: 0, output: 0 });
-    expect(report.tokens.baseline).toEqual({ input: 8139 + estimate.input, output: 393 + estimate.output, total: 8532 + estimate.input + estimate.output, measured: 10, estimated: 8 });
-    expect(report.tokens.replayed).toEqual({ input: 4057, output: 189, total: 4246 });
-    expect(report.tokens.saved).toBe(report.tokens.baseline.total - 4246);
+    const sumOf = (lines: number[]) => lines.map((line) => estimateTokens(records.find((r) => r.line === line)!.request)).reduce((a, t) => ({ input: a.input + t.input, output: a.output + t.output }), { input: 0, output: 0 });
+    const estimate = sumOf([1, 3, 5, 6, 9, 11, 13, 14, 17, 18]);
+    const unsaved = sumOf([13, 14]);
+    expect(report.tokens.baseline).toEqual({ input: 8139 + estimate.input, output: 393 + estimate.output, total: 8532 + estimate.input + estimate.output, measured: 10, estimated: 10 });
+    expect(report.tokens.replayed).toEqual({ input: 4057 + unsaved.input, output: 189 + unsaved.output, total: 4246 + unsaved.input + unsaved.output });
+    expect(report.tokens.not_saved).toEqual({ model_failed: 1, default: 1, tokens: unsaved.input + unsaved.output });
+    expect(report.tokens.saved).toBe(report.tokens.baseline.total - report.tokens.replayed.total);
     expect(report.tokens.saved_share).toBeCloseTo(report.tokens.saved / report.tokens.baseline.total, 12);
     expect(report.latency.requests).toBe(20);
     expect(report.latency.p50_ms).toBeGreaterThan(0);
@@ -90,7 +94,8 @@ describe('govern replay on recorded traffic', () => {
     expect(r.stdout).toMatch(/agreement +92\.3% +12 of 13 covered requests decided as recorded/);
     expect(r.stdout).toMatch(/overall agreement +94\.4%/);
     expect(r.stdout).toMatch(/false allows +0/);
-    expect(r.stdout).toMatch(/tokens +4,246 +against a baseline of [\d,]+ \(every judged request to the model: 10 measured, 8 estimated\)/);
+    expect(r.stdout).toMatch(/tokens +6,547 +against a baseline of [\d,]+ \(every request to the model: 10 measured, 10 estimated\)/);
+    expect(r.stdout).toMatch(/not saved +2,301 +1 failed model call and 1 default escalation the model would still decide count as spent/);
     expect(r.stdout).toMatch(/allow +8 +1 +0 +3\n/);
     expect(r.stdout).toMatch(/distilled-warehouse-dev-reads +4 +100\.0% +0 +0/);
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('gates: passed (no false allows)');
@@ -209,12 +214,12 @@ describe('govern replay on recorded traffic', () => {
 
   it('--format json is a stable, documented object', () => {
     const { report } = replayJson(project());
-    expect(Object.keys(report)).toEqual(['input', 'policies', 'filters', 'split', 'totals', 'skipped', 'coverage', 'agreement', 'overall_agreement', 'confusion', 'false_allows', 'false_denies', 'tokens', 'latency', 'by_route', 'by_rule', 'live', 'gates']);
+    expect(Object.keys(report)).toEqual(['input', 'policies', 'filters', 'split', 'totals', 'skipped', 'coverage', 'agreement', 'overall_agreement', 'confusion', 'false_allows', 'false_denies', 'tokens', 'latency', 'by_route', 'by_rule', 'live', 'gates', 'shadow']);
     expect(report.input).toEqual({ source: 'file', name: 'records.jsonl', from: '2026-11-02T08:00:00.000Z', to: '2026-11-02T11:40:00.000Z' });
     expect(report.policies.path).toBe('policies');
     expect(report.policies.hash).toMatch(/^[0-9a-f]{64}$/);
     expect([report.split, report.live]).toEqual([null, null]);
-    expect(Object.keys(report.tokens)).toEqual(['baseline', 'replayed', 'saved', 'saved_share']);
+    expect(Object.keys(report.tokens)).toEqual(['baseline', 'replayed', 'saved', 'saved_share', 'not_saved']);
     expect(Object.keys(report.latency)).toEqual(['p50_ms', 'p99_ms', 'requests']);
     for (const f of [...Object.values(report.by_route), ...report.by_rule] as Record<string, unknown>[]) {
       expect(Object.keys(f).filter((k) => k !== 'rule')).toEqual(['requests', 'agreeing', 'agreement', 'false_allows', 'false_denies', 'p50_ms', 'p99_ms']);

@@ -15,7 +15,9 @@ interface DistillOptions {
   from?: string;
   minSupport: string;
   minAgreement: string;
-  maxOutliers: string;
+  minAllowAgreement: string;
+  confidence: string;
+  humanWeight: string;
   model?: boolean;
   dryRun?: boolean;
   check?: boolean;
@@ -110,10 +112,10 @@ function summary(result: DistillResult, changes: Change[], mode: 'write' | 'dry-
   const s = result.stats;
   const by = (st: string) => result.rules.filter((r) => r.status === st).length;
   const lines: string[] = [];
-  lines.push(`${count(s.records, 'record')} read: ${count(s.evidence, 'model decision')}, ${count(s.judged - s.evidence, 'other judgement')}, ${s.records - s.judged} without a judgement (skipped)`);
+  lines.push(`${count(s.records, 'record')} read: ${count(s.evidence - s.humans, 'model decision')}${s.humans ? `, ${count(s.humans, 'human decision')}` : ''}, ${count(s.judged - s.evidence, 'other judgement')}, ${s.records - s.judged} without a judgement (skipped)${s.low_confidence ? `, ${s.low_confidence} of them the model's low-confidence answers` : ''}`);
   lines.push(`${count(result.rules.length, 'distilled rule')}: ${by('new')} new, ${by('changed')} changed, ${by('updated')} with new evidence, ${by('unchanged')} unchanged, ${by('kept')} kept without new evidence; ${result.retired.length} retired`);
   for (const r of result.rules.filter((x) => x.status !== 'unchanged' && x.status !== 'kept')) {
-    lines.push(`  ${r.status.padEnd(8)} ${r.id} v${r.version} (${r.effect}, support ${r.provenance.support}, agreement ${(r.provenance.agreement * 100).toFixed(1)}%)`);
+    lines.push(`  ${r.status.padEnd(8)} ${r.id} v${r.version} (${r.effect}, support ${r.provenance.support}, agreement ${(r.provenance.agreement * 100).toFixed(1)}%, lower bound ${(r.provenance.bound * 100).toFixed(1)}%)`);
   }
   for (const k of result.retired) lines.push(`  retired  ${k.id} v${k.version}: ${k.reason}`);
   if (result.rejected.length) {
@@ -121,7 +123,7 @@ function summary(result: DistillResult, changes: Change[], mode: 'write' | 'dry-
     for (const r of result.rejected) lines.push(`  ${r.id}: ${r.reason}`);
   }
   if (result.outliers.length) {
-    lines.push(`${count(result.outliers.length, 'outlier')} set aside (a more lenient model decision inside a rule):`);
+    lines.push(`${count(result.outliers.length, 'dissenting decision')} set aside as noise (listed in the rule's provenance and the lock file):`);
     for (const o of result.outliers.slice(0, 20)) lines.push(`  ${o.decision} (${o.recorded}) under ${o.rule}`);
     if (result.outliers.length > 20) lines.push(`  ... and ${result.outliers.length - 20} more (--format json lists them all)`);
   }
@@ -170,16 +172,19 @@ export function register(program: Command): void {
     .description("turn the model's recurring decisions into rule files in policies/distilled/")
     .option('--from <file>', 'decision records (JSON Lines, as `govern ledger export` writes; "-" for stdin) instead of the ledger')
     .option('--min-support <n>', 'distinct requests a rule needs', '3')
-    .option('--min-agreement <share>', 'share of the decisions inside a rule that must agree, outliers aside (0-1 or a percentage)', '100%')
-    .option('--max-outliers <share>', "largest share of a rule's decisions that may be set aside as the model's more lenient outliers", '5%')
+    .option('--min-agreement <share>', "the lower confidence bound of a deny or escalate rule's agreement must reach this (0-1 or a percentage)", '60%')
+    .option('--min-allow-agreement <share>', "the same for an allow rule: stricter, a wrong allow is the costly mistake", '75%')
+    .option('--confidence <share>', 'one-sided confidence of the lower bound (Wilson score interval)', '90%')
+    .option('--human-weight <n>', "how many of the model's decisions a human's answer to an escalation counts for", '3')
     .option('--model', 'ask the configured large model to draft each new rule (the draft is verified like any rule; the learned rule stands if it fails)')
     .option('--dry-run', 'show what would change, as a diff; write nothing')
     .option('--check', 'write nothing; exit 7 when the distilled rules are out of date, 8 when one disagrees with the record')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'json']).default('human'))
     .addHelpText('after', `
-A rule is written for a group of the model's decisions only when every recorded judgement inside it
-agrees (its more lenient outliers aside, which are listed), it has enough support, and the rules
-with it reproduce the group and allow nothing that any recorded decision denied or escalated.
+A rule is written for a group of the model's decisions (and the humans' answers to escalations)
+when it has enough support and Wilson's lower bound of its agreement clears --min-agreement
+(--min-allow-agreement for an allow), no feature tells its dissent apart, the written rules decided
+nothing inside it otherwise, and the rules with it reproduce the group; its dissent is listed.
 An allow always names its category, environment, resource type, path, classification, cost band
 and the absence of findings; deny and escalate name at least the category and environment.
 Distilled rules never outrank a written deny or escalate.
@@ -189,17 +194,28 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
     .action(async (opts: DistillOptions, c: Command) => {
       const minSupport = Number(opts.minSupport);
       if (!Number.isInteger(minSupport) || minSupport < 1) throw new UsageError(`--min-support: "${opts.minSupport}" is not a whole number of at least 1.`);
-      const minAgreement = parseShare('--min-agreement', opts.minAgreement);
-      const maxOutliers = parseShare('--max-outliers', opts.maxOutliers);
+      const minBound = parseShare('--min-agreement', opts.minAgreement);
+      const minAllowBound = parseShare('--min-allow-agreement', opts.minAllowAgreement);
+      const confidence = parseShare('--confidence', opts.confidence, { open: true });
+      const humanWeight = Number(opts.humanWeight);
+      if (!Number.isFinite(humanWeight) || humanWeight <= 0) throw new UsageError(`--human-weight: "${opts.humanWeight}" is not a number above 0.`);
       if (opts.check && opts.dryRun) throw new UsageError('--check and --dry-run: give one of them (--check also writes nothing, and sets the exit code).');
       const g = c.optsWithGlobals<GlobalOptions>();
       const rt = await openRuntime(c, { noState: opts.from !== undefined });
       try {
-        const { readRecords, ledgerRecords, RecordError } = await import('../records/records.js');
+        const { readRecords, ledgerRecords, humanRecords, shadowRecords, RecordError } = await import('../records/records.js');
         const distillModule = await import('../distill/distill.js');
         let records;
         try {
-          records = opts.from !== undefined ? await readRecords(opts.from) : ledgerRecords(requireState(rt, 'distill (without --from)').ledgerRows(), 'ledger');
+          if (opts.from !== undefined) records = await readRecords(opts.from);
+          else {
+            const state = requireState(rt, 'distill (without --from)');
+            records = ledgerRecords(state.ledgerRows(), 'ledger');
+            // The humans' answers to escalations are evidence too, and weigh more than the model's.
+            // So are the model's shadow answers (shadow.sample): a rule they contradict is narrowed or retired.
+            const ledger = records;
+            records = [...ledger, ...humanRecords(state.escalations(), ledger), ...shadowRecords(state.shadowRows(), ledger)];
+          }
         } catch (e) {
           if (e instanceof RecordError) throw new UsageError(`${e.message}`);
           throw e;
@@ -208,7 +224,7 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
         const policies = rt.config.policies;
         const bar = progressBar(records.length, g.quiet);
         const result = await distillModule.distill(records, {
-          policies, minSupport, minAgreement, maxOutliers,
+          policies, minSupport, tolerance: { minBound, minAllowBound, confidence, humanWeight },
           progress: (done) => bar.tick(done),
           ...(rt.router ? { router: rt.router } : {}),
           ...(opts.model && rt.config.models.large ? { drafter: makeDrafter(rt.config.models.large) } : {}),
@@ -232,7 +248,9 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
         } else if (!g.quiet || mode === 'check') {
           let out = summary(result, changes, mode);
           if (mode === 'dry-run') {
-            for (const [rel, text] of result.files) {
+            // Rule files by name, then the lock file.
+            const order = (rel: string) => `${rel === distillModule.LOCK_FILE ? 1 : 0}${rel}`;
+            for (const [rel, text] of [...result.files].sort((a, b) => (order(a[0]) < order(b[0]) ? -1 : 1))) {
               const p = join(policies, rel);
               const old = existsSync(p) ? readFileSync(p, 'utf8') : '';
               if (old !== text) out += lineDiff(old, text, rel);
@@ -274,7 +292,7 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
       const p = e.provenance ?? {};
       process.stdout.write(`${e.id} v${e.version} (${e.effect}), ${displayPath(join(policies, e.file))}\n` +
         `  learned from ${p.decisions ?? '?'} decisions (${p.support ?? '?'} distinct requests) of ${(p.models ?? []).join(', ') || '?'}, ${p.first ?? '?'} to ${p.last ?? '?'}\n` +
-        `  agreement ${p.agreement !== undefined ? (p.agreement * 100).toFixed(1) + '%' : '?'} of ${p.judged ?? '?'} recorded judgements; ${(p.outliers ?? []).length} outliers set aside${(p.outliers ?? []).length ? ': ' + p.outliers!.join(', ') : ''}\n` +
+        `  agreement ${p.agreement !== undefined ? (p.agreement * 100).toFixed(1) + '%' : '?'} of the evidence (lower bound ${p.bound !== undefined ? (p.bound * 100).toFixed(1) + '%' : '?'} at ${p.confidence !== undefined ? (p.confidence * 100).toFixed(0) + '%' : '?'} confidence), ${p.judged ?? '?'} recorded judgements in scope; ${(p.outliers ?? []).length} outliers set aside${(p.outliers ?? []).length ? ': ' + p.outliers!.join(', ') : ''}\n` +
         `  drafted by ${p.drafted_by ?? '?'}\n\n${e.text}`);
     });
   rules

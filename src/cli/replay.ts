@@ -46,8 +46,9 @@ const HELP_AFTER = `
 Definitions: judged = records whose recorded decision was a judgement (default escalations and failed
 model calls are skipped); coverage = judged requests decided without the model (cache, rules, router)
 / judged; agreement = covered requests decided as recorded / covered; false allow = replayed allow where
-the record says deny or escalate; tokens: the baseline sends every judged request to the large model
-(recorded usage, else an estimate), the replay only those it does not cover. See README "govern replay".
+the record says deny or escalate; tokens: the baseline sends every recorded request to the large model
+(recorded usage, else an estimate), the replay only those it does not cover (failed model calls and
+default escalations it cannot decide count as spent, never as saved). See README "govern replay".
 Exit codes: 0 gates passed, 9 a false allow, 10 agreement or coverage under --min-agreement /
 --min-coverage (9 wins when both), 1 failure (bad input or flags, bad policies, no records).`;
 
@@ -81,7 +82,7 @@ export function register(program: Command): void {
 
       const { byTime, filterRecords, ledgerRecords, readRecords, recordFacts, RecordError } = await import('../records/records.js');
       const { OfflinePipeline } = await import('../records/pipeline.js');
-      const { replayRecord, summarize } = await import('../replay/metrics.js');
+      const { replayRecord, shadowFigures, summarize } = await import('../replay/metrics.js');
 
       const rt = await openRuntime(c, { noState: !opts.ledger });
       try {
@@ -159,6 +160,8 @@ export function register(program: Command): void {
           split: splitInfo,
           thresholds,
           ...(opts.live && large ? { liveModel: `${large.provider}/${large.model}` } : {}),
+          // Shadow mode's answers live beside the ledger: reported with --ledger.
+          ...(opts.ledger && rt.state ? { shadow: shadowFigures(rt.state.shadowRows(filter.since !== undefined ? { since: new Date(filter.since).toISOString() } : {})) } : {}),
         });
         report.gates.exit_code = report.false_allows.length ? EXIT.falseAllow : report.gates.failed.length ? EXIT.belowThreshold : EXIT.ok;
 

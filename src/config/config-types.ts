@@ -109,6 +109,15 @@ export interface GovernConfig {
      */
     min_confidence?: number;
   };
+  /**
+   * Online A/B: a sample of the requests the cache or a distilled rule decided is also sent to models.large, without waiting for it; its answers are kept in the state file, where replay --ledger, stats and distill read them.
+   */
+  shadow?: {
+    /**
+     * Share of those requests to ask the model about (default 0: off).
+     */
+    sample?: number;
+  };
 }
 /**
  * Per agent. Defaults: $5 and 100,000 tokens a day, $1 and 20,000 tokens an hour.

@@ -46,6 +46,8 @@ export interface Config {
   trust: { outcomes: Record<TrustEvent, number>; findings: Record<string, number>; reporters: string[] };
   models: { large?: ModelSettings; small?: ModelSettings };
   router: { minConfidence: number };
+  /** Online A/B: the share of cache and distilled-rule decisions also put to the large model. */
+  shadow: { sample: number };
 }
 
 export const DEFAULT_BUDGETS = { day: { usd: 5, tokens: 100_000 }, hour: { usd: 1, tokens: 20_000 } };
@@ -128,6 +130,7 @@ export function resolveConfig(raw: GovernConfig, file: string | undefined, cwd =
       ...(raw.models?.small ? { small: model(raw.models.small, root) } : {}),
     },
     router: { minConfidence: raw.router?.min_confidence ?? 0.6 },
+    shadow: { sample: raw.shadow?.sample ?? 0 },
   };
 }
 

@@ -14,11 +14,12 @@ import { PolicyError } from '../runtime/runtime.js';
 import { canonicalJson, sha256 } from '../runtime/canonical.js';
 import { displayPath } from '../policy/files.js';
 import { newSource, parseYaml, stringifyYaml } from '../policy/source.js';
-import { decidedCategory, isJudgement, isModelJudgement, type Recorded } from '../records/records.js';
+import { decidedByDistilled, decidedCategory, isEvidence, isJudgement, isLowConfidence, type Recorded } from '../records/records.js';
 import { OfflinePipeline, requestKeyOf } from '../records/pipeline.js';
 import type { IntentRouter } from '../runtime/runtime.js';
 import { ABSENT, contextFeatures, FEATURES, sayAll, UNSAYABLE, type Feature } from './features.js';
 import { learn, pinnedFor, ruleKey, VERDICTS, type Learned, type Unlearned, type Verdict } from './learn.js';
+import { DEFAULT_TOLERANCE, type Tolerance } from './tolerance.js';
 
 export const DISTILLED_DIR = 'distilled';
 export const LOCK_FILE = `${DISTILLED_DIR}/distill.lock.json`;
@@ -31,8 +32,8 @@ export interface DistillOptions {
   /** The policy folder; distilled rules live in its distilled/ subfolder. */
   policies: string;
   minSupport?: number;
-  minAgreement?: number;
-  maxOutliers?: number;
+  /** The statistics of the tolerance (defaults: DEFAULT_TOLERANCE). */
+  tolerance?: Partial<Tolerance>;
   router?: IntentRouter;
   /** Asks the large model to draft a rule for a group (the learned rule stands when the draft fails). */
   drafter?: Drafter;
@@ -53,7 +54,13 @@ export interface Provenance {
   support: number;
   decisions: number;
   judged: number;
+  /** Weighted share of the evidence that agrees, and Wilson's lower bound of it at `confidence`. */
   agreement: number;
+  bound: number;
+  confidence: number;
+  /** Human decisions among the evidence (each counting `human_weight` model decisions). */
+  humans: number;
+  /** The dissenting evidence set aside as noise: decision ids (or record lines). */
   outliers: string[];
   features: Record<string, string>;
   drafted_by: string;
@@ -103,7 +110,7 @@ export interface DistillResult {
   files: Map<string, string>;
   /** Files of earlier versions to add to history. */
   history: Map<string, string>;
-  stats: { records: number; judged: number; evidence: number; learned: number; verified: number; iterations: number; ms: number };
+  stats: { records: number; judged: number; evidence: number; humans: number; low_confidence: number; learned: number; verified: number; iterations: number; ms: number };
 }
 
 /** Files of the policy folder that are not distilled (relative paths). */
@@ -215,7 +222,7 @@ function learnedRule(id: string, l: Learned, features: Feature[]): Record<string
   const { match, when } = sayAll(l.features.map((f, i) => [features[f]!, l.values[i]!]));
   return {
     id,
-    description: `${l.verdict} ${describe(l, features)}: what the model decided for every such request on record.`,
+    description: `${l.verdict} ${describe(l, features)}: what the evidence on record decided for such requests.`,
     match,
     ...(when.length ? { when: when.length === 1 ? when[0] : when } : {}),
     effect: l.verdict,
@@ -239,16 +246,24 @@ interface Candidate {
 export async function distill(input: Recorded[], opts: DistillOptions): Promise<DistillResult> {
   const t0 = performance.now();
   const minSupport = opts.minSupport ?? 3;
-  const records = input.filter(isJudgement);
-  const evidence = records.filter(isModelJudgement);
+  const tolerance: Tolerance = { ...DEFAULT_TOLERANCE, ...opts.tolerance };
+  // A decision the model was not sure of is no judgement to learn from, nor one to hold a rule to.
+  const lowConfidence = input.filter(isLowConfidence).length;
+  // A decision of a distilled rule is that rule's echo: no judgement to learn from or to hold a rule to.
+  const records = input.filter((r) => isJudgement(r) && !isLowConfidence(r) && !decidedByDistilled(r));
+  const evidence = records.filter(isEvidence);
   const features = [...FEATURES, ...contextFeatures(evidence, minSupport)];
   const examples = records.map((r, index) => ({
     vec: features.map((f) => f.value(r)),
     verdict: VERDICTS.indexOf(r.decision.decision),
-    evidence: isModelJudgement(r),
+    evidence: isEvidence(r),
+    weight: r.human ? tolerance.humanWeight : 1,
     requestKey: requestKeyOf(r),
     index,
   }));
+  // A state fact that some record does not know (one from elsewhere) is no feature any rule may use.
+  const unknown = new Set(records.flatMap((r) => r.unknown ?? []));
+  const unknownOf = (f: number) => unknown.has(features[f]!.name);
   const existing = opts.fresh ? [] : readExisting(opts.policies);
   // A rule refused for overruling the record or a written test gets a narrower successor: the
   // learner runs again with it forbidden (a few rounds at most).
@@ -264,14 +279,14 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
   let iterations = 0;
   let reproduced = new Map<string, Set<Recorded>>();
   for (let round = 1; ; round++) {
-  ({ rules: learned, unlearned } = learn(examples, features, { minSupport, minAgreement: opts.minAgreement ?? 1, maxOutliers: opts.maxOutliers ?? 0.05, forbidden }));
+  ({ rules: learned, unlearned } = learn(examples, features, { minSupport, tolerance, forbidden, unknownOf }));
 
   // Ids: an existing rule of the same effect whose evidence overlaps most keeps its id.
   const claimed = new Set<string>();
   const taken = new Set<string>();
   const candidates: Candidate[] = [];
   for (const l of learned) {
-    const agreeing = l.agreeing.map((i) => records[i]!).filter(isModelJudgement);
+    const agreeing = l.agreeing.map((i) => records[i]!).filter(isEvidence);
     const ids = new Set(agreeing.map((r) => r.decision.id).filter((x): x is string => !!x));
     const featureMap = Object.fromEntries(l.features.map((f, i) => [features[f]!.name, l.values[i]!]));
     let heir: Existing | undefined;
@@ -351,7 +366,11 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
       if (t.passed) continue;
       for (const id of (t.decidedBy ?? []).filter((x) => ids.has(x))) if (!problems.has(id)) problems.set(id, `breaks the written policies' test \`${t.name}\` (${t.file}:${t.line}): ${t.message ?? 'it fails'}`);
     }
-    for (const [id, why] of shadowed) if (ids.has(id) && !problems.has(id)) problems.set(id, `adds nothing: ${why}`);
+    // A rule shadowed by another that is itself refused now is judged again without it.
+    for (const [id, why] of shadowed) {
+      const by = /the broader rule `([^`]+)`/.exec(why)?.[1];
+      if (ids.has(id) && !problems.has(id) && !(by && problems.has(by))) problems.set(id, `adds nothing: ${why}`);
+    }
     reproduced = decided;
     verified = records.length;
     if (!problems.size) break;
@@ -387,7 +406,7 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
   const files = new Map<string, string>();
   const history = new Map<string, string>();
   for (const c of live) {
-    const r = render(c, features, reproduced.get(c.id) ?? new Set());
+    const r = render(c, features, reproduced.get(c.id) ?? new Set(), tolerance);
     rules.push(r);
     files.set(r.file, r.text);
     if (r.previous) history.set(`${HISTORY_DIR}/${r.id}/v${r.previous.version}.yaml`, r.previous.text);
@@ -409,7 +428,7 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
     outliers,
     files,
     history,
-    stats: { records: input.length, judged: records.length, evidence: evidence.length, learned: learned.length, verified, iterations, ms: performance.now() - t0 },
+    stats: { records: input.length, judged: records.length, evidence: evidence.length, humans: evidence.filter((r) => r.human).length, low_confidence: lowConfidence, learned: learned.length, verified, iterations, ms: performance.now() - t0 },
   };
 }
 
@@ -493,20 +512,23 @@ export function valueClasses(bundle: Bundle, attr: string): (v: number) => strin
   return (v) => sorted.map((t) => (v < t ? '<' : v === t ? '=' : '>')).join('');
 }
 
-function render(c: Candidate, features: Feature[], decided: Set<Recorded>): DistilledRule {
+function render(c: Candidate, features: Feature[], decided: Set<Recorded>, tolerance: Tolerance): DistilledRule {
   const l = c.learned;
   const byTime = [...c.records].sort((a, b) => a.time - b.time || a.line - b.line);
   const ids = byTime.map((r) => r.decision.id).filter((x): x is string => !!x);
   const provenance: Provenance = {
     generator: 'govern distill',
     rule: c.id,
-    models: [...new Set(byTime.map((r) => r.model!))].sort(),
+    models: [...new Set(byTime.flatMap((r) => (r.model ? [r.model] : [])))].sort(),
     first: byTime[0]!.at,
     last: byTime[byTime.length - 1]!.at,
     support: l.support,
     decisions: byTime.length,
     judged: l.judged,
     agreement: Math.round(l.agreement * 10000) / 10000,
+    bound: Math.round(l.bound * 10000) / 10000,
+    confidence: tolerance.confidence,
+    humans: byTime.filter((r) => r.human).length,
     outliers: c.outlierRecords.map((r) => r.decision.id ?? `line ${r.line}`),
     features: Object.fromEntries(l.features.map((f, i) => [features[f]!.name, l.values[i]!])),
     drafted_by: c.drafted ?? 'learner',
@@ -565,14 +587,14 @@ function render(c: Candidate, features: Feature[], decided: Set<Recorded>): Dist
 export interface Lock {
   generator: string;
   format: number;
-  rules: { id: string; version: number; effect: string; file: string; sha256: string; support: number }[];
+  rules: { id: string; version: number; effect: string; file: string; sha256: string; support: number; bound?: number; outliers?: string[] }[];
 }
 
 function lockText(rules: DistilledRule[]): string {
   const lock: Lock = {
     generator: 'govern distill',
     format: 1,
-    rules: rules.map((r) => ({ id: r.id, version: r.version, effect: r.effect, file: r.file, sha256: sha256(r.text), support: r.provenance?.support ?? 0 })),
+    rules: rules.map((r) => ({ id: r.id, version: r.version, effect: r.effect, file: r.file, sha256: sha256(r.text), support: r.provenance?.support ?? 0, ...(r.provenance?.bound !== undefined ? { bound: r.provenance.bound } : {}), outliers: r.provenance?.outliers ?? [] })),
   };
   return JSON.stringify(lock, null, 2) + '\n';
 }

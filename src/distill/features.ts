@@ -158,7 +158,8 @@ export const FEATURES: Feature[] = [
   },
   {
     name: 'trust',
-    value: (r) => String(band(typeof r.decision.facts.trust === 'number' ? r.decision.facts.trust : r.request.agent.trust ?? 40, TRUST_BANDS)),
+    // A record that does not know the trust it was decided under (one from elsewhere) has no value here.
+    value: (r) => (typeof r.decision.facts.trust === 'number' ? String(band(r.decision.facts.trust, TRUST_BANDS)) : UNSAYABLE),
     say: (v) => {
       const i = Number(v);
       const lo = TRUST_BANDS[i]!;

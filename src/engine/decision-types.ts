@@ -50,6 +50,10 @@ export interface Decision {
    * the decision's id in the ledger
    */
   id?: string;
+  /**
+   * the model's own confidence in its answer (route model only); under 0.7 the decision is neither cached nor distilled
+   */
+  confidence?: number;
   elapsed_ms: number;
   /**
    * on an escalate decision recorded in the state file: the escalation awaiting a human. Poll or wait for it (MCP escalation_status, wait_for_approval; govern eval --wait); an unanswered escalation past expires_at counts as a deny

@@ -81,6 +81,24 @@ const MIGRATIONS: string[] = [
    CREATE INDEX chain_events_agent ON chain_events(agent, kind);
    CREATE TRIGGER chain_events_no_update BEFORE UPDATE ON chain_events BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
    CREATE TRIGGER chain_events_no_delete BEFORE DELETE ON chain_events BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;`,
+  // Shadow answers: the model asked about a request the cache or a distilled rule decided.
+  `CREATE TABLE shadow (
+     id INTEGER PRIMARY KEY,
+     decision_id TEXT NOT NULL,
+     at TEXT NOT NULL,
+     agent TEXT NOT NULL,
+     route TEXT NOT NULL,
+     rules TEXT NOT NULL,
+     decided TEXT NOT NULL,
+     model_decision TEXT NOT NULL,
+     model TEXT NOT NULL,
+     confidence REAL,
+     agree INTEGER NOT NULL,
+     input_tokens INTEGER NOT NULL DEFAULT 0,
+     output_tokens INTEGER NOT NULL DEFAULT 0,
+     reason TEXT NOT NULL
+   );
+   CREATE INDEX shadow_at ON shadow(at);`,
 ];
 
 export const GENESIS = '0'.repeat(64);
@@ -157,6 +175,24 @@ export interface Escalation {
   resolved_by: string | null;
   note: string | null;
   expires_at: string | null;
+}
+
+/** A shadow answer: what the model said about a request the cache or a distilled rule decided. */
+export interface ShadowRow {
+  decision_id: string;
+  at: string;
+  agent: string;
+  route: string;
+  /** The deciding rules, comma-separated. */
+  rules: string;
+  decided: string;
+  model_decision: string;
+  model: string;
+  confidence: number | null;
+  agree: number;
+  input_tokens: number;
+  output_tokens: number;
+  reason: string;
 }
 
 export class StateError extends Error {}
@@ -509,6 +545,19 @@ export class State {
 
   agentsWithUsage(period: string): string[] {
     return (this.sql('SELECT agent FROM usage WHERE period = ? ORDER BY agent').all(period) as { agent: string }[]).map((r) => r.agent);
+  }
+
+  // ---- shadow answers
+
+  addShadow(row: ShadowRow): void {
+    this.sql(`INSERT INTO shadow (decision_id, at, agent, route, rules, decided, model_decision, model, confidence, agree, input_tokens, output_tokens, reason)
+      VALUES (@decision_id, @at, @agent, @route, @rules, @decided, @model_decision, @model, @confidence, @agree, @input_tokens, @output_tokens, @reason)`).run(row);
+  }
+
+  shadowRows(filter: { since?: string } = {}): ShadowRow[] {
+    return (filter.since
+      ? this.sql('SELECT * FROM shadow WHERE at >= ? ORDER BY id').all(filter.since)
+      : this.sql('SELECT * FROM shadow ORDER BY id').all()) as ShadowRow[];
   }
 
   // ---- escalations

@@ -7,8 +7,8 @@ import { Engine, type Decision } from '../engine/engine.js';
 import { cedarRequest } from '../engine/facts.js';
 import type { Finding } from '../request/detectors/index.js';
 import { canonicalJson, sha256 } from '../runtime/canonical.js';
-import { routeAndDecide, type IntentRouter } from '../runtime/runtime.js';
-import { isModelJudgement, recordFacts, type DecisionRecord } from './records.js';
+import { decisionCacheKey, routeAndDecide, type IntentRouter } from '../runtime/runtime.js';
+import { isLowConfidence, isModelJudgement, recordFacts, type DecisionRecord } from './records.js';
 
 export type Verdict = Decision['decision'];
 export type OfflineRoute = 'cache' | 'rules' | 'router' | 'model';
@@ -37,7 +37,7 @@ export function findingsOf(kinds: string[]): Finding[] {
 
 /** The key under which a request's decision is cached: the Cedar request and the bundle. */
 export function cacheKeyOf(r: DecisionRecord, bundle: Bundle): string {
-  return sha256(bundle.hash, JSON.stringify(cedarRequest(recordFacts(r), bundle)));
+  return decisionCacheKey(bundle.hash, '', r.request, cedarRequest(recordFacts(r), bundle));
 }
 
 /** A key that tells requests apart regardless of their caller id. */
@@ -58,7 +58,8 @@ export class OfflinePipeline {
     const t0 = performance.now();
     const time = r.time ?? Date.parse(r.at);
     const facts = recordFacts(r);
-    const key = this.opts.cache ? sha256(this.bundle.hash, JSON.stringify(cedarRequest(facts, this.bundle))) : '';
+    // As the live cache: the free text is part of the key (the model is the record's, one per replay).
+    const key = this.opts.cache ? decisionCacheKey(this.bundle.hash, '', r.request, cedarRequest(facts, this.bundle)) : '';
     const hit = this.opts.cache ? this.cache.get(key) : undefined;
     if (hit && hit.expires > time) {
       return { decision: hit.decision.decision, route: 'cache', tier: hit.decision.tier, rules: ruleIds(hit.decision), elapsedMs: performance.now() - t0 };
@@ -67,7 +68,7 @@ export class OfflinePipeline {
     const elapsedMs = performance.now() - t0;
     if (decision.route === 'default') {
       // The live pipeline asks the model here; its recorded answer is cached for what follows.
-      if (this.opts.cache && isModelJudgement(r)) this.remember(key, r.decision, time);
+      if (this.opts.cache && isModelJudgement(r) && !isLowConfidence(r)) this.remember(key, r.decision, time);
       return { decision: null, route: 'model', tier: null, rules: [], elapsedMs };
     }
     if (this.opts.cache) this.remember(key, decision, time);

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import type { Decision } from '../engine/engine.js';
 import { DEFAULT_TRUST, factsOf, type Facts } from '../engine/facts.js';
 import { UNCLASSIFIED } from '../policy/vocabulary.js';
+import { detect } from '../request/detectors/index.js';
 import { normalizeRequest, RequestError, type Request } from '../request/normalize.js';
 
 export interface DecisionRecord {
@@ -22,6 +23,10 @@ export interface Recorded extends DecisionRecord {
   line: number;
   /** Milliseconds since the epoch of `at`. */
   time: number;
+  /** A human's answer to an escalation (who answered): evidence that outweighs the model's. */
+  human?: string;
+  /** State facts the record does not know (a record from elsewhere): no distilled rule depends on them. */
+  unknown?: string[];
 }
 
 /** A record that cannot be read: names the file and line, says what is wrong. */
@@ -46,8 +51,22 @@ export function isModelJudgement(r: DecisionRecord): boolean {
   return r.decision.route === 'model' && r.model !== null && !r.decision.reasons.some((x) => x.rule === null && x.message.startsWith(MODEL_FAILURE));
 }
 
-/** The decision was a judgement (of rules, cache, router or model), not the default escalation or a failed model call. */
-export function isJudgement(r: DecisionRecord): boolean {
+/** Under this confidence a model's decision is neither cached nor evidence (the decision prompt asks it to escalate then). */
+export const LOW_CONFIDENCE = 0.7;
+
+/** The model answered, but said it was not sure. */
+export function isLowConfidence(r: DecisionRecord): boolean {
+  return isModelJudgement(r) && typeof r.decision.confidence === 'number' && r.decision.confidence < LOW_CONFIDENCE;
+}
+
+/** What distill learns from: a human's answer to an escalation, or a confident decision of the model. */
+export function isEvidence(r: DecisionRecord & { human?: string }): boolean {
+  return r.human !== undefined || (isModelJudgement(r) && !isLowConfidence(r));
+}
+
+/** The decision was a judgement (of rules, cache, router, model or a human), not the default escalation or a failed model call. */
+export function isJudgement(r: DecisionRecord & { human?: string }): boolean {
+  if (r.human !== undefined) return true;
   if (r.decision.route === 'default') return false;
   if (r.decision.route === 'model') return isModelJudgement(r);
   return true;
@@ -68,9 +87,16 @@ export function toRecord(v: unknown, file: string, line: number): Recorded {
   if (!isObject(d)) throw bad('"decision" must be a decision object.');
   if (typeof d.decision !== 'string' || !VERDICTS.has(d.decision)) throw bad(`decision.decision must be allow, deny or escalate, not ${JSON.stringify(d.decision)}.`);
   if (typeof d.route !== 'string' || !ROUTES.has(d.route)) throw bad(`decision.route must be one of ${[...ROUTES].join(', ')}, not ${JSON.stringify(d.route)}.`);
+  if (d.reasons === undefined) d.reasons = [];
   if (!Array.isArray(d.reasons)) throw bad('decision.reasons must be a list.');
   for (const r of d.reasons) if (!isObject(r) || typeof r.message !== 'string' || !(r.rule === null || typeof r.rule === 'string')) throw bad('each of decision.reasons must be {"rule", "effect", "message"}.');
-  if (!isObject(d.facts) || typeof d.facts.category !== 'string' || !Array.isArray(d.facts.detectors)) throw bad('decision.facts must hold "category" and "detectors".');
+  // A record from elsewhere may carry no facts: those the request gives are computed, the state's are unknown.
+  const unknown: string[] = [];
+  if (d.facts === undefined) d.facts = { category: request.category ?? UNCLASSIFIED, detectors: [...new Set(detect(request).map((f) => f.kind))].sort() };
+  if (!isObject(d.facts) || typeof d.facts.category !== 'string' || !Array.isArray(d.facts.detectors)) throw bad('decision.facts must hold "category" and "detectors" (or be left out, to be computed from the request).');
+  if (typeof d.facts.trust !== 'number') unknown.push('trust');
+  if (typeof d.facts.hour !== 'number') unknown.push('hour');
+  if (d.confidence !== undefined && (typeof d.confidence !== 'number' || d.confidence < 0 || d.confidence > 1)) throw bad('decision.confidence must be a number from 0 to 1.');
   if (!Array.isArray(d.warnings)) d.warnings = [];
   if (!isObject(d.tokens)) d.tokens = { input: 0, output: 0 };
   if (!isObject(d.policy)) d.policy = { hash: '' };
@@ -84,7 +110,7 @@ export function toRecord(v: unknown, file: string, line: number): Recorded {
   }
   const time = typeof v.at === 'string' ? Date.parse(v.at) : NaN;
   if (Number.isNaN(time)) throw bad(`"at" must be an ISO 8601 time, not ${JSON.stringify(v.at)}.`);
-  return { request, decision: d as unknown as Decision, model, usage, at: v.at as string, line, time };
+  return { request, decision: d as unknown as Decision, model, usage, at: v.at as string, line, time, ...(unknown.length ? { unknown } : {}) };
 }
 
 /** Reads a JSON Lines file of decision records ("-" for stdin), streaming. Throws RecordError on the first bad line. */
@@ -159,4 +185,93 @@ export function ledgerRecords(rows: Iterable<{ seq: number; record: string }>, n
   const out: Recorded[] = [];
   for (const row of rows) out.push(toRecord(JSON.parse(row.record) as unknown, name, row.seq));
   return out;
+}
+
+/** An escalation a human answered, as the state keeps it. */
+export interface Answered {
+  id: string;
+  decision_id: string;
+  status: string;
+  resolved_at: string | null;
+  resolved_by: string | null;
+}
+
+/**
+ * The humans' answers to escalations as records: the escalated request and its facts, decided as
+ * the human decided (approved: allow, denied: deny). Only escalations no written rule made count:
+ * a distilled rule never outranks a written one, so those teach nothing.
+ */
+export function humanRecords(escalations: Iterable<Answered>, ledger: Recorded[]): Recorded[] {
+  const byId = new Map(ledger.flatMap((r) => (r.decision.id ? [[r.decision.id, r] as const] : [])));
+  const out: Recorded[] = [];
+  for (const e of escalations) {
+    if (!e.resolved_at || !['approved', 'used', 'denied'].includes(e.status)) continue;
+    const r = byId.get(e.decision_id);
+    if (!r || (r.decision.route !== 'default' && r.decision.route !== 'model')) continue;
+    const verdict = e.status === 'denied' ? 'deny' : 'allow';
+    const time = Date.parse(e.resolved_at);
+    out.push({
+      ...r,
+      decision: { ...r.decision, decision: verdict, id: e.id, reasons: [{ rule: null, effect: verdict, message: `${e.status === 'denied' ? 'denied' : 'approved'} by ${e.resolved_by ?? 'a human'} (escalation ${e.id})` }] },
+      model: null,
+      usage: null,
+      at: e.resolved_at,
+      time: Number.isNaN(time) ? r.time : time,
+      human: e.resolved_by ?? 'a human',
+    });
+  }
+  return out;
+}
+
+/** A shadow answer as the state keeps it (see runtime/shadow.ts). */
+export interface Shadowed {
+  decision_id: string;
+  at: string;
+  model_decision: string;
+  model: string;
+  confidence: number | null;
+  input_tokens: number;
+  output_tokens: number;
+  reason: string;
+}
+
+/**
+ * Shadow answers as records of the model's decisions on the requests they were asked about: the
+ * evidence that narrows or retires a rule its shadow contradicts (and supports one it agrees with).
+ */
+export function shadowRecords(rows: Iterable<Shadowed>, ledger: Recorded[]): Recorded[] {
+  const byId = new Map(ledger.flatMap((r) => (r.decision.id ? [[r.decision.id, r] as const] : [])));
+  const out: Recorded[] = [];
+  let n = 0;
+  for (const s of rows) {
+    const r = byId.get(s.decision_id);
+    if (!r || !VERDICTS.has(s.model_decision)) continue;
+    const verdict = s.model_decision as Decision['decision'];
+    const time = Date.parse(s.at);
+    out.push({
+      ...r,
+      decision: {
+        ...r.decision,
+        decision: verdict,
+        tier: verdict === 'allow' ? 1 : verdict === 'escalate' ? 2 : 3,
+        route: 'model',
+        id: `shadow-${++n}-${s.decision_id}`,
+        reasons: [{ rule: null, effect: verdict, message: `shadow: ${s.reason}` }],
+        tokens: { input: s.input_tokens, output: s.output_tokens },
+        ...(s.confidence !== null ? { confidence: s.confidence } : {}),
+      },
+      model: s.model || 'shadow',
+      usage: { input_tokens: s.input_tokens, output_tokens: s.output_tokens },
+      at: s.at,
+      time: Number.isNaN(time) ? r.time : time,
+    });
+  }
+  return out;
+}
+
+/** The decision was made by a distilled rule (its source is under distilled/): the rule's echo, not a judgement to learn from. */
+export function decidedByDistilled(r: DecisionRecord): boolean {
+  if (r.decision.route !== 'rules' && r.decision.route !== 'router' && r.decision.route !== 'cache') return false;
+  const deciding = r.decision.reasons.filter((x) => x.effect === r.decision.decision && x.rule);
+  return deciding.length > 0 && deciding.every((x) => typeof x.source === 'string' && /(^|[\\/])distilled[\\/]/.test(x.source));
 }

@@ -81,6 +81,39 @@ export interface LiveFigures {
   tokens: { input: number; output: number };
 }
 
+/** Shadow mode's answers (replay --ledger): the model asked about requests the cache or a distilled rule decided. */
+export interface ShadowFigures {
+  asked: number;
+  agreeing: number;
+  agreement: number | null;
+  /** The decision allowed what the model denied or escalated. */
+  false_allows: number;
+  tokens: { input: number; output: number };
+  by_rule: { rule: string; asked: number; disagreeing: number }[];
+  disagreements: { decision: string; at: string; agent: string; rules: string[]; decided: string; model: string }[];
+}
+
+export function shadowFigures(rows: { decision_id: string; at: string; agent: string; rules: string; decided: string; model_decision: string; agree: number; input_tokens: number; output_tokens: number }[]): ShadowFigures {
+  const agreeing = rows.filter((r) => r.agree).length;
+  const rules = new Map<string, { asked: number; disagreeing: number }>();
+  for (const r of rows) {
+    for (const id of r.rules ? r.rules.split(',') : ['(cached model answer)']) {
+      const e = rules.get(id) ?? rules.set(id, { asked: 0, disagreeing: 0 }).get(id)!;
+      e.asked++;
+      if (!r.agree) e.disagreeing++;
+    }
+  }
+  return {
+    asked: rows.length,
+    agreeing,
+    agreement: ratio(agreeing, rows.length),
+    false_allows: rows.filter((r) => r.decided === 'allow' && r.model_decision !== 'allow').length,
+    tokens: rows.reduce((a, r) => ({ input: a.input + r.input_tokens, output: a.output + r.output_tokens }), { input: 0, output: 0 }),
+    by_rule: [...rules].map(([rule, e]) => ({ rule, ...e })).sort((a, b) => b.disagreeing - a.disagreeing || a.rule.localeCompare(b.rule)),
+    disagreements: rows.filter((r) => !r.agree).map((r) => ({ decision: r.decision_id, at: r.at, agent: r.agent, rules: r.rules ? r.rules.split(',') : [], decided: r.decided, model: r.model_decision })),
+  };
+}
+
 export interface Gate {
   gate: 'false-allows' | 'min-agreement' | 'min-coverage';
   message: string;
@@ -105,12 +138,16 @@ export interface Report {
     replayed: { input: number; output: number; total: number };
     saved: number;
     saved_share: number | null;
+    /** Recorded requests with no judgement (failed model calls, default escalations) that the pipeline would still send to the model: in the baseline and in the tokens used, never saved. */
+    not_saved: { model_failed: number; default: number; tokens: number };
   };
   latency: Latency & { requests: number };
   by_route: Record<Route, Figures>;
   by_rule: (Figures & { rule: string })[];
   live: LiveFigures | null;
   gates: { passed: boolean; exit_code: number; min_agreement: number | null; min_coverage: number | null; failed: Gate[] };
+  /** Shadow mode's answers in the state file (with --ledger; null otherwise). Reported, never a gate. */
+  shadow: ShadowFigures | null;
 }
 
 export function ratio(n: number, d: number): number | null {
@@ -158,6 +195,7 @@ export interface ReportContext {
   split: Report['split'];
   thresholds: Thresholds;
   liveModel?: string;
+  shadow?: ShadowFigures;
 }
 
 /** Every figure of a replay, and which gates fail (exit_code is the caller's to set). */
@@ -177,8 +215,12 @@ export function summarize(rows: Row[], ctx: ReportContext): Report {
   }));
 
   const sum = (xs: Row[]) => xs.reduce((a, r) => ({ input: a.input + r.baseline.input, output: a.output + r.baseline.output }), { input: 0, output: 0 });
-  const base = sum(judged);
-  const used = sum(uncovered);
+  // Honest accounting: a failed model call or a default escalation saved nothing. Every request
+  // is in the baseline; those the pipeline still cannot decide cost the model's tokens again.
+  const unsaved = skippedRows.filter((r) => !covered(r));
+  const base = sum(rows);
+  const used = sum([...uncovered, ...unsaved]);
+  const unsavedTokens = sum(unsaved);
   const baseTotal = base.input + base.output;
   const usedTotal = used.input + used.output;
 
@@ -207,16 +249,22 @@ export function summarize(rows: Row[], ctx: ReportContext): Report {
     false_allows: falseAllows,
     false_denies: judged.filter(falseDeny).length,
     tokens: {
-      baseline: { ...base, total: baseTotal, measured: judged.filter((r) => r.baseline.measured).length, estimated: judged.filter((r) => !r.baseline.measured).length },
+      baseline: { ...base, total: baseTotal, measured: rows.filter((r) => r.baseline.measured).length, estimated: rows.filter((r) => !r.baseline.measured).length },
       replayed: { ...used, total: usedTotal },
       saved: baseTotal - usedTotal,
       saved_share: ratio(baseTotal - usedTotal, baseTotal),
+      not_saved: {
+        model_failed: unsaved.filter((r) => r.record.decision.route !== 'default').length,
+        default: unsaved.filter((r) => r.record.decision.route === 'default').length,
+        tokens: unsavedTokens.input + unsavedTokens.output,
+      },
     },
     latency: { ...latencyOf(rows), requests: rows.length },
     by_route: byRoute,
     by_rule: byRule,
     live: ctx.liveModel !== undefined ? liveFigures(judged, ctx.liveModel) : null,
     gates: { passed: true, exit_code: 0, min_agreement: ctx.thresholds.minAgreement ?? null, min_coverage: ctx.thresholds.minCoverage ?? null, failed: [] },
+    shadow: ctx.shadow ?? null,
   };
   report.gates.failed = gates(report, ctx.thresholds);
   report.gates.passed = report.gates.failed.length === 0;

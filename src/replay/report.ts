@@ -62,7 +62,8 @@ export function renderText(r: Report, s: Style): string {
     ['overall agreement', share(r.overall_agreement), `the ${t.uncovered} the model would still decide counted as agreeing`],
     ['false allows', String(fa), 'allowed where the recorded decision denied or escalated'],
     ['false denies', String(r.false_denies), 'denied where the recorded decision allowed or escalated'],
-    ['tokens', int(tk.replayed.total), `against a baseline of ${int(tk.baseline.total)} (every judged request to the model: ${tk.baseline.measured} measured, ${tk.baseline.estimated} estimated); saved ${int(tk.saved)} (${share(tk.saved_share)})`],
+    ['tokens', int(tk.replayed.total), `against a baseline of ${int(tk.baseline.total)} (every request to the model: ${tk.baseline.measured} measured, ${tk.baseline.estimated} estimated); saved ${int(tk.saved)} (${share(tk.saved_share)})`],
+    ...(tk.not_saved.model_failed + tk.not_saved.default ? [['not saved', int(tk.not_saved.tokens), `${count(tk.not_saved.model_failed, 'failed model call')} and ${count(tk.not_saved.default, 'default escalation')} the model would still decide count as spent`] as [string, string, string]] : []),
     ['latency', `p50 ${ms(r.latency.p50_ms)} ms`, `p99 ${ms(r.latency.p99_ms)} ms (policy work per decision, in-process)`],
   ];
   const w = Math.max(...rows.map((x) => x[0].length));
@@ -78,6 +79,14 @@ export function renderText(r: Report, s: Style): string {
     out.push('');
     out.push(...table(['by rule', ...FIGURE_HEAD], r.by_rule.map((x) => figureRow(x.rule, x)), ['l', 'r', 'r', 'r', 'r', 'r', 'r']));
   }
+  const sh = r.shadow;
+  if (sh && sh.asked) {
+    out.push('');
+    out.push(`shadow: the model asked about ${count(sh.asked, 'request')} the cache or a distilled rule decided: ${share(sh.agreement)} agree, ${count(sh.asked - sh.agreeing, 'disagreement')} (${sh.false_allows} where the decision allowed and the model did not); ${int(sh.tokens.input + sh.tokens.output)} tokens`);
+    for (const x of sh.by_rule.filter((b) => b.disagreeing)) out.push(`  ${printable(x.rule)}: ${x.disagreeing} of ${x.asked} disagree`);
+    if (sh.asked - sh.agreeing) out.push(s.dim('  `govern distill` takes these answers as evidence: a rule they contradict is narrowed or retired'));
+  }
+
   if (r.live) {
     const l = r.live;
     out.push('');
@@ -203,7 +212,7 @@ export function renderHtml(r: Report): string {
   parts.push(`<div class="cards">${card('coverage: decided without the model', share(r.coverage))}${card('agreement of covered requests', share(r.agreement))}${card('false allows', String(fa), fa ? 'bad' : 'good')}${card('false denies', String(r.false_denies))}${card('tokens saved', share(r.tokens.saved_share))}${card('p99 latency (ms)', ms(r.latency.p99_ms))}</div>`);
   parts.push(`<p>${t.judged} judged requests; ${t.skipped} skipped: no judgement recorded (${count(r.skipped.default, 'default escalation')}, ${count(r.skipped.model_failed, 'failed model call')}). Agreement: covered requests decided as recorded, ${t.agreeing} of ${t.covered}. Overall agreement ${share(r.overall_agreement)} counts the ${t.uncovered} requests the model would still decide as agreeing. p50 latency ${ms(r.latency.p50_ms)} ms (policy work per decision, in-process).</p>`);
   parts.push(`<h2>Route shares</h2><figure id="chart-routes"><figcaption>Judged requests by the route the pipeline decides them on; model means it would still ask the model.</figcaption>${routeChart(r)}</figure>`);
-  parts.push(`<h2>Tokens against the baseline</h2><figure id="chart-tokens"><figcaption>Baseline: every judged request sent to the large model (${r.tokens.baseline.measured} measured usages, ${r.tokens.baseline.estimated} estimates). With the pipeline: only the requests it does not cover. Saved ${e(int(r.tokens.saved))} tokens (${share(r.tokens.saved_share)}).</figcaption>${tokenChart(r)}</figure>`);
+  parts.push(`<h2>Tokens against the baseline</h2><figure id="chart-tokens"><figcaption>Baseline: every recorded request sent to the large model (${r.tokens.baseline.measured} measured usages, ${r.tokens.baseline.estimated} estimates). With the pipeline: only the requests it does not cover; failed model calls and default escalations it cannot decide count as spent (${int(r.tokens.not_saved.tokens)} tokens). Saved ${e(int(r.tokens.saved))} tokens (${share(r.tokens.saved_share)}).</figcaption>${tokenChart(r)}</figure>`);
   parts.push(`<h2>Confusion matrix</h2><figure id="chart-confusion"><figcaption>Rows: the recorded decision. Columns: the replayed decision. Red: false allows.</figcaption>${confusionTable(r.confusion, ['allow', 'deny', 'escalate', 'model'] as const, 'replayed')}</figure>`);
   parts.push(`<h2>Agreement per rule</h2><figure id="chart-rules"><figcaption>Covered requests each rule decided (directly or through a cached decision), and the share decided as recorded.</figcaption>${ruleChart(r)}</figure>`);
   if (fa) {
@@ -215,7 +224,7 @@ export function renderHtml(r: Report): string {
     const l = r.live;
     parts.push(`<h2>Live model</h2><p>${e(l.model)} asked about ${l.asked} judged requests (${l.errors} failed, counted as escalate). Agreement with the recorded decision ${share(l.agreement)} (${l.agreeing} of ${l.asked}); with the replay ${share(l.replayed.agreement)} (${l.replayed.agreeing} of ${l.replayed.compared} covered), ${l.replayed.false_allows} replayed allows the live model denied or escalated. Tokens ${int(l.tokens.input + l.tokens.output)}.</p>${confusionTable(l.confusion, VERDICTS, 'live')}`);
   }
-  parts.push(`<h2>Definitions</h2><ul><li><b>judged</b>: records whose recorded decision was a judgement (rules, cache, router or an answering model); default escalations and failed model calls are skipped.</li><li><b>coverage</b>: judged requests the pipeline decides without the model (cache, rules, router), over judged requests.</li><li><b>agreement</b>: covered requests decided as recorded, over covered requests.</li><li><b>false allow</b>: replayed allow where the recorded decision was deny or escalate. <b>false deny</b>: replayed deny where it was allow or escalate.</li><li><b>tokens</b>: baseline is every judged request sent to the large model (its recorded usage, else an estimate); replayed is the baseline of the requests the pipeline does not cover.</li></ul>`);
+  parts.push(`<h2>Definitions</h2><ul><li><b>judged</b>: records whose recorded decision was a judgement (rules, cache, router or an answering model); default escalations and failed model calls are skipped.</li><li><b>coverage</b>: judged requests the pipeline decides without the model (cache, rules, router), over judged requests.</li><li><b>agreement</b>: covered requests decided as recorded, over covered requests.</li><li><b>false allow</b>: replayed allow where the recorded decision was deny or escalate. <b>false deny</b>: replayed deny where it was allow or escalate.</li><li><b>tokens</b>: baseline is every recorded request sent to the large model (its recorded usage, else an estimate); replayed is the baseline of the requests the pipeline does not cover, failed model calls and default escalations included: they saved nothing.</li></ul>`);
   parts.push('</body></html>\n');
   return parts.join('\n');
 }

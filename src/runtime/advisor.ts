@@ -45,6 +45,7 @@ export function makeAdvisor(settings: ModelSettings): ModelAdvisor {
         reasons: [{ rule: null, effect: answer.decision, message: `${model}: ${answer.reason}` }],
         route: 'model',
         tokens: { input: usage.input_tokens, output: usage.output_tokens },
+        confidence: answer.confidence,
         facts: { ...base.facts, ...(answer.risk && !base.facts.risk ? { risk: answer.risk } : {}) },
       };
       return { decision, model, usage, failed: false, elapsedMs: performance.now() - t0 };

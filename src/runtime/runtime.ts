@@ -16,6 +16,8 @@ import { VERSION } from '../version.js';
 import { humanAnswer, lowerTrustForFindings, notifyEscalation, openEscalation, type EscalationNotice } from '../escalation/escalation.js';
 import { policiesKey, readCachedBundle, writeCachedBundle } from './bundle-cache.js';
 import { canonicalJson, sha256 } from './canonical.js';
+import { LOW_CONFIDENCE } from '../records/records.js';
+import { askShadow, shadowable } from './shadow.js';
 
 export interface RuntimeOptions {
   config?: string;
@@ -102,6 +104,14 @@ export interface BudgetStatus {
 
 /** The largest `budget.used_pct`: a request costing 10,000 times a limit or more reads as this. */
 export const MAX_BUDGET_PCT = 1_000_000;
+/**
+ * The decision cache's key: the bundle, the model that would answer, the request's free text
+ * (which the model reads but the Cedar request does not carry) and the Cedar request. A cached
+ * model answer thus serves only the same words, and none outlives a change of model.
+ */
+export function decisionCacheKey(bundleHash: string, model: string, request: Request, cedar: unknown): string {
+  return sha256(bundleHash, model, canonicalJson([request.content, request.request, request.justification]), JSON.stringify(cedar));
+}
 
 /** The compiled bundle of a policy folder: from the content-hash cache, else compiled (and cached). */
 export async function loadBundle(policies: string, root: string): Promise<Bundle> {
@@ -215,7 +225,9 @@ export class Runtime {
   }
 
   close(): void {
-    this.state?.close();
+    // Shadow answers still out are written before the state file closes.
+    if (this.pendingShadows.size) void this.settle().then(() => this.state?.close());
+    else this.state?.close();
   }
 
   /** Runs several evaluations in one transaction (group commit); each still commits or fails alone within it. */
@@ -293,7 +305,7 @@ export class Runtime {
     const usageStamp = this.state?.usageStamp();
     let facts = this.facts(request, findings, now);
     // The Cedar request is built in a fixed order from the facts, so its JSON is a stable key.
-    const cacheKey = sha256(this.bundle.hash, JSON.stringify(cedarRequest(facts, this.bundle)));
+    const cacheKey = this.cacheKeyOf(request, facts);
     let key: string | undefined;
     const requestKey = () => (key ??= sha256(canonicalJson({ ...request, id: undefined })));
     const p: Pending = { t0, now, request, findings, facts, cacheKey, requestKey, fresh: true, ...(usageStamp !== undefined ? { usageStamp } : {}) };
@@ -341,11 +353,16 @@ export class Runtime {
     const tokens = asked ? prepared.tokens : again.tokens;
     if (again.route !== 'default') {
       const decision: Decision = { ...again, route: prepared.route === 'router' ? 'router' : 'rules', tokens };
-      return { decision, facts, cacheKey: sha256(this.bundle.hash, JSON.stringify(cedarRequest(facts, this.bundle))) };
+      return { decision, facts, cacheKey: this.cacheKeyOf(p.request, facts) };
     }
     if (asked) return { decision: { ...prepared, warnings: again.warnings, facts: { ...prepared.facts, budget: { ...budget } } }, facts };
     const reasons = [{ rule: null, effect: 'escalate' as const, message: 'The rules decided this request on the budget as it was when it was prepared; on the budget as it is now, none decides. A human decides.' }];
     return { decision: { ...again, reasons, tokens }, facts };
+  }
+
+  private cacheKeyOf(request: Request, facts: Facts): string {
+    const large = this.config.models.large;
+    return decisionCacheKey(this.bundle.hash, large ? `${large.provider}/${large.model}` : '', request, cedarRequest(facts, this.bundle));
   }
 
   /**
@@ -407,12 +424,33 @@ export class Runtime {
       if (opened) this.notices.push(opened());
       if (approval) this.state.useEscalation(approval.id, decision.id!, now.toISOString());
       if (decision.decision === 'deny') lowerTrustForFindings(this.state, this.config, request.agent.id, decision, now);
-      if (!hit && cacheKey && !approved && this.config.cache.enabled && !asked?.failed) {
+      // A model's answer it was not sure of is asked again next time, not reused.
+      const unsure = typeof decision.confidence === 'number' && decision.confidence < LOW_CONFIDENCE;
+      if (!hit && cacheKey && !approved && this.config.cache.enabled && !asked?.failed && !unsure) {
         const { id: _id, elapsed_ms: _e, escalation: _x, ...stored } = decision;
         this.state.cachePut(cacheKey, this.bundle.hash, JSON.stringify(stored), now.getTime(), this.config.cache.ttl[decision.decision]);
       }
     }
+    if (this.advisor && this.config.shadow.sample > 0 && this.state) this.shadow(p, decision);
     return { decision, request, facts, findings, ...(p.intent ? { intent: p.intent } : {}), ...(escalation ? { escalation } : {}), recorded: this.state !== undefined };
+  }
+
+  private pendingShadows = new Set<Promise<void>>();
+
+  /** Shadow mode: a sample of cache and distilled-rule decisions put to the model too, not waited for (shadow.ts). */
+  private shadow(p: Pending, decision: Decision): void {
+    if (!shadowable(decision) || Math.random() >= this.config.shadow.sample) return;
+    const state = this.state!;
+    const job = askShadow(this.advisor!, p, decision)
+      .then((row) => { if (row && state.db.open) state.addShadow(row); })
+      .catch(() => undefined)
+      .finally(() => this.pendingShadows.delete(job));
+    this.pendingShadows.add(job);
+  }
+
+  /** Waits for the shadow answers still out (their rows are written when they come). */
+  async settle(): Promise<void> {
+    while (this.pendingShadows.size) await Promise.allSettled([...this.pendingShadows]);
   }
 
   /**

@@ -43,7 +43,9 @@ function answerOf(decision: Record<string, unknown>): string {
   const messages = reasons.flatMap((r) => (isObject(r) && typeof r.message === 'string' && r.message.trim() ? [r.message.trim()] : []));
   let reason = messages.join('; ') || `recorded ${String(decision.decision)} decision`;
   if (reason.length > 1000) reason = `${reason.slice(0, 997)}...`;
-  const answer: Record<string, unknown> = { decision: decision.decision, confidence: 1, reason };
+  // The recorded confidence where the record has one (a record from before confidence was asked for: sure).
+  const confidence = typeof decision.confidence === 'number' && decision.confidence >= 0 && decision.confidence <= 1 ? decision.confidence : 1;
+  const answer: Record<string, unknown> = { decision: decision.decision, confidence, reason };
   const facts = isObject(decision.facts) ? decision.facts : {};
   if (typeof facts.category === 'string' && CATEGORIES.includes(facts.category)) answer.category = facts.category;
   if (typeof facts.risk === 'string' && RISKS.includes(facts.risk)) answer.risk = facts.risk;
