@@ -84,6 +84,11 @@ describe("secretlint's recommended preset, run synchronously", () => {
     expect(kindsIn(`token: ${github}`)).toEqual(['github-token']);
   });
 
+  it("the preset's private key rule sees ssh-keygen's keys too", () => {
+    const key = sshKey('ed25519');
+    expect(presetSecrets(key).map((h) => h.kind)).toContain('private-key');
+  });
+
   it('a secretlint-disable comment does not hide a secret', () => {
     const github = 'ghp_' + 'q8Zr2LkT0vXw5mN7bY3cF9hJ1sD4gP6aE8uR'.slice(0, 36);
     expect(kindsIn(`// secretlint-disable-next-line\nconst t = "${github}";`)).toContain('github-token');

@@ -594,7 +594,7 @@ function preset(text: string, out: Hit[]): void {
   for (const h of presetSecrets(text)) {
     const value = text.slice(h.start, h.end);
     if (h.kind === 'private-key') {
-      const body = /-----\s*([\s\S]*?)\s*-----END/.exec(value)?.[1] ?? value.replace(/-----[^-]*-----/g, '');
+      const body = /PRIVATE KEY(?: BLOCK)?-----([\s\S]*?)-----END/.exec(value)?.[1] ?? '';
       if (!isKeyMaterial(body)) continue;
     } else if (h.kind === 'connection-string') {
       const password = /^[^:/\s]*:\/\/[^:/\s@]*:([^@\s]+)@/.exec(value)?.[1] ?? /^[^:@\s]*:([^@\s]+)$/.exec(value)?.[1] ?? value;
