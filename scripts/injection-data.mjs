@@ -32,6 +32,13 @@ export const TECHNICAL_FILES = {
 /** Benign texts this project wrote (agent requests, code, mail, prose that uses the trigger words). */
 export const OWN_BENIGN = join(HERE, 'injection-benign.txt');
 
+/**
+ * BIPIA's payloads are ordinary tasks ("write a script that renames the files") that are injections
+ * only where they sit, inside an email the model reads. As an agent's own request they are normal
+ * work, so the classifier does not learn from them; they are still measured.
+ */
+const MEASURED_ONLY = new Set(['bipia_payloads_and_clean_emails.jsonl:1']);
+
 export function splitOf(text) {
   const b = createHash('sha256').update(text).digest()[0] % 10;
   return b < 2 ? 'test' : b === 2 ? 'validation' : 'train';
@@ -43,8 +50,8 @@ export function loadInjectionData(dir) {
   const add = (text, label, file, technical = false) => {
     if (typeof text !== 'string' || !text.trim()) return;
     const had = byText.get(text);
-    if (had) { had.label = Math.max(had.label, label); return; }
-    byText.set(text, { text, label, file, technical, split: splitOf(text) });
+    if (had) { if (label > had.label) { had.label = label; had.trainable = had.trainable && !MEASURED_ONLY.has(`${file}:${label}`); } return; }
+    byText.set(text, { text, label, file, technical, split: splitOf(text), trainable: !MEASURED_ONLY.has(`${file}:${label}`) });
   };
   for (const file of INJECTION_FILES) {
     const path = join(dir, file);

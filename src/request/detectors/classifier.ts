@@ -24,9 +24,11 @@ export interface ModelFile {
 
 export const FEATURE_VERSION = 1;
 
-/** Text beyond this is scored in windows of this size, and at most this many windows. */
+/** The model is trained on the first WINDOW characters of a text; a longer text is also read in spans. */
 export const WINDOW = 4000;
-const MAX_WINDOWS = 16;
+export const SPAN = 400;
+/** Spans and sentences are read over this many leading characters, and the last SPAN. */
+const CHAR_LIMIT = 32_000;
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -123,19 +125,48 @@ export function scoreWindow(model: Model, normalized: string): number {
   return sigmoid(model.bias + z * model.scale);
 }
 
-/** The highest window probability over the text, and where that window is. */
+/** Sentences (or lines) of `text` within its first `limit` characters, as [start, end) offsets. */
+function sentences(text: string, limit: number): [number, number][] {
+  const out: [number, number][] = [];
+  // A sentence ends at punctuation followed by a space or the end, or at a line break (not in `2.14.0`).
+  const re = /(?:[^.!?。！？\n]|[.!?](?![\s"')\]]|$))*(?:[.!?。！？]+["')\]]?|\n|$)/g;
+  for (let m = re.exec(text); m && m.index < limit; m = re.exec(text)) {
+    if (m[0].length === 0) { re.lastIndex++; continue; }
+    if (/\S/.test(m[0])) out.push([m.index, m.index + m[0].length]);
+  }
+  return out;
+}
+
+/**
+ * The highest probability over the text, and where it came from: its first WINDOW characters as one
+ * piece (as the model was trained), then single sentences and pairs of them over its first CHAR_LIMIT
+ * characters and its end, and beyond WINDOW windows of SPAN characters, half overlapping, so that a short
+ * instruction inside a long ordinary document is not diluted by the text around it.
+ */
 export function classify(text: string, model: Model = shippedModel()): { probability: number; start: number; end: number } {
-  if (text.length <= WINDOW) return { probability: scoreWindow(model, normalizeText(text)), start: 0, end: text.length };
-  let best = { probability: 0, start: 0, end: 0 };
-  const step = WINDOW / 2;
-  const starts: number[] = [];
-  for (let s = 0; s < text.length && starts.length < MAX_WINDOWS - 1; s += step) starts.push(s);
-  // The end of a long text is where an appended instruction sits.
-  starts.push(Math.max(0, text.length - WINDOW));
-  for (const s of starts) {
-    const e = Math.min(text.length, s + WINDOW);
-    const p = scoreWindow(model, normalizeText(text.slice(s, e)));
-    if (p > best.probability) best = { probability: p, start: s, end: e };
+  const head = Math.min(text.length, WINDOW);
+  let best = { probability: scoreWindow(model, normalizeText(text.slice(0, head))), start: 0, end: head };
+  if (text.length <= SPAN) return best;
+  const pieces: [number, number][] = [];
+  if (text.length > WINDOW) {
+    for (let s = 0; s + SPAN < Math.min(text.length, CHAR_LIMIT); s += SPAN / 2) pieces.push([s, s + SPAN]);
+    // The end of a long text is where an appended instruction sits.
+    pieces.push([text.length - SPAN, text.length]);
+  }
+  const tail = Math.max(0, text.length - SPAN);
+  const ss = [...sentences(text, CHAR_LIMIT), ...(tail > CHAR_LIMIT ? sentences(text.slice(tail), SPAN).map(([a, b]): [number, number] => [a + tail, b + tail]) : [])];
+  for (let i = 0; i < ss.length; i++) {
+    for (let k = 0; k < 2 && i + k < ss.length; k++) {
+      const [a, b] = [ss[i]![0], ss[i + k]![1]];
+      if (b - a > SPAN) break;
+      pieces.push([a, b]);
+    }
+  }
+  for (const [a, b] of pieces) {
+    const slice = text.slice(a, b);
+    if (b - a < 24 || (slice.match(/\p{L}/gu)?.length ?? 0) < 20) continue;
+    const p = scoreWindow(model, normalizeText(slice));
+    if (p > best.probability) best = { probability: p, start: a, end: b };
   }
   return best;
 }
