@@ -14,7 +14,7 @@ export interface ModelFile {
   bias: number;
   /** A weight is `int8 * scale`. */
   scale: number;
-  /** Probability at or above which a text is an injection (chosen on a validation split). */
+  /** Probability at or above which a text is an injection (chosen on benign texts the model was not fitted on). */
   threshold: number;
   /** base64 of the int8 weights, `2 ** bits` of them. */
   weights: string;
