@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { INJECTION_FILES, loadInjectionData } from '../scripts/injection-data.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -91,6 +92,10 @@ function secretsCorpus(dir, lib, misses) {
   const rows = [...perKind.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, c]) => row('secrets', k, c));
   rows.push(row('secrets', 'claimed kinds (recall) / all negatives (fp)', { ...claimed, fp: anyNeg.fp, tn: anyNeg.tn }, `${relabeled} negative records relabeled positive: the same text is a positive of another rule`));
   rows.push(row('secrets', 'unclaimed rules: any secret found', other, 'informational'));
+  const all = { tp: claimed.tp + other.tp, fn: claimed.fn + other.fn, fp: anyNeg.fp, tn: anyNeg.tn };
+  rows.push({ ...row('secrets', 'every positive (any secret found) / all negatives', all), detector: 'secrets (gitleaks rule tests)' });
+  const google = perKind.get('google-api-key') ?? counter();
+  rows.push({ ...row('secrets', 'as above, without the gcp-api-key rule\'s negatives', { ...all, fp: all.fp - google.fp, tn: all.tn - google.tn }, 'the corpus labels published SDK test keys not secret; only a list of them tells them apart'), detector: 'secrets, without the gcp-api-key negatives' });
   return rows;
 }
 
@@ -127,6 +132,9 @@ function piiCorpus(dir, lib, misses) {
   const rows = [...perKind.entries()].map(([k, c]) => row('pii', k, c));
   for (const [k, c] of weak) rows.push(row('pii', `${k} (weak matches only)`, c, 'low-confidence upstream; not a target'));
   rows.push(row('pii', 'ssn/credit-card on other identifiers', cross, 'false alarms of the deny kinds on unrelated entity tests'));
+  const sum = counter();
+  for (const c of perKind.values()) for (const k of Object.keys(sum)) sum[k] += c[k];
+  rows.push({ ...row('pii', 'ssn, credit-card, email, phone-number together', sum), detector: 'PII (Presidio recognizer tests)' });
   return rows;
 }
 
@@ -155,7 +163,7 @@ function destructiveCorpus(dir, lib, misses) {
       if (misses && (key === 'fn' || key === 'fp')) console.log(`  ${key === 'fn' ? 'miss' : 'false'} [${r.category}] ${JSON.stringify(r.command.slice(0, 160))} ${found.map((f) => f.kind).join(',')}`);
     }
     for (const [k, c] of [...groups.entries()].sort(([a], [b]) => a.localeCompare(b))) rows.push(row('destructive (dcg)', k, c));
-    rows.push(row('destructive (dcg)', 'all commands', total));
+    rows.push({ ...row('destructive (dcg)', 'all commands', total), detector: 'destructive commands (destructive_command_guard)' });
     for (const [k, c] of [...kinds.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       rows.push({ ...row('destructive (dcg)', `fired: ${k}`, c, 'tp = on deny samples, fp = on allow samples'), recall: null, fpRate: null });
     }
@@ -176,19 +184,45 @@ function destructiveCorpus(dir, lib, misses) {
   return rows;
 }
 
+// Injection is measured on the held-out `test` split only (scripts/injection-data.mjs): the
+// classifier never saw those texts. The signals were written with the deepset file in view, so its
+// rows say less about unseen text than the others do. The held-out texts of the other corpora
+// (secrets, PII, commands, SQL), none of them an injection, show the false alarms on what agents
+// write into files and commands.
 function injectionCorpus(dir, lib, misses) {
-  const path = join(dir, 'deepset_prompt_injections_train.jsonl');
-  if (!existsSync(path)) return [];
-  const c = counter();
-  for (const r of readJsonl(path)) {
-    const request = lib.normalizeRequest({ agent: 'assistant', action: 'respond', content: r.text });
+  if (!INJECTION_FILES.some((f) => existsSync(join(dir, f)))) return [];
+  const judge = (text) => {
+    const request = lib.normalizeRequest({ agent: 'assistant', action: 'respond', content: text });
     const hit = lib.detect(request).some((f) => f.kind === 'prompt-injection');
-    const positive = r.label === 'injection';
-    const key = positive ? (hit ? 'tp' : 'fn') : (hit ? 'fp' : 'tn');
-    c[key]++;
-    if (misses && (key === 'fn' || key === 'fp')) console.log(`  ${key === 'fn' ? 'miss' : 'false'} ${JSON.stringify(r.text.slice(0, 160))}`);
+    const signals = lib.injectionScore(text).score >= 1;
+    const c = lib.injectionProbability(text);
+    return { hit, signals, model: c.probability >= c.threshold };
+  };
+  const perFile = new Map();
+  const total = counter();
+  const bySignals = counter();
+  const byModel = counter();
+  const other = counter();
+  for (const r of loadInjectionData(dir)) {
+    if (r.split !== 'test') continue;
+    if (r.technical) {
+      if (judge(r.text).hit) { other.fp++; if (misses) console.log(`  false [${r.file}] ${JSON.stringify(r.text.slice(0, 160))}`); } else other.tn++;
+      continue;
+    }
+    const j = judge(r.text);
+    const key = (flag) => (r.label === 1 ? (flag ? 'tp' : 'fn') : (flag ? 'fp' : 'tn'));
+    bump(perFile, r.file.replace(/\.jsonl$/, ''))[key(j.hit)]++;
+    total[key(j.hit)]++;
+    bySignals[key(j.signals)]++;
+    byModel[key(j.model)]++;
+    if (misses && (key(j.hit) === 'fn' || key(j.hit) === 'fp')) console.log(`  ${key(j.hit) === 'fn' ? 'miss' : 'false'} [${r.file}] ${JSON.stringify(r.text.slice(0, 160))}`);
   }
-  return [row('injection (deepset)', 'prompt-injection', c)];
+  const rows = [...perFile.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, c]) => row('injection (held-out split)', k, c));
+  rows.push({ ...row('injection (held-out split)', 'all held-out injection and benign texts', total), detector: 'prompt injection (held-out split)' });
+  rows.push(row('injection (held-out split)', 'signals alone', bySignals, 'informational'));
+  rows.push(row('injection (held-out split)', 'classifier alone', byModel, 'informational'));
+  rows.push(row('injection (held-out split)', 'held-out texts of the other corpora (none an injection)', other, 'code, commands, SQL, PII sentences'));
+  return rows;
 }
 
 /** Mean detect() time over every corpus request, in microseconds. */
@@ -259,7 +293,8 @@ async function load() {
   const d = await import(pathToFileURL(detectors).href);
   const n = await import(pathToFileURL(join(ROOT, 'dist', 'request', 'normalize.js')).href);
   const v = await import(pathToFileURL(join(ROOT, 'dist', 'policy', 'vocabulary.js')).href);
-  return { detect: d.detect, normalizeRequest: n.normalizeRequest, FINDING_KINDS: v.FINDING_KINDS };
+  const i = await import(pathToFileURL(join(ROOT, 'dist', 'request', 'detectors', 'injection.js')).href);
+  return { detect: d.detect, normalizeRequest: n.normalizeRequest, FINDING_KINDS: v.FINDING_KINDS, injectionScore: i.injectionScore, injectionProbability: i.injectionProbability };
 }
 
 export default async function run(options = {}) {
@@ -283,6 +318,13 @@ export default async function run(options = {}) {
 const pct = (x) => (x === null ? '    -' : `${(x * 100).toFixed(1).padStart(5)}%`);
 
 function print(rows) {
+  const heads = rows.filter((r) => r.detector);
+  if (heads.length) {
+    const w = Math.max(...heads.map((r) => r.detector.length));
+    console.log(`per detector\n  ${'detector'.padEnd(w)}  recall                false positives`);
+    const frac = (a, b) => `${String(a).padStart(4)}/${String(b).padEnd(4)}`;
+    for (const r of heads) console.log(`  ${r.detector.padEnd(w)}  ${pct(r.recall)} ${frac(r.tp, r.tp + r.fn)}   ${pct(r.fpRate)} ${frac(r.fp, r.fp + r.tn)}`);
+  }
   let corpus = '';
   const w = Math.max(...rows.map((r) => r.kind.length), 10);
   for (const r of rows) {

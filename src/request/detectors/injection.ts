@@ -1,10 +1,13 @@
 // Prompt injection: text that tries to turn data into instructions for the model or the governor
-// that reads it. Several weighted signals are summed; a text whose score reaches 1 is a finding.
+// that reads it. Two judges, either of which makes a finding: the classifier the project ships
+// (classifier.ts, trained from labeled public samples), and weighted signals summed to a score that
+// is a finding at 1.
 // Strong signals (overriding earlier instructions, leaking the prompt, asking the governor to
 // approve or to skip its policy, chat-template markers) reach it alone; weaker ones (role play,
 // praise followed by a new task, shouting commands, fake context blocks) need company. Several
 // languages are covered where the phrasing is common (English, German, Spanish, French, Italian,
 // Portuguese, Dutch, Polish, Croatian, Russian, Chinese, Japanese, Korean).
+import { classify, shippedModel } from './classifier.js';
 import type { Hit } from './types.js';
 
 interface Signal {
@@ -238,7 +241,21 @@ export function injectionScore(text: string): { score: number; start: number; en
 
 export const INJECTION_THRESHOLD = 1;
 
+/** Texts shorter than this many letters are left to the signals: a few words give a model too little to go on. */
+const MIN_CLASSIFIED_LETTERS = 20;
+
+/** The classifier's probability for `text`, and the window it came from; 0 for short texts. */
+export function injectionProbability(text: string): { probability: number; threshold: number; start: number; end: number } {
+  const model = shippedModel();
+  let letters = 0;
+  for (let i = 0; i < text.length && letters < MIN_CLASSIFIED_LETTERS; i++) if (/\p{L}/u.test(text[i]!)) letters++;
+  if (letters < MIN_CLASSIFIED_LETTERS) return { probability: 0, threshold: model.threshold, start: 0, end: 0 };
+  return { ...classify(text, model), threshold: model.threshold };
+}
+
 export function detectInjection(text: string): Hit[] {
   const r = injectionScore(text);
-  return r.score >= INJECTION_THRESHOLD ? [{ kind: 'prompt-injection', start: r.start, end: r.end }] : [];
+  if (r.score >= INJECTION_THRESHOLD) return [{ kind: 'prompt-injection', start: r.start, end: r.end }];
+  const c = injectionProbability(text);
+  return c.probability >= c.threshold ? [{ kind: 'prompt-injection', start: c.start, end: c.end }] : [];
 }

@@ -1,11 +1,17 @@
-// Credentials in text: provider tokens with a recognizable shape (AWS, OpenAI, Anthropic, Google,
-// GitHub, GitLab, Slack, Stripe, npm, JWTs and others), private key blocks, URLs and connection
-// strings that carry a password, and values assigned to secret-looking names (password=, token:,
-// "apiKey": ...) when the value looks random enough. Placeholders (`xxxx`, `<TOKEN>`, `${VAR}`,
-// `your-api-key-here`, documentation example keys) are not findings.
+// Credentials in text. The base is secretlint's recommended preset (see secretlint.ts): provider
+// tokens, private keys, basic auth and database connection strings, kept up to date upstream. This
+// module adds what the preset has no rule for: provider shapes it does not know or matches more
+// narrowly (AWS access key ids, Anthropic admin keys, older OpenAI `sk-` keys, Google, Slack
+// configuration tokens, JWTs and others), private key blocks the preset misses (truncated,
+// escaped `\n`, encrypted), connection strings of any scheme with a password, and values assigned
+// to secret-looking names (password=, token:, "apiKey": ...) when the value looks random enough.
+// Placeholders (`xxxx`, `<TOKEN>`, `${VAR}`, `your-api-key-here`, documentation example keys) are
+// not findings; private keys are judged by their decoded bytes instead, so that the runs of `A`
+// (zero bytes) in real key material never read as filler.
 //
 // Every regular expression here has a literal or keyword anchor and bounded repetition, so a long
 // input cannot make it backtrack without end.
+import { presetSecrets } from './secretlint.js';
 import type { Hit } from './types.js';
 
 /** Shannon entropy of a string, in bits per character. */
@@ -115,7 +121,6 @@ const RULES: Rule[] = [
   // Stripe secret and restricted keys, webhook signing secrets.
   { needles: ['sk_', 'rk_'], kind: 'stripe-key', re: rx(`(?<![A-Za-z0-9_])((?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,247})(?![A-Za-z0-9])`) },
   { needles: ['whsec_'], kind: 'stripe-key', re: rx(`(?<![A-Za-z0-9_])(whsec_[A-Za-z0-9]{32,80})(?![A-Za-z0-9])`) },
-  { needles: ['npm_'], kind: 'npm-token', re: rx(`(?<![A-Za-z0-9_])(npm_[A-Za-z0-9]{36})(?![A-Za-z0-9])`) },
   // JSON Web Tokens: two base64url segments that start with `ey` ('{"'), and a signature.
   { needles: ['ey'], kind: 'jwt', re: rx(`(?<![A-Za-z0-9_/+-])(ey[A-Za-z0-9_-]{10,4096}\\.ey[A-Za-z0-9_\\-/\\\\+]{10,8192}\\.(?:[A-Za-z0-9_\\-/\\\\+]{0,4096}={0,2}))`) },
   // Other providers with a recognizable prefix.
@@ -123,27 +128,20 @@ const RULES: Rule[] = [
   { needles: ['api_org_'], kind: 'generic-secret', re: rx(`${B}(api_org_[A-Za-z0-9]{34})${E}`), check: entropyAtLeast(3.5, 8) },
   { needles: ['pypi-'], kind: 'generic-secret', re: rx(`${B}(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})`) },
   { needles: ['_v1_'], kind: 'generic-secret', re: rx(`${B}(do[por]_v1_[a-f0-9]{64})${E}`) },
-  { needles: ['SG.'], kind: 'generic-secret', re: rx(`${B}(SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43})${E}`) },
   { needles: ['xkeysib-'], kind: 'generic-secret', re: rx(`${B}(xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16})${E}`) },
-  { needles: ['shpat_', 'shpca_', 'shppa_', 'shpss_'], kind: 'generic-secret', re: rx(`${B}(shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})${E}`) },
   { needles: ['AGE-SECRET-KEY-1'], kind: 'generic-secret', re: rx(`(AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})`) },
-  { needles: ['glc_'], kind: 'generic-secret', re: rx(`${B}(glc_[A-Za-z0-9+/]{32,400}={0,2})`), check: entropyAtLeast(3.5, 4) },
-  { needles: ['glsa_'], kind: 'generic-secret', re: rx(`${B}(glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})${E}`) },
-  { needles: ['dapi'], kind: 'generic-secret', re: rx(`${B}(dapi[a-f0-9]{32}(?:-\\d)?)${E}`) },
   { needles: ['pnu_'], kind: 'generic-secret', re: rx(`${B}(pnu_[A-Za-z0-9]{36})${E}`) },
   { needles: ['rdme_'], kind: 'generic-secret', re: rx(`${B}(rdme_[a-z0-9]{70})${E}`) },
   { needles: ['sntrys_eyJ'], kind: 'generic-secret', re: rx(`${B}(sntrys_eyJ[A-Za-z0-9+/=_-]{60,400})`) },
   { needles: ['sntryu_'], kind: 'generic-secret', re: rx(`${B}(sntryu_[a-f0-9]{64})${E}`) },
   { needles: ['pul-'], kind: 'generic-secret', re: rx(`${B}(pul-[a-f0-9]{40})${E}`) },
-  { needles: ['lin_api_', 'lin_oauth_'], kind: 'generic-secret', re: rx(`${B}(lin_(?:api|oauth)_[A-Za-z0-9]{40})${E}`) },
+  { needles: ['lin_oauth_'], kind: 'generic-secret', re: rx(`${B}(lin_oauth_[A-Za-z0-9]{40})${E}`) },
   { needles: ['dp.'], kind: 'generic-secret', re: rx(`${B}(dp\\.(?:pt|st|sa|ct|scim|audit)\\.[A-Za-z0-9]{40,44})${E}`) },
-  { needles: ['ntn_'], kind: 'generic-secret', re: rx(`${B}(ntn_\\d{11}[A-Za-z0-9]{35})${E}`) },
   { needles: ['sq0atp-', 'sq0csp-'], kind: 'generic-secret', re: rx(`${B}(sq0(?:atp|csp)-[0-9A-Za-z_-]{22,43})${E}`) },
   { needles: ['pplx-'], kind: 'generic-secret', re: rx(`${B}(pplx-[A-Za-z0-9]{48})${E}`) },
   { needles: ['ops_eyJ'], kind: 'generic-secret', re: rx(`${B}(ops_eyJ[A-Za-z0-9+/=]{250,})`) },
   { needles: ['hvs.', 'hvb.'], kind: 'generic-secret', re: rx(`${B}(hv[sb]\\.[A-Za-z0-9_-]{90,})`) },
   { needles: ['ATATT3'], kind: 'generic-secret', re: rx(`${B}(ATATT3[A-Za-z0-9_\\-=]{186})${E}`) },
-  { needles: ['dckr_pat_'], kind: 'generic-secret', re: rx(`${B}(dckr_pat_[A-Za-z0-9_-]{27})${E}`) },
   { needles: ['sgp_'], kind: 'generic-secret', re: rx(`${B}(sgp_(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40})${E}`) },
   { needles: ['AKCp'], kind: 'generic-secret', re: rx(`${B}(AKCp[A-Za-z0-9]{69})${E}`) },
   { needles: ['ABSK'], kind: 'generic-secret', re: rx(`${B}(ABSK[A-Za-z0-9+/]{109,269}={0,2})`) },
@@ -210,6 +208,22 @@ function tokenRules(text: string, out: Hit[]): void {
 // Private key blocks.
 const KEY_BEGIN = /-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----/g;
 
+/**
+ * Whether a private key body is key material rather than filler. Judged on the decoded bytes, never
+ * on the base64 text: DER and OpenSSH keys hold long runs of zero bytes, which read as `AAAA`. A key
+ * of any size carries dozens of distinct byte values; `xxxx`, `AAAA…`, `<your key>` and elided
+ * bodies (`MIIE...`) do not.
+ */
+export function isKeyMaterial(body: string): boolean {
+  if (/\.\.|…|<|>|\$\{|\{\{|example|placeholder|redacted|your[-_ ]?key/i.test(body)) return false;
+  // Armor headers (`Proc-Type: 4,ENCRYPTED`, `Version:`) and a PGP checksum line (`=Ab3d`) are not key bytes.
+  const b64 = body.replace(/^[A-Za-z-]+:.*$/gm, '').replace(/(?:\n|\\n)=[A-Za-z0-9+/]{4}\s*$/, '').replace(/\\n|\\r|\s/g, '');
+  if (b64.length < 40 || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return false;
+  const bytes = Buffer.from(b64, 'base64');
+  const distinct = new Set(bytes).size;
+  return distinct >= 24 || (bytes.length < 96 && distinct >= bytes.length / 3);
+}
+
 function privateKeys(text: string, out: Hit[]): void {
   if (!text.includes('PRIVATE KEY')) return;
   KEY_BEGIN.lastIndex = 0;
@@ -228,8 +242,7 @@ function privateKeys(text: string, out: Hit[]): void {
       body = tail ? tail[0] : '';
       end = bodyStart + body.length;
     }
-    const b64 = body.replace(/^[A-Za-z-]+:.*$/gm, '').replace(/\\n|\s/g, '');
-    if (b64.length >= 40 && /^[A-Za-z0-9+/=]+$/.test(b64) && !isPlaceholder(b64)) out.push({ kind: 'private-key', start: m.index, end });
+    if (isKeyMaterial(body)) out.push({ kind: 'private-key', start: m.index, end });
     KEY_BEGIN.lastIndex = Math.max(KEY_BEGIN.lastIndex, end);
   }
 }
@@ -567,8 +580,33 @@ export function resolveOverlaps(hits: Hit[], rank: (kind: string) => number): Hi
   return kept.sort((a, b) => a.start - b.start);
 }
 
+/**
+ * A token the preset matched by prefix alone (`xoxb-xoxb-my-bot-token`, `xoxp-1-initial`) must also
+ * look generated: long enough, letters and digits, not a few repeated characters.
+ */
+function randomEnough(value: string): boolean {
+  const body = value.replace(/^[A-Za-z]{2,8}[-_.]/, '');
+  return value.length >= 20 && mixed(body) && shannon(body) >= 3;
+}
+
+/** The preset's reports, less placeholders: `ghp_xxxx…`, `postgres://user:password@host`. */
+function preset(text: string, out: Hit[]): void {
+  for (const h of presetSecrets(text)) {
+    const value = text.slice(h.start, h.end);
+    if (h.kind === 'private-key') {
+      const body = /PRIVATE KEY(?: BLOCK)?-----([\s\S]*?)-----END/.exec(value)?.[1] ?? '';
+      if (!isKeyMaterial(body)) continue;
+    } else if (h.kind === 'connection-string') {
+      const password = /^[^:/\s]*:\/\/[^:/\s@]*:([^@\s]+)@/.exec(value)?.[1] ?? /^[^:@\s]*:([^@\s]+)$/.exec(value)?.[1] ?? value;
+      if (isPasswordPlaceholder(password)) continue;
+    } else if (isPlaceholder(value) || !randomEnough(value)) continue;
+    out.push({ kind: h.kind, start: h.start, end: h.end });
+  }
+}
+
 export function detectSecrets(text: string): Hit[] {
   const out: Hit[] = [];
+  preset(text, out);
   tokenRules(text, out);
   privateKeys(text, out);
   connectionStrings(text, out);
