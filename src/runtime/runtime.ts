@@ -130,6 +130,8 @@ export function routeAndDecide(engine: Engine, facts: Facts, router: IntentRoute
   return { decision, facts, intent };
 }
 
+const STRICTNESS = { allow: 0, escalate: 1, deny: 2 } as const;
+
 /** A decision cache row as a Decision; undefined when the row is not one (it is then ignored). */
 function cachedDecision(row: string | undefined): Decision | undefined {
   if (row === undefined) return undefined;
@@ -269,12 +271,12 @@ export class Runtime {
     const requestKey = () => (key ??= sha256(canonicalJson({ ...request, id: undefined })));
     const p: Pending = { t0, now, request, findings, facts, cacheKey, requestKey, fresh: true };
     // Deny and escalate rules have their say before the cache: the cache is derived data in a file
-    // anyone with the state can edit, so a cached row is consulted only when no rule restricts the
-    // request, and can never turn a deny or escalate into an allow.
+    // anyone with the state can edit, so a cached decision is used only when it is at least as
+    // strict as what the rules say, and can never turn a deny or escalate into an allow.
     const routed = routeAndDecide(this.engine, facts, this.router, request, findings);
-    const restricted = (routed.decision.route === 'rules' || routed.decision.route === 'router') && routed.decision.decision !== 'allow';
-    const cached = !restricted && this.config.cache.enabled ? cachedDecision(this.state?.cacheGet(cacheKey, now.getTime())) : undefined;
-    if (cached) {
+    const ruled = routed.decision.route === 'rules' || routed.decision.route === 'router' ? STRICTNESS[routed.decision.decision] : 0;
+    const cached = this.config.cache.enabled ? cachedDecision(this.state?.cacheGet(cacheKey, now.getTime())) : undefined;
+    if (cached && STRICTNESS[cached.decision] >= ruled) {
       p.decision = { ...cached, route: 'cache', tokens: { input: 0, output: 0 } };
       p.fresh = false;
       p.elapsed = performance.now() - t0;
