@@ -132,7 +132,7 @@ describe('symbolic links and hidden files under policies/', () => {
 
   it('links that leave the repository, dangle or loop are errors; hidden files are warned about', () => {
     const outside = tempTree({ 'deny.yaml': DENY });
-    const dir = project({ 'policies/allow.yaml': ALLOW, 'policies/.hidden.yaml': DENY, 'policies/.old/x.yaml': DENY, 'policies/distilled/.history/r/v1.yaml': DENY, 'policies/distilled/d.yaml': ALLOW.replace('allow-all', 'allow-d') });
+    const dir = project({ 'policies/allow.yaml': ALLOW, 'policies/.hidden.yaml': DENY, 'policies/.old/x.yaml': DENY, 'policies/distilled/.history/r/v1.yaml': DENY, 'policies/distilled/d.yaml': ALLOW.replace('allow-all', 'allow-d').replace('dev', 'test') });
     const p = join(dir, 'policies');
     symlinkSync(join(outside, 'deny.yaml'), join(p, 'outside.yaml'));
     symlinkSync('missing.yaml', join(p, 'dangling.yaml'));
