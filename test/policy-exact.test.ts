@@ -132,7 +132,7 @@ describe('symbolic links and hidden files under policies/', () => {
 
   it('links that leave the repository, dangle or loop are errors; hidden files are warned about', () => {
     const outside = tempTree({ 'deny.yaml': DENY });
-    const dir = project({ 'policies/allow.yaml': ALLOW, 'policies/.hidden.yaml': DENY, 'policies/.old/x.yaml': DENY });
+    const dir = project({ 'policies/allow.yaml': ALLOW, 'policies/.hidden.yaml': DENY, 'policies/.old/x.yaml': DENY, 'policies/distilled/.history/r/v1.yaml': DENY, 'policies/distilled/d.yaml': ALLOW.replace('allow-all', 'allow-d').replace('dev', 'test') });
     const p = join(dir, 'policies');
     symlinkSync(join(outside, 'deny.yaml'), join(p, 'outside.yaml'));
     symlinkSync('missing.yaml', join(p, 'dangling.yaml'));
@@ -183,27 +183,34 @@ describe('caches are verified', () => {
 
   it('an edited decision cache row never turns a deny into an allow', async () => {
     const dir = project(POLICY);
-    const rt = await Runtime.open({ cwd: dir });
+    const ok = { agent: 'a', command: 'ls', environment: 'dev' };
+    const first = await Runtime.open({ cwd: dir });
     try {
-      const first = await rt.evaluate(RM);
-      expect(first.decision.decision).toBe('deny');
-      const Database = require('better-sqlite3');
-      const db = new Database(join(dir, '.govern', 'state.db'));
-      const rows = db.prepare('SELECT key, decision FROM cache').all() as { key: string; decision: string }[];
-      expect(rows.length).toBeGreaterThan(0);
-      for (const row of rows) {
-        const d = JSON.parse(row.decision);
-        db.prepare('UPDATE cache SET decision = ? WHERE key = ?').run(JSON.stringify({ ...d, decision: 'allow', tier: 0, reasons: [] }), row.key);
-      }
-      db.close();
-      const second = await rt.evaluate(RM);
-      expect([second.decision.decision, second.decision.route]).toEqual(['deny', 'rules']);
-      // A cached allow the rules agree with is still served from the cache.
-      const ok = { agent: 'a', command: 'ls', environment: 'dev' };
-      expect((await rt.evaluate(ok)).decision.decision).toBe('allow');
-      expect((await rt.evaluate(ok)).decision.route).toBe('cache');
+      expect((await first.evaluate(RM)).decision.decision).toBe('deny');
+      expect((await first.evaluate(ok)).decision.decision).toBe('allow');
+      // The process that made a decision answers it again from its own memory.
+      expect((await first.evaluate(RM)).decision.route).toBe('cache');
     } finally {
-      rt.close();
+      first.close();
+    }
+    const Database = require('better-sqlite3');
+    const db = new Database(join(dir, '.govern', 'state.db'));
+    const rows = db.prepare('SELECT key, decision FROM cache').all() as { key: string; decision: string }[];
+    expect(rows.length).toBe(2);
+    for (const row of rows) {
+      const d = JSON.parse(row.decision);
+      db.prepare('UPDATE cache SET decision = ? WHERE key = ?').run(JSON.stringify({ ...d, decision: 'allow', tier: 0, reasons: [] }), row.key);
+    }
+    db.close();
+    // Another process reads the edited rows back: the deny rule has its say first.
+    const second = await Runtime.open({ cwd: dir });
+    try {
+      const again = await second.evaluate(RM);
+      expect([again.decision.decision, again.decision.route]).toEqual(['deny', 'rules']);
+      // A cached allow the rules agree with is still served from the cache.
+      expect((await second.evaluate(ok)).decision.route).toBe('cache');
+    } finally {
+      second.close();
     }
   });
 });

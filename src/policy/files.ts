@@ -4,7 +4,7 @@
 // while they stay inside the repository, and reported when they leave it, dangle or loop;
 // names starting with "." are skipped with a warning.
 import { existsSync, lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { fileDiag } from '../diagnostics/diagnostic.js';
 
@@ -74,6 +74,8 @@ class Walk {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (NOT_POLICIES.has(e.name)) continue;
       const p = join(dir, e.name);
+      // `govern distill` keeps the earlier versions of its rules there, on purpose not in force.
+      if (e.name === '.history' && basename(dir) === 'distilled' && e.isDirectory()) continue;
       const shown = displayPath(p);
       if (e.name.startsWith('.')) {
         if (e.isDirectory() || e.isSymbolicLink() || POLICY_EXT.test(e.name)) {

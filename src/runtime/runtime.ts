@@ -146,6 +146,10 @@ export function routeAndDecide(engine: Engine, facts: Facts, router: IntentRoute
   return { decision, facts, intent };
 }
 
+const STRICTNESS = { allow: 0, escalate: 1, deny: 2 } as const;
+/** Entries of a process's own decision cache before it starts afresh. */
+const OWN_CACHE_SIZE = 10_000;
+
 /** A decision cache row as a Decision; undefined when the row is not one (it is then ignored). */
 function cachedDecision(row: string | undefined): Decision | undefined {
   if (row === undefined) return undefined;
@@ -168,6 +172,8 @@ export async function builtinRouter(minConfidence: number): Promise<IntentRouter
 
 export class Runtime {
   private engineInstance?: Engine;
+  /** Decisions this process cached, by cache key: its own memory, so trusted without a second look. */
+  private ownCache = new Map<string, { decision: Decision; expires: number }>();
   /** The built-in router (and optional small model) for requests no rule decides. */
   router?: IntentRouter;
   /** The large model, when one is configured. */
@@ -309,18 +315,26 @@ export class Runtime {
     let key: string | undefined;
     const requestKey = () => (key ??= sha256(canonicalJson({ ...request, id: undefined })));
     const p: Pending = { t0, now, request, findings, facts, cacheKey, requestKey, fresh: true, ...(usageStamp !== undefined ? { usageStamp } : {}) };
-    // Deny and escalate rules have their say before the cache: the cache is derived data in a file
-    // anyone with the state can edit, so a cached row is consulted only when no rule restricts the
-    // request, and can never turn a deny or escalate into an allow.
-    const routed = routeAndDecide(this.engine, facts, this.router, request, findings);
-    const restricted = (routed.decision.route === 'rules' || routed.decision.route === 'router') && routed.decision.decision !== 'allow';
-    const cached = !restricted && this.config.cache.enabled ? cachedDecision(this.state?.cacheGet(cacheKey, now.getTime())) : undefined;
-    if (cached) {
-      p.decision = { ...cached, route: 'cache', tokens: { input: 0, output: 0 } };
+    const hit = (d: Decision): Pending => {
+      p.decision = { ...d, route: 'cache', tokens: { input: 0, output: 0 } };
       p.fresh = false;
       p.elapsed = performance.now() - t0;
       return p;
+    };
+    // A decision this process made itself is trusted as it is. A row read back from the state file
+    // is not (anyone with the file can edit it): the deny and escalate rules have their say first,
+    // and the row is used only when it is at least as strict as what they say, so it can never
+    // turn a deny or escalate into an allow. A deny read back is as strict as any rule.
+    let stored: Decision | undefined;
+    if (this.config.cache.enabled) {
+      const own = this.ownCache.get(cacheKey);
+      if (own && own.expires > now.getTime()) return hit(own.decision);
+      stored = cachedDecision(this.state?.cacheGet(cacheKey, now.getTime()));
+      if (stored?.decision === 'deny') return hit(stored);
     }
+    const routed = routeAndDecide(this.engine, facts, this.router, request, findings);
+    const ruled = routed.decision.route === 'rules' || routed.decision.route === 'router' ? STRICTNESS[routed.decision.decision] : 0;
+    if (stored && STRICTNESS[stored.decision] >= ruled) return hit(stored);
     const decision = routed.decision;
     facts = routed.facts;
     p.facts = facts;
@@ -428,7 +442,12 @@ export class Runtime {
       const unsure = typeof decision.confidence === 'number' && decision.confidence < LOW_CONFIDENCE;
       if (!hit && cacheKey && !approved && this.config.cache.enabled && !asked?.failed && !unsure) {
         const { id: _id, elapsed_ms: _e, escalation: _x, ...stored } = decision;
-        this.state.cachePut(cacheKey, this.bundle.hash, JSON.stringify(stored), now.getTime(), this.config.cache.ttl[decision.decision]);
+        const ttl = this.config.cache.ttl[decision.decision];
+        this.state.cachePut(cacheKey, this.bundle.hash, JSON.stringify(stored), now.getTime(), ttl);
+        if (ttl > 0) {
+          if (this.ownCache.size >= OWN_CACHE_SIZE) this.ownCache.clear();
+          this.ownCache.set(cacheKey, { decision: stored as Decision, expires: now.getTime() + ttl * 1000 });
+        }
       }
     }
     if (this.advisor && this.config.shadow.sample > 0 && this.state) this.shadow(p, decision);
