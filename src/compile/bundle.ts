@@ -113,15 +113,20 @@ export function compileBundle(model: PolicyModel, raw: RawCedarPolicy[] = []): C
     (f.base === 'resource' ? resourceAttrs : contextAttrs).set(f.attrs[f.attrs.length - 1]!, f.type);
   }
   const schema = cedarSchema(resourceAttrs, contextAttrs);
-  const hash = createHash('sha256')
-    .update(schema)
-    .update('\0')
-    .update(rules.map((r) => `${r.id}\0${r.set}\0${r.text}`).join('\0\0'))
-    .digest('hex');
+  const hash = bundleHash(schema, rules);
   return {
     bundle: { hash, rules, byId: new Map(rules.map((r) => [r.id, r])), schema, resourceAttrs, contextAttrs },
     diagnostics: rc.diagnostics,
   };
+}
+
+/** The content hash of a bundle: its schema and every rule's id, set and Cedar text, in order. */
+export function bundleHash(schema: string, rules: readonly Pick<CompiledRule, 'id' | 'set' | 'text'>[]): string {
+  return createHash('sha256')
+    .update(schema)
+    .update('\0')
+    .update(rules.map((r) => `${r.id}\0${r.set}\0${r.text}`).join('\0\0'))
+    .digest('hex');
 }
 
 const CEDAR_TYPE: Record<FieldType, string> = {

@@ -29,6 +29,8 @@ export interface Config {
   approvalTtlHours: number;
   models: { large?: ModelSettings; small?: ModelSettings };
   router: { minConfidence: number };
+  /** A built bundle to decide with instead of the policy folder, and the public keys (PEM files) its signature must verify against. */
+  bundle: { file?: string; publicKeys: string[] };
 }
 
 export const DEFAULT_BUDGETS = { day: { usd: 5, tokens: 100_000 }, hour: { usd: 1, tokens: 20_000 } };
@@ -102,6 +104,10 @@ export function resolveConfig(raw: GovernConfig, file: string | undefined, cwd =
       ...(raw.models?.small ? { small: model(raw.models.small, root) } : {}),
     },
     router: { minConfidence: raw.router?.min_confidence ?? 0.6 },
+    bundle: {
+      ...(raw.bundle?.file ? { file: resolve(root, raw.bundle.file) } : {}),
+      publicKeys: (raw.bundle?.public_keys ?? []).map((k) => resolve(root, k)),
+    },
   };
 }
 
