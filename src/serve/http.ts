@@ -294,7 +294,8 @@ export async function serveHttp(rt: Runtime, opts: ServeHttpOptions): Promise<nu
     log(`warm-up failed: ${(e as Error).message}`);
   }
   const b = rt.bundle;
-  info(`listening on ${http.url}: ${b.rules.length} rules (bundle ${b.hash.slice(0, 12)})${opts.token !== undefined ? ', token required' : ''}`);
+  // Always said, even with --quiet: with port 0 it is the only way to learn the port.
+  log(`listening on ${http.url}: ${b.rules.length} rules (bundle ${b.hash.slice(0, 12)})${opts.token !== undefined ? ', token required' : ''}`);
   const code = await new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       process.removeListener('SIGTERM', stop);
