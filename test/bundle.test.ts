@@ -138,6 +138,10 @@ describe('govern build, eval --bundle, check --bundle (end to end)', () => {
     expect(bad.code).toBe(1);
     expect(bad.stdout).toBe('');
     expect(bad.stderr).toBe('govern: out/tampered.json was altered after it was built: its digest does not match its content. Refused; rebuild it with `govern build`.\n');
+    const serve = govern(['serve', '--stdio', '--bundle', 'out/tampered.json'], { cwd: project, input: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'governance/evaluate', params: DENY }) + '\n' });
+    expect(serve.code).toBe(1);
+    expect(serve.stdout).toBe('');
+    expect(serve.stderr).toMatch(/^govern: out\/tampered\.json was altered after it was built/);
   });
 
   it('check --bundle verifies the signature and refuses an unsigned bundle when keys are configured', () => {
