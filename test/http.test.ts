@@ -117,6 +117,7 @@ describe('health and metrics', () => {
     try {
       for (const req of [DENY, DENY, ALLOW]) await post('/v1/evaluate', req, {}, fresh);
       await post('/v1/evaluate', '{', {}, fresh);
+      await post('/wp-admin/setup.php', '', {}, fresh);
       const r = await fetch(`${fresh.url}/metrics`);
       expect(r.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
       const text = await r.text();
@@ -127,6 +128,9 @@ describe('health and metrics', () => {
       expect(text).toContain('govern_decision_duration_seconds_bucket{le="+Inf"} 3\n');
       expect(text).toContain('govern_http_requests_total{path="/v1/evaluate",code="400"} 1\n');
       expect(text).toContain(`govern_policy_info{hash="${rt.bundle.hash}"} 1\n`);
+      // Unknown paths share one label, so scanners cannot grow the metrics.
+      expect(text).toContain('govern_http_requests_total{path="?",code="404"} 1\n');
+      expect(text).not.toContain('wp-admin');
     } finally {
       await fresh.close();
     }

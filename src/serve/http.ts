@@ -162,8 +162,10 @@ export async function startHttp(gov: Governance, rt: Runtime, opts: HttpOptions)
   const log = opts.log ?? (() => {});
   const metrics = new Metrics();
 
+  const known = new Set(['/healthz', '/metrics', ...Object.keys(METHODS).map((m) => `/v1/${m}`)]);
   const send = (res: ServerResponse, path: string, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    metrics.request(path, status);
+    // Only known paths become labels: a scanner's made-up paths must not grow the metrics without bound.
+    metrics.request(known.has(path) ? path : '?', status);
     if (res.headersSent || res.destroyed) return;
     const text = typeof body === 'string' ? body : JSON.stringify(body) + '\n';
     res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; version=0.0.4; charset=utf-8' : 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
@@ -193,7 +195,7 @@ export async function startHttp(gov: Governance, rt: Runtime, opts: HttpOptions)
     const name = path.startsWith('/v1/') ? path.slice(4) : undefined;
     const method = name !== undefined && Object.hasOwn(METHODS, name) ? METHODS[name]! : undefined;
     if (!method) {
-      return fail(res, name === undefined ? '?' : '/v1/?', 404, 'not_found', `no endpoint ${path}; endpoints: ${Object.keys(METHODS).map((m) => `POST /v1/${m}`).join(', ')}, GET /healthz, GET /metrics.`);
+      return fail(res, path, 404, 'not_found', `no endpoint ${path}; endpoints: ${Object.keys(METHODS).map((m) => `POST /v1/${m}`).join(', ')}, GET /healthz, GET /metrics.`);
     }
     const getOk = method === 'governance/status';
     if (req.method !== 'POST' && !(getOk && req.method === 'GET')) {
