@@ -63,6 +63,20 @@ describe('a signed bundle', () => {
     }
   });
 
+  it('is taken from the configuration\'s bundle.file, and a public key that cannot be read is named', async () => {
+    const cfg = tempTree({ 'govern.config.yaml': `bundle:\n  file: ${join(dir, 'signed.json')}\n  public_keys: [${join(dir, 'signer.pub')}]\n` });
+    const rt = await Runtime.open({ cwd: cfg, noState: true });
+    try {
+      expect(rt.bundleFile).toBe(join(dir, 'signed.json'));
+      expect(rt.bundle.hash).toBe(signed.manifest.hash);
+      expect((await rt.evaluate(DENY)).decision.decision).toBe('deny');
+    } finally {
+      rt.close();
+    }
+    const missing = tempTree({ 'govern.config.yaml': `bundle:\n  file: ${join(dir, 'signed.json')}\n  public_keys: [nowhere.pub]\n` });
+    await expect(Runtime.open({ cwd: missing, noState: true })).rejects.toThrow(/^bundle\.public_keys: .*nowhere\.pub is not a readable PEM public key \(ENOENT\)/);
+  });
+
   it('verifies against its public key and says which key verified it', () => {
     const v = verifyBundle(bundleText(signed), 'signed.json', pub(keys.publicKey));
     expect(v.signedBy).toBe('key.pub');
