@@ -19,6 +19,10 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExit codes: 0 clean (warnings allowed unless --strict), 3 policy errors, 4 policy tests failed, 1 other failure.')
     .action(async (paths: string[], opts: CheckOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions & CheckOptions>();
+      if (g.bundle) {
+        process.exitCode = await (await import('./build.js')).checkBundle(g.bundle, g, opts.format);
+        return;
+      }
       const { check } = await import('../check/check.js');
       const r = check(await policyPaths(paths, g), { tests: opts.tests });
       const n = countBySeverity(r.diagnostics);

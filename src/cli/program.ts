@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { displayPath } from '../policy/files.js';
 import * as checkCommand from './check.js';
 import * as compileCommand from './compile.js';
+import * as buildCommand from './build.js';
 import * as evalCommand from './eval.js';
 import * as routeCommand from './route.js';
 import * as replayCommand from './replay.js';
@@ -23,6 +24,7 @@ import { VERSION } from '../version.js';
 export interface GlobalOptions {
   config?: string;
   policies?: string;
+  bundle?: string;
   quiet?: boolean;
   color?: boolean;
 }
@@ -53,11 +55,12 @@ export function buildProgram(): Command {
     .option('--no-color', 'plain output (also NO_COLOR=1, and whenever output is piped)')
     .option('--state <file>', 'the SQLite state file (default: .govern/state.db beside the config)')
     .option('--no-state', 'read and write no state file: default trust, empty budgets, nothing recorded')
+    .option('--bundle <file>', 'eval, serve, check: run from this bundle (govern build), verified against bundle.public_keys, instead of the policy folder')
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false })
     .exitOverride();
   initCommand.register(program);
-  for (const cmd of [checkCommand, compileCommand, evalCommand, routeCommand, distillCommand, replayCommand, serveCommand, providersCommand, stateCommands, statsCommand]) cmd.register(program);
+  for (const cmd of [checkCommand, compileCommand, buildCommand, evalCommand, routeCommand, distillCommand, replayCommand, serveCommand, providersCommand, stateCommands, statsCommand]) cmd.register(program);
   // `govern explain ...` is `govern eval --explain ...` (see main); listed here for help.
   program.command('explain').description('decide one request and show why: facts, findings, and each rule matched, unmet or skipped (flags as for eval)');
   completionCommand.register(program);

@@ -8,7 +8,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { EXIT, UsageError } from './output.js';
 import type { GlobalOptions } from './program.js';
 
-export interface StateOptions { state?: string | boolean }
+export interface StateOptions { state?: string | boolean; bundle?: string }
 
 /** The runtime from the global flags; `noState` lets a command that needs no state file open none. */
 export async function openRuntime(cmd: Command, opts: { noState?: boolean } = {}): Promise<Runtime> {
@@ -21,11 +21,13 @@ export async function openRuntime(cmd: Command, opts: { noState?: boolean } = {}
       ...(g.policies ? { policies: g.policies } : {}),
       ...(typeof g.state === 'string' ? { state: g.state } : {}),
       noState: g.state === false || opts.noState === true,
+      ...(g.bundle ? { bundle: g.bundle } : {}),
     });
   } catch (e) {
     if (e instanceof PolicyError) throw new UsageError(`${e.message}\n\n${renderHuman(e.diagnostics.filter((d) => d.severity === 'error'), e.sources).trimEnd()}`, EXIT.failure);
     if (e instanceof ConfigError) throw new UsageError(`the configuration is not valid:\n${e.message}`, EXIT.failure);
     if (e instanceof StateError) throw new UsageError(e.message, EXIT.failure);
+    if (e instanceof (await import('../bundle/bundle.js')).BundleError) throw new UsageError(e.message, EXIT.failure);
     throw e;
   }
 }

@@ -8,6 +8,8 @@ import { openRuntime } from './runtime.js';
 
 interface ServeFlags {
   stdio?: boolean;
+  http?: string;
+  token?: string;
   watch: boolean;
   reloadDelay: string;
 }
@@ -27,6 +29,11 @@ Protocols (one JSON-RPC 2.0 message a line on stdin, answers on stdout, logs on 
   Policy files are watched: a change that compiles is served from the next decision on; one that
   does not is logged (file:line:col) and shown by status, and the previous policies keep serving.
 
+HTTP (--http ADDR): the same plain methods as POST /v1/NAME with the params as a JSON body
+  (/v1/evaluate, also /v1/decide, /v1/explain, ...); answers are the result, or {"error": {...}}
+  with status 400, 401, 404, 405, 413 or 503. GET /healthz, GET /metrics (Prometheus text).
+  A non-loopback address needs a token; bodies over 1 MB are refused.
+
 Example:
   echo '{"jsonrpc":"2.0","id":1,"method":"governance/evaluate","params":{"agent":"ops","action":"delete","resource":"k8s:pod/web-1","environment":"staging"}}' | govern serve --stdio
 
@@ -38,16 +45,36 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description('a decision service for agents: MCP tools and plain JSON-RPC lines on stdin/stdout')
-    .option('--stdio', 'speak on stdin and stdout (required: the only transport)')
+    .option('--stdio', 'speak on stdin and stdout')
+    .option('--http <addr>', 'serve JSON over HTTP on HOST:PORT instead (e.g. 127.0.0.1:8181): POST /v1/<method>, GET /healthz, GET /metrics')
+    .option('--token <token>', 'with --http: require `Authorization: Bearer TOKEN` (needed for a non-loopback address; also GOVERN_HTTP_TOKEN)')
     .option('--no-watch', 'do not reload the policies when their files change')
     .option('--reload-delay <ms>', 'quiet time after a policy file changes before reloading', '200')
     .addHelpText('after', PROTOCOLS)
     .action(async (opts: ServeFlags, c: Command) => {
-      if (!opts.stdio) throw new UsageError('serve needs a transport: --stdio (the only one so far). See govern serve --help.');
+      if (!opts.stdio && opts.http === undefined) throw new UsageError('serve needs a transport: --stdio or --http ADDR. See govern serve --help.');
+      if (opts.stdio && opts.http !== undefined) throw new UsageError('serve: choose one transport, --stdio or --http ADDR.');
+      if (opts.token !== undefined && opts.http === undefined) throw new UsageError('--token: only with --http.');
       const delay = Number(opts.reloadDelay);
       if (!opts.reloadDelay.trim() || !Number.isInteger(delay) || delay < 0) throw new UsageError(`--reload-delay: "${opts.reloadDelay}" is not a whole number of milliseconds.`);
+      const quiet = c.optsWithGlobals<GlobalOptions>().quiet === true;
+      if (opts.http !== undefined) {
+        const http = await import('../serve/http.js');
+        const token = opts.token ?? (process.env.GOVERN_HTTP_TOKEN || undefined);
+        try {
+          // Refuse a bad address or token before opening anything.
+          http.checkSetup(http.parseAddress(opts.http).host, token);
+          const rt = await openRuntime(c);
+          // A bundle is served as built: its policy folder is not watched.
+          process.exitCode = await http.serveHttp(rt, { address: opts.http, ...(token !== undefined ? { token } : {}), watch: opts.watch && !rt.bundleFile, reloadDelayMs: delay, quiet });
+        } catch (e) {
+          if (e instanceof http.HttpSetupError) throw new UsageError(e.message);
+          throw e;
+        }
+        return;
+      }
       const rt = await openRuntime(c);
       const { serve } = await import('../serve/server.js');
-      process.exitCode = await serve(rt, { watch: opts.watch, reloadDelayMs: delay, quiet: c.optsWithGlobals<GlobalOptions>().quiet === true });
+      process.exitCode = await serve(rt, { watch: opts.watch && !rt.bundleFile, reloadDelayMs: delay, quiet });
     });
 }

@@ -118,6 +118,19 @@ export interface GovernConfig {
      */
     sample?: number;
   };
+  /**
+   * Run from a built bundle (govern build) instead of the policy folder, and the keys its signature must verify against.
+   */
+  bundle?: {
+    /**
+     * The bundle file to decide with, relative to this file (as --bundle). Default: none, the policy folder is compiled.
+     */
+    file?: string;
+    /**
+     * Ed25519 public keys (PEM files, relative to this file). When any is listed, a bundle must carry a signature by one of them; an unsigned bundle is refused.
+     */
+    public_keys?: string[];
+  };
 }
 /**
  * Per agent. Defaults: $5 and 100,000 tokens a day, $1 and 20,000 tokens an hour.

@@ -48,6 +48,8 @@ export interface Config {
   router: { minConfidence: number };
   /** Online A/B: the share of cache and distilled-rule decisions also put to the large model. */
   shadow: { sample: number };
+  /** A built bundle to decide with instead of the policy folder, and the public keys (PEM files) its signature must verify against. */
+  bundle: { file?: string; publicKeys: string[] };
 }
 
 export const DEFAULT_BUDGETS = { day: { usd: 5, tokens: 100_000 }, hour: { usd: 1, tokens: 20_000 } };
@@ -131,6 +133,10 @@ export function resolveConfig(raw: GovernConfig, file: string | undefined, cwd =
     },
     router: { minConfidence: raw.router?.min_confidence ?? 0.6 },
     shadow: { sample: raw.shadow?.sample ?? 0 },
+    bundle: {
+      ...(raw.bundle?.file ? { file: resolve(root, raw.bundle.file) } : {}),
+      publicKeys: (raw.bundle?.public_keys ?? []).map((k) => resolve(root, k)),
+    },
   };
 }
 

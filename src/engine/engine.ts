@@ -43,11 +43,14 @@ export class Engine {
   private authorizer: Authorizer;
   private candidates = new Map<string, Candidates>();
   private byId: Map<string, CompiledRule>;
+  /** Each rule's place in the bundle: Cedar reports reasons in no fixed order, decisions list them in this one. */
+  private rank: Map<string, number>;
 
   /** `validate`: check every request against the generated schema too (tests and `check` do). */
   constructor(readonly bundle: Bundle, opts: { validate?: boolean } = {}) {
     this.authorizer = new Authorizer(bundle.schema, bundle.hash, opts.validate ?? false);
     this.byId = bundle.byId;
+    this.rank = new Map(bundle.rules.map((r, i) => [r.id, i]));
   }
 
   /**
@@ -113,7 +116,7 @@ export class Engine {
     if (!sets.set) return out;
     const a = this.authorizer.authorize(sets.set, cedarRequest(facts, this.bundle));
     // Every candidate is evaluated as a forbid, so Cedar's reasons are all the rules that hold.
-    const held = a.reasons.map((id) => this.byId.get(id)).filter((r): r is CompiledRule => !!r);
+    const held = a.reasons.map((id) => this.byId.get(id)).filter((r): r is CompiledRule => !!r).sort((x, y) => this.rank.get(x.id)! - this.rank.get(y.id)!);
     for (const e of a.errors) {
       const rule = this.byId.get(e.policyId);
       if (rule) out.errors.push({ rule, message: e.message });

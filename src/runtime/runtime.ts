@@ -25,6 +25,8 @@ export interface RuntimeOptions {
   state?: string;
   /** Read and write no state file: trust is the default, budgets start empty, nothing is recorded. */
   noState?: boolean;
+  /** A bundle file (`govern build`) to decide with instead of the policy folder; else the config's bundle.file. */
+  bundle?: string;
   cwd?: string;
 }
 
@@ -180,6 +182,8 @@ export class Runtime {
   advisor?: ModelAdvisor;
   /** The small model, asked when the built-in router is unsure. */
   smallRouter?: SmallRouter;
+  /** The verified bundle file decisions come from, when not the policy folder. */
+  bundleFile?: string;
 
   private constructor(readonly config: Config, private current: Bundle, readonly state: State | undefined) {}
 
@@ -204,7 +208,9 @@ export class Runtime {
    * with the result. Throws PolicyError when the policies do not compile; the current bundle stays.
    */
   async reload(): Promise<Bundle> {
-    const bundle = await loadBundle(this.config.policies, this.config.root);
+    const bundle = this.bundleFile
+      ? (await import('../bundle/bundle.js')).readBundle(this.bundleFile, this.config.bundle.publicKeys).bundle
+      : await loadBundle(this.config.policies, this.config.root);
     this.useBundle(bundle);
     return bundle;
   }
@@ -213,9 +219,14 @@ export class Runtime {
     const config = await loadConfig(opts.config, opts.cwd);
     if (opts.policies) config.policies = resolve(opts.cwd ?? process.cwd(), opts.policies);
     if (opts.state) config.state = resolve(opts.cwd ?? process.cwd(), opts.state);
-    const bundle = await loadBundle(config.policies, config.root);
+    // A bundle file is verified (digest, policy hash, signature against bundle.public_keys) or refused whole.
+    const bundleFile = opts.bundle ? resolve(opts.cwd ?? process.cwd(), opts.bundle) : config.bundle.file;
+    const bundle = bundleFile
+      ? (await import('../bundle/bundle.js')).readBundle(bundleFile, config.bundle.publicKeys, opts.bundle ?? bundleFile).bundle
+      : await loadBundle(config.policies, config.root);
     const state = opts.noState ? undefined : State.open(config.state, { synchronous: config.durability });
     const rt = new Runtime(config, bundle, state);
+    if (bundleFile) rt.bundleFile = bundleFile;
     rt.router = await builtinRouter(config.router.minConfidence);
     if (config.models.large || config.models.small) {
       const { makeAdvisor, makeClassifier } = await import('./advisor.js');
