@@ -7,7 +7,7 @@ import type { Bundle } from '../compile/bundle.js';
 import { loadConfig, type Config } from '../config/config.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { Engine, type Decision } from '../engine/engine.js';
-import { cedarRequest, factsOf, type Facts } from '../engine/facts.js';
+import { factsKey, factsOf, type Facts } from '../engine/facts.js';
 import { dayPeriod, hourPeriod, newId, State } from '../ledger/state.js';
 import { detect, redactRequest, type Finding } from '../request/detectors/index.js';
 import { normalizeRequest, type Request } from '../request/normalize.js';
@@ -207,8 +207,17 @@ export class Runtime {
   }
 
   limits(agent: string): { day: { usd: number; tokens: number }; hour: { usd: number; tokens: number } } {
-    return this.config.agents[agent]?.budgets ?? this.config.budgets;
+    return this.registered(agent)?.budgets ?? this.config.budgets;
   }
+
+  /** The registry's entry for an agent, its name compared in canonical form (NFKC, any case). */
+  private registered(agent: string): Config['agents'][string] | undefined {
+    if (Object.hasOwn(this.config.agents, agent)) return this.config.agents[agent];
+    this.canonicalAgents ??= new Map(Object.entries(this.config.agents).map(([k, v]) => [k.normalize('NFKC').trim().toLowerCase(), v]));
+    return this.canonicalAgents.get(agent);
+  }
+
+  private canonicalAgents?: Map<string, Config['agents'][string]>;
 
   budget(agent: string, now: Date): BudgetStatus {
     const l = this.limits(agent);
@@ -232,7 +241,7 @@ export class Runtime {
 
   facts(request: Request, findings: Finding[], now: Date): Facts {
     const agent = request.agent.id;
-    const registered = this.config.agents[agent];
+    const registered = this.registered(agent);
     const team = registered?.team ?? request.agent.team;
     return factsOf(request, {
       findings: findings.map((f) => f.kind),
@@ -253,7 +262,7 @@ export class Runtime {
     const findings = detect(request);
     let facts = this.facts(request, findings, now);
     // The Cedar request is built in a fixed order from the facts, so its JSON is a stable key.
-    const cacheKey = sha256(this.bundle.hash, JSON.stringify(cedarRequest(facts, this.bundle)));
+    const cacheKey = sha256(this.bundle.hash, factsKey(facts, this.bundle));
     let key: string | undefined;
     const requestKey = () => (key ??= sha256(canonicalJson({ ...request, id: undefined })));
     const p: Pending = { t0, now, request, findings, facts, cacheKey, requestKey, fresh: true };
