@@ -124,7 +124,7 @@ export function detectText(text: string, field: string, what: { destructive?: bo
 }
 
 /** Text that may be a command: a program whose use the destructive detector knows, or SQL. */
-const COMMAND_LIKE = /(?:^|[\s;&|`(])(?:sudo|rm|dd|mkfs|shred|wipefs|kubectl|oc|helm|terraform|tofu|git|docker|podman|find|xargs|chmod|chown|sh|bash|zsh|eval|curl|wget|aws|gcloud|az|psql|mysql|redis-cli|mongo|mongosh|systemctl|truncate|mv|cp|drop|delete|truncate|destroy)(?=[\s;&|)]|$)/i;
+const COMMAND_LIKE = /(?:^|[\s;&|`(])(?:sudo|rm|dd|mkfs|shred|wipefs|kubectl|oc|helm|terraform|tofu|git|docker|podman|find|xargs|chmod|chown|sh|bash|zsh|eval|curl|wget|aws|gcloud|az|psql|mysql|redis-cli|mongo|mongosh|systemctl|truncate|mv|cp|dropdb|shred)(?=[\s;&|)]|$)/i;
 
 /**
  * Every finding in a request, in every string at any depth: secrets and personal identifiers
