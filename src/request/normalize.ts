@@ -144,6 +144,10 @@ export function normalizeRequest(raw: unknown): Request {
   const out: Request = { agent, action, resource, environment, cost, context: (raw.context as Record<string, unknown>) ?? {} };
   const id = scalarId(raw.id, 'id');
   if (id !== undefined) out.id = id;
+  // Derived from the action, the command and the resource; a stated category adds to them, never
+  // replaces them (category.ts). The field keeps the stated one, else the most consequential.
+  const category = stated ?? derivedCategories({ action, resource, ...(command !== undefined ? { command } : {}) })[0];
+  if (category) out.category = category;
   const namespace = ident(raw.namespace, 'namespace') ?? (typeof resource.namespace === 'string' ? resource.namespace : undefined);
   if (namespace !== undefined) out.namespace = namespace;
   if (command !== undefined) out.command = command;
@@ -152,10 +156,6 @@ export function normalizeRequest(raw: unknown): Request {
   if (text !== undefined) out.request = text;
   const justification = str(raw.justification, 'justification');
   if (justification !== undefined) out.justification = justification;
-  // Derived from the action, the command and the resource; a stated category adds to them, never
-  // replaces them (category.ts). The field keeps the stated one, else the most consequential.
-  const category = stated ?? derivedCategories(out)[0];
-  if (category) out.category = category;
   return out;
 }
 
