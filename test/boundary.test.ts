@@ -88,7 +88,7 @@ describe('identifiers are compared in canonical form', () => {
     } finally {
       rt.close();
     }
-  });
+  }, 120_000);
 });
 
 describe('a command beside an allowed action is judged too', () => {
@@ -156,7 +156,7 @@ describe('everything is scanned, at any depth', () => {
     } finally {
       rt.close();
     }
-  });
+  }, 120_000);
 });
 
 describe('bad input gets a one-line error, never an internal one', () => {
@@ -192,7 +192,7 @@ describe('bad input gets a one-line error, never an internal one', () => {
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
       expect(run.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
     }
-  });
+  }, 240_000);
 });
 
 describe('no variant of a request gets an allow the request does not', () => {
@@ -229,5 +229,5 @@ describe('no variant of a request gets an allow the request does not', () => {
       if (after === 'allow') expect(before, JSON.stringify(variant)).toBe('allow');
       if (before === 'deny') expect(after, JSON.stringify(variant)).toBe('deny');
     }), { numRuns: 400 });
-  });
+  }, 120_000);
 });
