@@ -500,9 +500,12 @@ describe('compiled bundle against the reference interpreter', () => {
           const engine = new Engine(result.bundle!, { validate: true });
           for (const path of paths) {
             const raw = { agent: 'a', action: 'read', resource: { type: 'file', path } };
-            const got = new Set(engine.decide(factsOf(normalizeRequest(raw), { hour: 0 })).reasons.map((r) => r.rule));
+            const req = normalizeRequest(raw);
+            const got = new Set(engine.decide(factsOf(req, { hour: 0 })).reasons.map((r) => r.rule));
+            // Rules see the canonical path, and a deny rule its lower-case form too.
+            const canonical = req.resource.path as string;
             rules.forEach((r, i) => {
-              const want = globMatches(patterns[i]!, path);
+              const want = globMatches(patterns[i]!, canonical) || globMatches(patterns[i]!, canonical.toLowerCase());
               // An inexact translation may match more, never less.
               if (inexact.has(r.id)) { if (want) expect(got.has(r.id), `${patterns[i]} ~ ${path}`).toBe(true); }
               else expect(got.has(r.id), `${patterns[i]} ~ ${path}`).toBe(want);

@@ -16,6 +16,8 @@ import {
   BUILTIN_FIELDS, CATEGORIES, CUSTOM_PREFIXES, FIELD_ALIASES, FINDING_KINDS, normalizeEnvironment, type FieldType,
 } from '../src/policy/vocabulary.js';
 import { normalizeRequest, type Request } from '../src/request/normalize.js';
+import { categoriesOf } from '../src/request/category.js';
+import { isTraversal } from '../src/request/canonical.js';
 
 export type Scalar = string | number | boolean;
 export type FieldRef = { field: string };
@@ -171,6 +173,8 @@ interface Ctx {
   facts: RefFacts;
   types: Map<string, FieldType>;
   findings: Set<string>;
+  /** The one category this pass asks about (a request with several is asked about each). */
+  category: string | undefined;
 }
 
 function basename(path: string): string {
@@ -266,7 +270,7 @@ function fieldTest(key: string, value: TestValue, ctx: Ctx, dflt: boolean): bool
 }
 
 function categoryTest(value: TestValue, ctx: Ctx): boolean {
-  const cat = ctx.req.category as string | undefined;
+  const cat = ctx.category;
   const inList = (v: unknown) => cat !== undefined && list(v as Scalar | Scalar[]).includes(cat);
   if (typeof value !== 'object' || Array.isArray(value)) return inList(value);
   return Object.entries(value).every(([op, v]) => (op === 'eq' || op === 'in' ? inList(v) : !inList(v)));
@@ -294,10 +298,12 @@ function ruleApplies(rule: YamlRule, ctx: Ctx): boolean {
   const restrictive = rule.effect === 'deny' || rule.effect === 'escalate';
   const m = rule.match ?? {};
   const { req } = ctx;
-  const any = (pats: string[], v: string | undefined) => (v === undefined ? restrictive : pats.some((p) => globMatches(p, v)));
+  // Identifiers are compared in canonical form (NFKC, lower case) on both sides.
+  const canon = (pats: string[]) => pats.map((p) => p.normalize('NFKC').trim().toLowerCase());
+  const any = (pats: string[], v: string | undefined) => (v === undefined ? restrictive : canon(pats).some((p) => globMatches(p, v)));
   if (m.agent !== undefined && !any(list(m.agent), req.agent.id)) return false;
-  if (m.category !== undefined && !(req.category !== undefined && list(m.category).includes(req.category))) return false;
-  if (m.action !== undefined && !any(list(m.action).map((a) => a.toLowerCase()), req.action)) return false;
+  if (m.category !== undefined && !(ctx.category !== undefined && list(m.category).includes(ctx.category))) return false;
+  if (m.action !== undefined && !any(list(m.action), req.action)) return false;
   if (m.resource !== undefined && !any(list(m.resource), req.resource.type)) return false;
   if (m.environment !== undefined && !any(list(m.environment).map(normalizeEnvironment), req.environment)) return false;
   if (m.namespace !== undefined && !any(list(m.namespace), req.namespace)) return false;
@@ -318,15 +324,28 @@ function expand(findings: string[]): Set<string> {
 export function referenceDecide(rules: YamlRule[], rawRequest: unknown, facts: RefFacts, types = customTypes(rules)): RefDecision {
   const req = normalizeRequest(rawRequest);
   if (req.category !== undefined && !(CATEGORIES as readonly string[]).includes(req.category)) throw new Error('reference: bad category');
-  const ctx: Ctx = { req, facts, types, findings: expand(facts.findings ?? []) };
-  const applying = rules.filter((r) => ruleApplies(r, ctx));
-  const ids = (effect: YamlRule['effect']) => applying.filter((r) => r.effect === effect).map((r) => r.id);
-  const warnings = ids('warn');
+  const kinds = [...(facts.findings ?? [])];
+  if (typeof req.resource.path === 'string' && isTraversal(req.resource.path)) kinds.push('path-traversal');
+  const findings = expand(kinds);
+  const categories: (string | undefined)[] = categoriesOf(req).length ? categoriesOf(req) : [undefined];
+  // Deny and escalate rules also meet the lower-case form of the path; an allow compares it as it is.
+  const lower: Request = typeof req.resource.path === 'string' && req.resource.path !== req.resource.path.toLowerCase()
+    ? { ...req, resource: { ...req.resource, path: req.resource.path.toLowerCase(), ...(req.resource.type === 'file' ? { id: req.resource.id.toLowerCase() } : {}) } }
+    : req;
+  const passes = (r: YamlRule, q: Request) => categories.map((category) => ruleApplies(r, { req: q, facts, types, findings, category }));
+  const restrictive = (r: YamlRule) => passes(r, req).some(Boolean) || (lower !== req && passes(r, lower).some(Boolean));
+  const ids = (effect: YamlRule['effect']) => rules.filter((r) => r.effect === effect && restrictive(r)).map((r) => r.id);
+  const warnings = rules.filter((r) => r.effect === 'warn' && passes(r, req).some(Boolean)).map((r) => r.id);
   const deny = ids('deny');
   if (deny.length) return { decision: 'deny', tier: 3, reasons: deny, warnings, route: 'rules' };
   const escalate = ids('escalate');
   if (escalate.length) return { decision: 'escalate', tier: 2, reasons: escalate, warnings, route: 'rules' };
-  const allow = applying.filter((r) => r.effect === 'allow');
+  // An allow must hold in every category, and never covers a destructive or evasive finding or a command it does not test.
+  const held = rules.filter((r) => r.effect === 'allow' && passes(r, req).every(Boolean));
+  const blockedByFinding = [...findings].some((k) => k === 'destructive' || k === 'evasion');
+  const testsCommand = (r: YamlRule) => JSON.stringify(r.when ?? null).includes('"command"');
+  const allow = held.filter((r) => !blockedByFinding && (req.command === undefined || testsCommand(r)));
   if (allow.length) return { decision: 'allow', tier: allow.some((r) => r.audit === true) ? 1 : 0, reasons: allow.map((r) => r.id), warnings, route: 'rules' };
-  return { decision: 'escalate', tier: 2, reasons: [null], warnings, route: 'default' };
+  const withheld = held.map((r) => r.id);
+  return { decision: 'escalate', tier: 2, reasons: [null], warnings: [...warnings, ...withheld], route: 'default' };
 }

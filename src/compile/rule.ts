@@ -90,7 +90,8 @@ export class RuleCompiler {
     const scope: string[] = [];
     const conds: string[] = [];
     const parts: RulePart[] = [];
-    const m = rule.match;
+    // Requests carry identifiers in canonical form (NFKC, lower case); so do the rules that match them.
+    const m = canonicalMatch(rule.match);
     const ctx = { rule, restrictive };
     const lineOf = (span: Span) => lineText(rule.file, span.line).trim();
     const where = (span: Span) => `${rule.file.path}:${span.line}:${span.column}`;
@@ -233,6 +234,13 @@ export class RuleCompiler {
 }
 
 interface Ctx { rule: RuleIR; restrictive: boolean }
+
+function canonicalMatch(m: MatchIR): MatchIR {
+  const c = (xs?: string[]) => xs?.map((x) => x.normalize('NFKC').trim().toLowerCase());
+  const out: MatchIR = { ...m };
+  for (const k of ['agent', 'action', 'resource', 'environment', 'namespace'] as const) if (m[k]) out[k] = c(m[k]);
+  return out;
+}
 
 export function builtinField(path: string): Field {
   const f = BUILTIN_FIELDS.get(path);

@@ -1,11 +1,30 @@
 // Decides requests against a compiled bundle with Cedar, by DESIGN's order: any matching deny,
 // else any matching escalate, else any matching allow, else undetermined. Rules are indexed by
 // category, environment and agent so that Cedar sees only the candidates for a request.
+// The trust boundary holds here by construction, whatever the rules say:
+// - a request with several categories is asked about each: a deny or escalate rule that matches
+//   any of them applies, an allow rule applies only if it matches every one of them;
+// - deny and escalate rules are also matched on the lower-case form of the resource's path;
+// - an allow never covers a request that carries a destructive or evasive finding, nor a command
+//   the rule does not test: such a request is left undetermined (escalate, or the model).
 import { createHash } from 'node:crypto';
 import type { Bundle } from '../compile/bundle.js';
 import type { CompiledRule } from '../compile/rule.js';
 import { Authorizer } from '../cedar/cedar.js';
-import { cedarRequest, type Facts } from './facts.js';
+import { FINDING_KINDS } from '../policy/vocabulary.js';
+import { categoriesFor, cedarRequest, hasUpperPath, type Facts } from './facts.js';
+
+/** Finding classes no allow rule can cover. */
+const UNALLOWABLE = new Set(['destructive', 'evasion']);
+
+/** Why an allow rule that held does not allow these facts, or undefined when it does. */
+function allowBlocked(rule: CompiledRule, facts: Facts): string | undefined {
+  const bad = facts.findings.filter((k) => UNALLOWABLE.has(FINDING_KINDS[k] ?? ''));
+  if (bad.length) return `the request carries ${bad.join(', ')}, which no allow covers`;
+  // A rule is written for commands when it tests the command; any other allow does not cover one.
+  if (facts.request.command !== undefined && !rule.text.includes('context.command')) return 'the request carries a command this rule does not test';
+  return undefined;
+}
 
 export type Verdict = 'allow' | 'deny' | 'escalate';
 
@@ -21,6 +40,8 @@ export interface RuleOutcome {
   warnings: CompiledRule[];
   /** Rules Cedar could not evaluate; a deny or escalate among them counts as matched. */
   errors: { rule: CompiledRule; message: string }[];
+  /** Allow rules that held but do not allow these facts (a category they miss, a command, a finding). */
+  withheld?: { rule: CompiledRule; why: string }[];
 }
 
 interface Candidates { set: string | undefined }
@@ -109,28 +130,59 @@ export class Engine {
     });
   }
 
+  /** The rules that hold for one Cedar request, and those Cedar could not evaluate. */
+  private pass(facts: Facts, category: string, lowerPath: boolean): { held: CompiledRule[]; errors: { rule: CompiledRule; message: string }[] } {
+    const sets = this.setsFor(category, facts.request.environment, facts.request.resource.type);
+    if (!sets.set) return { held: [], errors: [] };
+    const a = this.authorizer.authorize(sets.set, cedarRequest(facts, this.bundle, { category, lowerPath }));
+    // Every candidate is evaluated as a forbid, so Cedar's reasons are all the rules that hold.
+    // In the bundle's order: Cedar returns its reasons in no fixed order.
+    const held = a.reasons.map((id) => this.byId.get(id)).filter((r): r is CompiledRule => !!r).sort((x, y) => this.rank.get(x.id)! - this.rank.get(y.id)!);
+    const errors: { rule: CompiledRule; message: string }[] = [];
+    for (const e of a.errors) {
+      const rule = this.byId.get(e.policyId);
+      if (rule) errors.push({ rule, message: e.message });
+    }
+    return { held, errors };
+  }
+
   /** What the rules say about these facts, before any router or model. */
   evaluate(facts: Facts): RuleOutcome {
     const out: RuleOutcome = { verdict: null, tier: 2, matched: [], warnings: [], errors: [] };
-    const sets = this.setsFor(facts.category, facts.request.environment, facts.request.resource.type);
-    if (!sets.set) return out;
-    const a = this.authorizer.authorize(sets.set, cedarRequest(facts, this.bundle));
-    // Every candidate is evaluated as a forbid, so Cedar's reasons are all the rules that hold.
-    const held = a.reasons.map((id) => this.byId.get(id)).filter((r): r is CompiledRule => !!r).sort((x, y) => this.rank.get(x.id)! - this.rank.get(y.id)!);
-    for (const e of a.errors) {
-      const rule = this.byId.get(e.policyId);
-      if (rule) out.errors.push({ rule, message: e.message });
+    const categories = categoriesFor(facts);
+    const restrictive = new Set<CompiledRule>();
+    const warnings = new Set<CompiledRule>();
+    const errors = new Map<CompiledRule, string>();
+    let allows: Set<CompiledRule> | undefined;
+    for (const category of categories) {
+      const p = this.pass(facts, category, false);
+      const held = new Set(p.held);
+      for (const e of p.errors) if (!errors.has(e.rule)) errors.set(e.rule, e.message);
+      // A deny or escalate rule that cannot be evaluated counts as matched; an allow or warn does not.
+      for (const r of [...p.held, ...p.errors.map((e) => e.rule)]) if (r.effect === 'deny' || r.effect === 'escalate') restrictive.add(r);
+      for (const r of p.held) if (r.set === 'warn') warnings.add(r);
+      const here = p.held.filter((r) => r.effect === 'allow');
+      allows = allows === undefined ? new Set(here) : new Set([...allows].filter((r) => held.has(r)));
+      if (hasUpperPath(facts)) {
+        const lower = this.pass(facts, category, true);
+        for (const r of [...lower.held, ...lower.errors.map((e) => e.rule)]) if (r.effect === 'deny' || r.effect === 'escalate') restrictive.add(r);
+      }
     }
-    // A deny or escalate rule that cannot be evaluated counts as matched; an allow or warn does not.
-    const failedClosed = out.errors.map((e) => e.rule).filter((r) => r.effect === 'deny' || r.effect === 'escalate');
-    const matched = [...held, ...failedClosed];
+    out.errors = [...errors].map(([rule, message]) => ({ rule, message }));
+    out.warnings = [...warnings];
+    const matched = [...restrictive].sort((x, y) => this.rank.get(x.id)! - this.rank.get(y.id)!);
     const denies = matched.filter((r) => r.effect === 'deny');
     const escalates = matched.filter((r) => r.effect === 'escalate');
-    const allows = matched.filter((r) => r.effect === 'allow');
-    out.warnings = held.filter((r) => r.set === 'warn');
+    const permitted: CompiledRule[] = [];
+    const withheld: { rule: CompiledRule; why: string }[] = [];
+    for (const r of allows ?? []) {
+      const why = allowBlocked(r, facts);
+      if (why) withheld.push({ rule: r, why }); else permitted.push(r);
+    }
+    if (withheld.length) out.withheld = withheld;
     if (denies.length) Object.assign(out, { verdict: 'deny', tier: 3, matched: denies });
     else if (escalates.length) Object.assign(out, { verdict: 'escalate', tier: 2, matched: escalates });
-    else if (allows.length) Object.assign(out, { verdict: 'allow', tier: Math.max(...allows.map((r) => r.tier)), matched: allows });
+    else if (permitted.length) Object.assign(out, { verdict: 'allow', tier: Math.max(...permitted.map((r) => r.tier)), matched: permitted });
     return out;
   }
 
@@ -145,6 +197,7 @@ export class Engine {
     const warnings = [
       ...o.warnings.map((r) => ({ rule: r.id, message: r.message ?? `warning from rule ${r.id}`, source: r.source })),
       ...o.errors.map((e) => ({ rule: e.rule.id, message: `rule could not be evaluated (${e.message}); ${e.rule.effect === 'allow' ? 'it did not allow' : 'it counted as matched'}`, source: e.rule.source })),
+      ...(o.verdict === null ? (o.withheld ?? []).map((w) => ({ rule: w.rule.id, message: `allow rule did not allow: ${w.why}`, source: w.rule.source })) : []),
     ];
     // The state facts go into the record too, so that distill and replay see what the rules saw.
     const facts_: Decision['facts'] = { category: facts.category, detectors: facts.findings, trust: facts.trust, hour: facts.hour, budget: { ...facts.budget } };

@@ -1,15 +1,27 @@
 // Facts: what the policies can see of a request once detectors and state have spoken, and their
-// translation into the Cedar request (principal, action, resource, context, entities).
+// translation into the Cedar request (principal, action, resource, context, entities). The request
+// is already canonical (request/canonical.ts); the facts add what is derived from it: every
+// category it has (the action, the command, the resource and the stated one) and the findings the
+// canonical form carries by itself (`path-traversal`).
 import type { Bundle } from '../compile/bundle.js';
 import type { CedarRequest, CedarValue } from '../cedar/cedar.js';
 import { expandFindings, UNCLASSIFIED, type Category, type FieldType } from '../policy/vocabulary.js';
+import { identifier, isTraversal } from '../request/canonical.js';
+import { categoriesOf } from '../request/category.js';
 import type { Request } from '../request/normalize.js';
 
 export const DEFAULT_TRUST = 40;
 
 export interface Facts {
   request: Request;
+  /** The most consequential of `categories`; UNCLASSIFIED when there is none. */
   category: Category | typeof UNCLASSIFIED;
+  /**
+   * Every category the request has, most consequential first. A deny or escalate rule on any of
+   * them applies; an allow rule applies only when it matches all of them. Empty (or absent) means
+   * `[category]`.
+   */
+  categories?: Category[];
   /** Detector kinds found in the request. */
   findings: string[];
   trust: number;
@@ -32,21 +44,39 @@ export interface FactInputs {
 export function factsOf(request: Request, inputs: FactInputs = {}): Facts {
   const stateTrust = inputs.trust ?? DEFAULT_TRUST;
   const trust = request.agent.trust !== undefined ? Math.min(request.agent.trust, stateTrust) : stateTrust;
+  const categories = categoriesOf(request);
+  const findings = new Set(inputs.findings ?? []);
+  if (typeof request.resource.path === 'string' && isTraversal(request.resource.path)) findings.add('path-traversal');
   const f: Facts = {
     request,
-    category: request.category ?? UNCLASSIFIED,
-    findings: [...new Set(inputs.findings ?? [])].sort(),
+    category: categories[0] ?? UNCLASSIFIED,
+    categories,
+    findings: [...findings].sort(),
     trust,
     hour: inputs.hour ?? new Date().getUTCHours(),
-    budget: { used_pct: inputs.budget?.used_pct ?? 0, exceeded: inputs.budget?.exceeded ?? false },
+    // A share of a budget is a whole percentage; past a million percent it says nothing more.
+    budget: { used_pct: Math.min(Math.max(Math.trunc(inputs.budget?.used_pct ?? 0), 0), MAX_PCT), exceeded: inputs.budget?.exceeded ?? false },
   };
+  // A team from the registry is compared as the request's namespace is: in canonical form.
   const team = inputs.team ?? request.agent.team;
-  if (team !== undefined) f.team = team;
+  if (team !== undefined) f.team = identifier(team, 'agent.team');
   if (inputs.risk !== undefined) f.risk = inputs.risk;
   return f;
 }
 
 const MAX_DECIMAL = 922337203685477;
+const MAX_PCT = 1_000_000;
+
+/** The categories the rules are asked about: every one the facts have, or their single category. */
+export function categoriesFor(f: Facts): string[] {
+  return f.categories?.length ? f.categories : [f.category];
+}
+
+/** A path or basename with upper-case letters: deny and escalate rules are also tried on its lower case. */
+export function hasUpperPath(f: Facts): boolean {
+  const p = f.request.resource.path;
+  return typeof p === 'string' && p !== p.toLowerCase();
+}
 
 /** A value in the Cedar type the schema declares, or undefined when it does not fit (then it counts as missing). */
 function coerce(v: unknown, t: FieldType): CedarValue | undefined {
@@ -68,8 +98,13 @@ function basename(path: string): string {
   return parts[parts.length - 1] ?? '';
 }
 
-export function cedarRequest(f: Facts, bundle: Bundle): CedarRequest {
-  const r = f.request;
+/**
+ * The Cedar request for the facts, asked about one `category` (default: the facts' own). With
+ * `lowerPath`, the resource's path, basename and id are given in lower case: the form deny and
+ * escalate rules are matched on too, so that `SECRETS/db.yaml` meets a rule on `secrets/**`.
+ */
+export function cedarRequest(f: Facts, bundle: Bundle, opts: { category?: string; lowerPath?: boolean } = {}): CedarRequest {
+  const r = opts.lowerPath ? lowerPathRequest(f.request) : f.request;
   const agentAttrs: Record<string, CedarValue> = { name: r.agent.id, trust: f.trust };
   if (f.team !== undefined) agentAttrs.team = f.team;
   const res: Record<string, CedarValue> = { type: r.resource.type, id: r.resource.id };
@@ -104,7 +139,7 @@ export function cedarRequest(f: Facts, bundle: Bundle): CedarRequest {
   const resource = { type: 'Resource', id: `${r.resource.type}/${r.resource.id}` };
   return {
     principal,
-    action: { type: 'Action', id: f.category },
+    action: { type: 'Action', id: opts.category ?? f.category },
     resource,
     context,
     entities: [
@@ -112,4 +147,19 @@ export function cedarRequest(f: Facts, bundle: Bundle): CedarRequest {
       { uid: resource, attrs: res, parents: [] },
     ],
   };
+}
+
+function lowerPathRequest(r: Request): Request {
+  const resource = { ...r.resource };
+  if (typeof resource.path === 'string') resource.path = resource.path.toLowerCase();
+  if (resource.type === 'file') resource.id = resource.id.toLowerCase();
+  return { ...r, resource };
+}
+
+/**
+ * A stable key of everything the rules can see of the facts: the Cedar request of each category
+ * the facts have, and the lower-case path form. Two facts with the same key get the same decision.
+ */
+export function factsKey(f: Facts, bundle: Bundle): string {
+  return JSON.stringify({ categories: categoriesFor(f), request: cedarRequest(f, bundle) });
 }

@@ -78,7 +78,7 @@ export function normalizeEnvironment(name: string): string {
   return ENVIRONMENT_ALIASES[k] ?? k;
 }
 
-export const FINDING_CLASSES = ['secret', 'pii', 'destructive', 'injection'] as const;
+export const FINDING_CLASSES = ['secret', 'pii', 'destructive', 'injection', 'evasion'] as const;
 export type FindingClass = (typeof FINDING_CLASSES)[number];
 
 /** Detector kinds and the class each belongs to. `detected: secret` matches every secret kind. */
@@ -129,6 +129,11 @@ export const FINDING_KINDS: Readonly<Record<string, FindingClass>> = {
   'sql-grant-all': 'destructive',
   'package-publish': 'destructive',
   'prompt-injection': 'injection',
+  // What cannot be judged as written: a path above its root, a command built at run time, a command
+  // the shell parser cannot read.
+  'path-traversal': 'evasion',
+  'dynamic-execution': 'evasion',
+  'command-unparsed': 'evasion',
 };
 
 export function isKnownFinding(name: string): boolean {

@@ -4,7 +4,7 @@
 // one, caches the model's recorded answer for the requests that follow.
 import type { Bundle } from '../compile/bundle.js';
 import { Engine, type Decision } from '../engine/engine.js';
-import { cedarRequest } from '../engine/facts.js';
+import { factsKey } from '../engine/facts.js';
 import type { Finding } from '../request/detectors/index.js';
 import { canonicalJson, sha256 } from '../runtime/canonical.js';
 import { decisionCacheKey, routeAndDecide, type IntentRouter } from '../runtime/runtime.js';
@@ -37,7 +37,7 @@ export function findingsOf(kinds: string[]): Finding[] {
 
 /** The key under which a request's decision is cached: the Cedar request and the bundle. */
 export function cacheKeyOf(r: DecisionRecord, bundle: Bundle): string {
-  return decisionCacheKey(bundle.hash, '', r.request, cedarRequest(recordFacts(r), bundle));
+  return decisionCacheKey(bundle.hash, '', r.request, factsKey(recordFacts(r), bundle));
 }
 
 /** A key that tells requests apart regardless of their caller id. */
@@ -59,7 +59,7 @@ export class OfflinePipeline {
     const time = r.time ?? Date.parse(r.at);
     const facts = recordFacts(r);
     // As the live cache: the free text is part of the key (the model is the record's, one per replay).
-    const key = this.opts.cache ? decisionCacheKey(this.bundle.hash, '', r.request, cedarRequest(facts, this.bundle)) : '';
+    const key = this.opts.cache ? decisionCacheKey(this.bundle.hash, '', r.request, factsKey(facts, this.bundle)) : '';
     const hit = this.opts.cache ? this.cache.get(key) : undefined;
     if (hit && hit.expires > time) {
       return { decision: hit.decision.decision, route: 'cache', tier: hit.decision.tier, rules: ruleIds(hit.decision), elapsedMs: performance.now() - t0 };

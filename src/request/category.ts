@@ -1,11 +1,13 @@
-// The category of a request from its verb or its shell command. A command is read with the shell
-// lexer, wrappers (sudo, env, timeout, xargs, ...) are stepped over, and the tool and its
-// subcommand decide: `kubectl delete` is DELETE, `git log` ACCESS, `terraform apply` MODIFY.
-// A script's category is the most consequential of its commands'.
+// The categories of a request, derived from its verb, its shell command and its resource. A command
+// is read with the shell parser, wrappers (sudo, env, timeout, xargs, ...) are stepped over, and the
+// tool and its subcommand decide: `kubectl delete` is DELETE, `git log` ACCESS, `terraform apply`
+// MODIFY. A script's category is the most consequential of its commands'. A request has every
+// category that any of these gives, and a stated category adds to them: it never replaces them.
 import type { Category } from '../policy/vocabulary.js';
 import { lex, type SimpleCommand } from './detectors/shell.js';
 
-const VERBS: Record<string, Category> = {};
+// No prototype: `constructor` or `__proto__` as a verb is an unknown word, not a function.
+const VERBS: Record<string, Category> = Object.create(null) as Record<string, Category>;
 const verbs = (c: Category, ws: string) => ws.split(' ').forEach((w) => (VERBS[w] = c));
 verbs('DELETE', 'delete remove rm destroy drop terminate purge uninstall truncate wipe erase kill prune evict unlink rmdir deregister detach revoke shred wipefs mkfs flush flushdb flushall');
 verbs('CREATE', 'create add new make provision launch deploy install insert upload mkdir touch generate spawn clone fork init register publish post allocate mb build pull snapshot');
@@ -15,10 +17,55 @@ verbs('COMPLY', 'audit report comply compliance attest review certify');
 
 const RANK: Record<Category, number> = { DELETE: 5, MODIFY: 4, CREATE: 3, ACCESS: 2, COMPLY: 1 };
 
+/** Resource types whose use exposes a credential, and classifications whose use reads sensitive data. */
+const CREDENTIAL_TYPES = new Set(['secret', 'credential', 'k8s:secret', 'vault:secret', 'aws:secretsmanager', 'gcp:secretmanager']);
+const SENSITIVE_CLASSES = new Set(['secret', 'pii']);
+
+/** The categories a resource implies whatever is done with it: touching a credential reads it. */
+function resourceCategories(resource: { type: string; classification?: unknown }): Category[] {
+  const out: Category[] = [];
+  if (CREDENTIAL_TYPES.has(resource.type) || (typeof resource.classification === 'string' && SENSITIVE_CLASSES.has(resource.classification))) out.push('ACCESS');
+  return out;
+}
+
+/** Categories from most to least consequential, each once. */
+export function byRank(cs: Iterable<Category>): Category[] {
+  return [...new Set(cs)].sort((a, b) => RANK[b] - RANK[a]);
+}
+
+interface Categorized { action: string; command?: string; category?: Category; resource: { type: string; classification?: unknown } }
+
+/** What the action, the command and the resource say, most consequential first (the stated category aside). */
+export function derivedCategories(r: Categorized): Category[] {
+  const out: Category[] = [];
+  // A command says what will happen; a generic verb such as shell_exec or run does not.
+  const fromCommand = r.command !== undefined ? categoryOfCommand(r.command) : undefined;
+  if (fromCommand) out.push(fromCommand);
+  const fromVerb = categoryOfVerb(r.action);
+  if (fromVerb && !(fromCommand && GENERIC_VERBS.has(r.action.split(/[\s_\-.:/]+/)[0]!))) out.push(fromVerb);
+  out.push(...resourceCategories(r.resource));
+  return byRank(out);
+}
+
+/** Verbs that only say "run the command": the command's category stands for them. */
+const GENERIC_VERBS = new Set(['run', 'exec', 'execute', 'shell', 'bash', 'sh', 'command', 'cmd']);
+
+const memo = new WeakMap<object, Category[]>();
+
+/** Every category of a request: derived ones and the stated one, most consequential first. */
+export function categoriesOf(r: Categorized): Category[] {
+  let cs = memo.get(r);
+  if (!cs) {
+    cs = byRank([...derivedCategories(r), ...(r.category ? [r.category] : [])]);
+    memo.set(r, cs);
+  }
+  return cs;
+}
+
 /** The category a verb usually means, from the first word of an action such as `remove_file`. */
 export function categoryOfVerb(action: string): Category | undefined {
   const first = action.toLowerCase().split(/[\s_\-.:/]+/).find(Boolean);
-  return first ? VERBS[first] : undefined;
+  return first && Object.hasOwn(VERBS, first) ? VERBS[first] : undefined;
 }
 
 /** Programs that only read or report. */

@@ -7,7 +7,7 @@ import type { Bundle } from '../compile/bundle.js';
 import { loadConfig, type Config } from '../config/config.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { Engine, type Decision } from '../engine/engine.js';
-import { cedarRequest, factsOf, type Facts } from '../engine/facts.js';
+import { factsKey, factsOf, type Facts } from '../engine/facts.js';
 import { dayPeriod, hourPeriod, newId, State } from '../ledger/state.js';
 import { detect, redactRequest, type Finding } from '../request/detectors/index.js';
 import { normalizeRequest, type Request } from '../request/normalize.js';
@@ -111,8 +111,8 @@ export const MAX_BUDGET_PCT = 1_000_000;
  * (which the model reads but the Cedar request does not carry) and the Cedar request. A cached
  * model answer thus serves only the same words, and none outlives a change of model.
  */
-export function decisionCacheKey(bundleHash: string, model: string, request: Request, cedar: unknown): string {
-  return sha256(bundleHash, model, canonicalJson([request.content, request.request, request.justification]), JSON.stringify(cedar));
+export function decisionCacheKey(bundleHash: string, model: string, request: Request, facts: string): string {
+  return sha256(bundleHash, model, canonicalJson([request.content, request.request, request.justification]), facts);
 }
 
 /** The compiled bundle of a policy folder: from the content-hash cache, else compiled (and cached). */
@@ -274,8 +274,17 @@ export class Runtime {
   }
 
   limits(agent: string): { day: { usd: number; tokens: number }; hour: { usd: number; tokens: number } } {
-    return this.config.agents[agent]?.budgets ?? this.config.budgets;
+    return this.registered(agent)?.budgets ?? this.config.budgets;
   }
+
+  /** The registry's entry for an agent, its name compared in canonical form (NFKC, any case). */
+  private registered(agent: string): Config['agents'][string] | undefined {
+    if (Object.hasOwn(this.config.agents, agent)) return this.config.agents[agent];
+    this.canonicalAgents ??= new Map(Object.entries(this.config.agents).map(([k, v]) => [k.normalize('NFKC').trim().toLowerCase(), v]));
+    return this.canonicalAgents.get(agent);
+  }
+
+  private canonicalAgents?: Map<string, Config['agents'][string]>;
 
   budget(agent: string, now: Date): BudgetStatus {
     const l = this.limits(agent);
@@ -300,7 +309,7 @@ export class Runtime {
 
   facts(request: Request, findings: Finding[], now: Date): Facts {
     const agent = request.agent.id;
-    const registered = this.config.agents[agent];
+    const registered = this.registered(agent);
     const team = registered?.team ?? request.agent.team;
     return factsOf(request, {
       findings: findings.map((f) => f.kind),
@@ -387,7 +396,7 @@ export class Runtime {
 
   private cacheKeyOf(request: Request, facts: Facts): string {
     const large = this.config.models.large;
-    return decisionCacheKey(this.bundle.hash, large ? `${large.provider}/${large.model}` : '', request, cedarRequest(facts, this.bundle));
+    return decisionCacheKey(this.bundle.hash, large ? `${large.provider}/${large.model}` : '', request, factsKey(facts, this.bundle));
   }
 
   /**

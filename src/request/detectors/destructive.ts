@@ -59,9 +59,13 @@ function analyzeText(text: string, depth: number, outer: Span | undefined, ctx: 
     scanCode(text, depth, outer ?? { start: 0, end: text.length }, ctx);
   }
   const script = lex(text);
+  // Variables given a plain value in the script (`x=rm`), so that `$x -rf /` is read as `rm -rf /`.
+  const vars = new Map<string, string>();
   for (const cmd of script.commands) {
     if (++ctx.commands > MAX_COMMANDS) return;
-    analyzeCommand(cmd, depth, outer ?? { start: cmd.start, end: cmd.end }, ctx);
+    const assigned = cmd.words.length > 0 && cmd.words.every((w) => ASSIGNMENT.test(w.value));
+    if (assigned) for (const w of cmd.words) { const eq = w.value.indexOf('='); if (!w.dynamic) vars.set(w.value.slice(0, eq).replace(/\+$/, ''), w.value.slice(eq + 1)); }
+    analyzeCommand(cmd, depth, outer ?? { start: cmd.start, end: cmd.end }, ctx, vars);
   }
   for (const sub of script.substitutions) {
     analyzeText(sub.body, depth + 1, outer ?? { start: sub.start, end: sub.end }, ctx);
@@ -85,7 +89,15 @@ const KEYWORDS = new Set(['then', 'do', 'else', 'elif', 'if', 'while', 'until', 
 /** Where a command is being judged: its nesting depth, the span findings get, the command itself. */
 interface Scope { depth: number; span: Span; ctx: Context; cmd: SimpleCommand | undefined }
 
-function analyzeCommand(cmd: SimpleCommand, depth: number, span: Span, ctx: Context): void {
+/** A command name spelled at run time, when its value can be seen: `$x` after `x=rm`, `$(echo rm)`. */
+function resolveName(w: { value: string; dynamic: boolean }, vars: Map<string, string>): string {
+  if (!w.dynamic) return w.value;
+  const v = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(w.value);
+  if (v) return vars.get(v[1]!) ?? w.value;
+  return expandWord(w.value).trim();
+}
+
+function analyzeCommand(cmd: SimpleCommand, depth: number, span: Span, ctx: Context, vars = new Map<string, string>()): void {
   const c: Scope = { depth, span, ctx, cmd };
   for (const r of cmd.redirects) {
     if (!r.target || !/^(?:>|>>|>\||&>|&>>|>&)$/.test(r.op)) continue;
@@ -93,7 +105,13 @@ function analyzeCommand(cmd: SimpleCommand, depth: number, span: Span, ctx: Cont
     if (isBlockDevice(t)) ctx.emit('disk-wipe', span);
     else if (isSystemPath(t) && !/^\/dev\/(?:null|zero|stdout|stderr|tty|fd\/|pts\/)/.test(normalizePath(t))) ctx.emit('system-overwrite', span);
   }
-  analyzeArgs(cmd.words.map((w) => normWord(w.value)), c);
+  const words = cmd.words.map((w) => normWord(w.value));
+  const first = cmd.words.findIndex((w) => w.dynamic || !ASSIGNMENT.test(w.value));
+  if (first >= 0 && cmd.words[first]!.dynamic) {
+    const name = resolveName(cmd.words[first]!, vars);
+    if (name !== cmd.words[first]!.value) words.splice(first, 1, ...name.split(/\s+/).filter(Boolean));
+  }
+  analyzeArgs(words, c);
 }
 
 /** Classifies one command given as words. */
@@ -213,6 +231,9 @@ function unwrap(input: string[], c: Scope): string[] | undefined {
           i++;
           if (XARGS_VALUE.has(o)) i++;
         }
+        // The words piped in (`echo / | xargs rm -rf`) are the command's last arguments.
+        const input = round === 0 ? pipedText(c) : undefined;
+        if (input !== undefined && i < args.length) { args = [...args.slice(i), ...input.split(/\s+/).filter(Boolean)]; i = 0; }
         break;
       }
       case 'npx': case 'pnpx': case 'bunx': {
@@ -745,7 +766,8 @@ on('find', (args, c) => {
     } else if (a === '-exec' || a === '-execdir' || a === '-ok' || a === '-okdir') {
       const inner: string[] = [];
       for (i++; i < args.length && args[i] !== ';' && args[i] !== '+'; i++) inner.push(args[i]!);
-      if (inner.length) analyzeArgs(inner, c);
+      // `{}` is each file found, the start folders among them.
+      if (inner.length) analyzeArgs(inner.flatMap((a) => (a === '{}' ? (start.length ? start : ['.']) : [a])), c);
     }
   }
   return true;
@@ -819,9 +841,18 @@ function overwrite(target: string | undefined, c: Scope): void {
   else if (isSystemPath(path) || normalizePath(path) === '/') emit(c, 'system-overwrite');
 }
 
+/** Tools that take their sources away: moving `/` or a system folder destroys it where it stood. */
+const REMOVES_SOURCES = new Set(['mv']);
+
 on('cp mv install', (args, c) => {
   const p = parse(args, new Set(['-t', '--target-directory', '-S', '--suffix', '-m', '--mode', '-o', '--owner', '-g', '--group']));
-  overwrite(copyTarget(p), c);
+  const target = copyTarget(p);
+  overwrite(target, c);
+  if (REMOVES_SOURCES.has(baseName(args[0]!))) {
+    const sources = value(p, '-t', '--target-directory').length ? p.positional : p.positional.slice(0, -1);
+    if (sources.some(isRootLike)) emit(c, 'rm-root');
+    else if (sources.some(isSystemPath)) emit(c, 'rm-system');
+  }
   return true;
 });
 on('scp', (args, c) => {

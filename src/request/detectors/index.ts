@@ -1,6 +1,7 @@
-// The detectors over a normalized request: secrets and personal identifiers in every text field,
-// destructive commands in `command` (and destructive SQL in `content`), prompt injection in the
-// text a model will read (`content`, `request`, `justification`). Findings carry a kind, the
+// The detectors over a normalized request, in every string of it at any depth: secrets and
+// personal identifiers everywhere, destructive commands in `command` (and in any string that reads
+// like one; destructive SQL in `content`), dynamic execution in the shape of the command, prompt
+// injection in every string a model may read. Findings carry a kind, the
 // field, a span and a preview that never holds a secret; `redact` replaces secret and PII spans so
 // that the ledger stores no credential in clear.
 import { FINDING_KINDS } from '../../policy/vocabulary.js';
@@ -10,6 +11,8 @@ import { detectInjection } from './injection.js';
 import { detectPii } from './pii.js';
 import { detectSecrets } from './secrets.js';
 import { detectSqlEmbedded, mentionsSql } from './sql.js';
+import { detectCommandShape } from './shell.js';
+import { strings } from '../canonical.js';
 import type { Finding, Hit } from './types.js';
 
 export type { Finding, Hit } from './types.js';
@@ -18,9 +21,6 @@ export { detectInjection, injectionScore } from './injection.js';
 export { detectPii } from './pii.js';
 export { detectSecrets } from './secrets.js';
 
-/** Context values are walked this deep and this many strings at most. */
-const MAX_CONTEXT_DEPTH = 8;
-const MAX_CONTEXT_STRINGS = 1000;
 const PREVIEW_LENGTH = 80;
 
 const classOf = (kind: string): string | undefined => FINDING_KINDS[kind];
@@ -69,23 +69,25 @@ export function redact(text: string, findings: Finding[], field?: string): strin
   return redactHits(text, mine.map((f) => ({ kind: f.kind, start: f.span.start, end: f.span.end })));
 }
 
-/** The request with every text field redacted, as the ledger keeps it. */
+/**
+ * The request with every string that holds a secret or personal identifier redacted, at any
+ * depth (context, resource attributes, the agent), as the ledger keeps it and a model reads it.
+ */
 export function redactRequest(request: Request, findings: Finding[] = detect(request)): Request {
-  const out: Request = { ...request };
-  for (const f of ['content', 'command', 'request', 'justification'] as const) {
-    const v = request[f];
-    if (typeof v === 'string') out[f] = redact(v, findings, f);
-  }
-  out.context = redactValue(request.context, 'context', findings, 0) as Record<string, unknown>;
+  const fields = new Set(findings.filter((f) => isSensitive(f.kind)).map((f) => f.field));
+  if (fields.size === 0) return { ...request };
+  const out = redactValue(request, '', findings, fields) as Request;
   return out;
 }
 
-function redactValue(v: unknown, path: string, findings: Finding[], depth: number): unknown {
-  if (typeof v === 'string') return redact(v, findings, path);
-  if (depth >= MAX_CONTEXT_DEPTH || v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map((x, i) => redactValue(x, `${path}.${i}`, findings, depth + 1));
+/** A copy of `v` with the strings at the flagged field paths redacted (depth is bounded by normalization). */
+function redactValue(v: unknown, path: string, findings: Finding[], fields: Set<string>): unknown {
+  if (typeof v === 'string') return fields.has(path) ? redact(v, findings, path) : v;
+  if (v === null || typeof v !== 'object') return v;
+  const at = (k: string) => (path === '' ? k : `${path}.${k}`);
+  if (Array.isArray(v)) return v.map((x, i) => redactValue(x, at(String(i)), findings, fields));
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = redactValue(x, `${path}.${k}`, findings, depth + 1);
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) Object.defineProperty(out, k, { value: redactValue(x, at(k), findings, fields), enumerable: true, writable: true, configurable: true });
   return out;
 }
 
@@ -121,25 +123,28 @@ export function detectText(text: string, field: string, what: { destructive?: bo
   return out.sort((a, b) => a.span.start - b.span.start || a.kind.localeCompare(b.kind));
 }
 
-function walkContext(v: unknown, path: string, depth: number, budget: { left: number }, out: Finding[]): void {
-  if (budget.left <= 0) return;
-  if (typeof v === 'string') {
-    budget.left--;
-    out.push(...detectText(v, path, {}));
-    return;
-  }
-  if (depth >= MAX_CONTEXT_DEPTH || v === null || typeof v !== 'object') return;
-  if (Array.isArray(v)) { v.forEach((x, i) => walkContext(x, `${path}.${i}`, depth + 1, budget, out)); return; }
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) walkContext(x, `${path}.${k}`, depth + 1, budget, out);
-}
+/** Text that may be a command: a program whose use the destructive detector knows, or SQL. */
+const COMMAND_LIKE = /(?:^|[\s;&|`(])(?:sudo|rm|dd|mkfs|shred|wipefs|kubectl|oc|helm|terraform|tofu|git|docker|podman|find|xargs|chmod|chown|sh|bash|zsh|eval|curl|wget|aws|gcloud|az|psql|mysql|redis-cli|mongo|mongosh|systemctl|truncate|mv|cp|dropdb|shred)(?=[\s;&|)]|$)/i;
 
-/** Every finding in a request: secrets and PII everywhere, destructive commands, injection. */
+/**
+ * Every finding in a request, in every string at any depth: secrets and personal identifiers
+ * everywhere; destructive commands in `command` and in any other string that reads like one
+ * (destructive SQL in `content`); prompt injection in every string a model may read.
+ */
 export function detect(request: Request): Finding[] {
   const out: Finding[] = [];
   if (request.content) out.push(...detectText(request.content, 'content', { sql: true, injection: true }));
-  if (request.command) out.push(...detectText(request.command, 'command', { destructive: true }));
+  if (request.command) {
+    out.push(...detectText(request.command, 'command', { destructive: true }));
+    out.push(...detectCommandShape(request.command));
+  }
   if (request.request) out.push(...detectText(request.request, 'request', { injection: true }));
   if (request.justification) out.push(...detectText(request.justification, 'justification', { injection: true }));
-  walkContext(request.context, 'context', 0, { left: MAX_CONTEXT_STRINGS }, out);
+  const rest = { agent: request.agent, resource: request.resource, namespace: request.namespace, context: request.context, id: request.id };
+  for (const [top, v] of Object.entries(rest)) {
+    for (const [field, text] of strings(v, top)) {
+      out.push(...detectText(text, field, { injection: true, destructive: COMMAND_LIKE.test(text), sql: !COMMAND_LIKE.test(text) }));
+    }
+  }
   return out;
 }

@@ -1,8 +1,14 @@
-// A shell lexer for judging commands, not for running them: it splits a command line into simple
-// commands (words after quote removal, redirections, heredoc bodies, here-strings) joined by
-// `;`, `&&`, `||`, `&`, newlines and pipes, and collects the bodies of `$(...)`, backticks and
-// `<(...)` so that the caller can look inside them. It never throws and runs in linear time:
-// malformed input (an unclosed quote, a heredoc without its end) is read as far as it goes.
+// Shell commands as govern judges them, not as a shell runs them. The text is parsed with
+// tree-sitter-bash (a maintained grammar, loaded on the first command so that requests without
+// one never pay for it) and flattened into simple commands (words after quote removal,
+// redirections, heredoc bodies, here-strings) with the pipeline each reads from, and the bodies of
+// `$(...)`, backticks and `<(...)` that the caller reads as scripts of their own. Text the parser
+// cannot read is marked `incomplete`; what it could read is still returned.
+// `detectCommandShape` flags what cannot be judged statically: a command name built at run time,
+// `eval`, a script piped into a shell, a shell reading a substitution, `xargs` or `find -exec`
+// running a destructive tool.
+import { createRequire } from 'node:module';
+import type { Finding } from './types.js';
 
 export interface Word {
   /** The word after quote removal; substitutions are kept as their source text. */
@@ -43,383 +49,402 @@ export interface Script {
   commands: SimpleCommand[];
   /** Command and process substitutions anywhere in the script, outermost only. */
   substitutions: Substitution[];
+  /** The parser could not read all of it (an unclosed quote, a stray keyword), or is unavailable. */
+  incomplete: boolean;
 }
 
-const SPACE = new Set([' ', '\t', '\r', '\f', '\v']);
-const WORD_END = new Set([' ', '\t', '\r', '\f', '\v', '\n', ';', '&', '|', '<', '>', '(', ')']);
 
-/** Characters that end a plain run inside a word: word ends, escapes, quotes and expansions. */
-const SPECIAL = new Uint8Array(128);
-for (const ch of ' \t\r\f\v\n;&|<>()\\\'"$`') SPECIAL[ch.charCodeAt(0)] = 1;
-const isSpecial = (code: number): boolean => code < 128 && SPECIAL[code] === 1;
-
-interface PendingHeredoc {
-  delimiter: string;
-  stripTabs: boolean;
-  command: SimpleCommand;
+interface TsNode {
+  type: string;
+  text: string;
+  startIndex: number;
+  endIndex: number;
+  isNamed: boolean;
+  childCount: number;
+  hasError: boolean;
+  childForFieldName(name: string): TsNode | null;
+  walk(): { gotoFirstChild(): boolean; gotoNextSibling(): boolean; currentNode: TsNode };
 }
 
-/** Reads `text` as a shell script. */
+/** A node's children. Through a cursor: the binding's `children` getter is quadratic in their number. */
+function kids(n: TsNode): TsNode[] {
+  if (n.childCount === 0) return [];
+  const out: TsNode[] = [];
+  const c = n.walk();
+  if (c.gotoFirstChild()) do out.push(c.currentNode); while (c.gotoNextSibling());
+  return out;
+}
+
+function named(n: TsNode): TsNode[] {
+  return kids(n).filter((c) => c.isNamed);
+}
+interface TsParser { parse(text: string): { rootNode: TsNode } }
+
+let parser: TsParser | null | undefined;
+
+/** The bash parser, loaded once on first use; null when the native module cannot load here. */
+function bashParser(): TsParser | null {
+  if (parser !== undefined) return parser;
+  try {
+    const require = createRequire(import.meta.url);
+    const Parser = require('tree-sitter') as new () => TsParser & { setLanguage(l: unknown): void };
+    const p = new Parser();
+    p.setLanguage(require('tree-sitter-bash'));
+    parser = p;
+  } catch {
+    parser = null;
+  }
+  return parser;
+}
+
+/** Scripts longer than this are read in part (the rest is `incomplete`). */
+const MAX_SCRIPT = 1 << 20;
+
+/** Nodes read per script at most; a larger script is read in part (and marked `incomplete`). */
+const MAX_NODES = 20_000;
+
+/** The last scripts read: the category, the destructive detector and the shape each read the same command. */
+const recent = new Map<string, Script>();
+
+/** Reads `text` as a shell script. Never throws. */
 export function lex(text: string): Script {
-  return new Lexer(text).run();
+  let s = recent.get(text);
+  if (!s) {
+    s = parse(text);
+    if (recent.size >= 16) recent.delete(recent.keys().next().value!);
+    recent.set(text, s);
+  }
+  return s;
 }
 
-class Lexer {
-  private i = 0;
-  private readonly commands: SimpleCommand[] = [];
-  private readonly substitutions: Substitution[] = [];
-  private current: SimpleCommand;
-  private pending: PendingHeredoc[] = [];
+function parse(text: string): Script {
+  const p = bashParser();
+  if (!p) return { commands: [], substitutions: [], incomplete: true };
+  const src = text.length > MAX_SCRIPT ? text.slice(0, MAX_SCRIPT) : text;
+  let root: TsNode;
+  try {
+    // tree-sitter reads the text in chunks; a callback is not needed for a string under 1 MB.
+    root = p.parse(src).rootNode;
+  } catch {
+    return { commands: [], substitutions: [], incomplete: true };
+  }
+  const f = new Flattener();
+  f.statement(root, undefined);
+  return { commands: f.commands, substitutions: f.substitutions, incomplete: root.hasError || src !== text || f.truncated };
+}
 
-  constructor(private readonly s: string) {
-    this.current = this.fresh(0, undefined);
+const SUBSTITUTIONS = new Set(['command_substitution', 'process_substitution']);
+const EXPANSIONS = new Set(['simple_expansion', 'expansion', 'command_substitution', 'process_substitution']);
+const REDIRECTS = new Set(['file_redirect', 'heredoc_redirect', 'herestring_redirect']);
+
+function unescapeUnquoted(s: string): string {
+  return s.replace(/\\(\n|.)/gs, (_, c: string) => (c === '\n' ? '' : c));
+}
+
+function unescapeDouble(s: string): string {
+  return s.replace(/\\([$`"\\\n])/g, (_, c: string) => (c === '\n' ? '' : c));
+}
+
+const ANSI: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', e: '\x1b', E: '\x1b', f: '\f', v: '\v', '\\': '\\', "'": "'", '"': '"', '?': '?' };
+
+function unescapeAnsiC(s: string): string {
+  return s.replace(/\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|.)/gs, (all, e: string) => {
+    if (Object.hasOwn(ANSI, e)) return ANSI[e]!;
+    if (/^x/.test(e)) return String.fromCharCode(parseInt(e.slice(1), 16));
+    if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8) & 0xff);
+    if (/^[uU]/.test(e)) { const n = parseInt(e.slice(1), 16); return n <= 0x10ffff ? String.fromCodePoint(n) : all; }
+    return e;
+  });
+}
+
+class Flattener {
+  readonly commands: SimpleCommand[] = [];
+  readonly substitutions: Substitution[] = [];
+  private count = 0;
+  private nodes = 0;
+  truncated = false;
+
+  /** Counts nodes read; false once the budget is spent. */
+  private budget(n: number): boolean {
+    this.nodes += n;
+    if (this.nodes > MAX_NODES) this.truncated = true;
+    return !this.truncated;
   }
 
-  private fresh(start: number, pipeFrom: SimpleCommand | undefined): SimpleCommand {
-    return { words: [], redirects: [], heredocs: [], herestrings: [], start, end: start, pipeFrom };
-  }
-
-  /** Ends the current simple command; `piped` makes the next one read its output. */
-  private finish(at: number, piped: boolean): void {
-    const c = this.current;
-    const used = c.words.length > 0 || c.redirects.length > 0;
-    if (used) this.commands.push(c);
-    this.current = this.fresh(at, piped && used ? c : undefined);
-  }
-
-  run(): Script {
-    const s = this.s;
-    const n = s.length;
-    while (this.i < n) {
-      const code = s.charCodeAt(this.i);
-      if (code === 32 || code === 9) { this.i++; continue; }
-      const ch = s[this.i]!;
-      if (SPACE.has(ch)) { this.i++; continue; }
-      if (ch === '\n') {
-        this.i++;
-        this.finish(this.i, false);
-        if (this.pending.length) this.readHeredocs();
-        continue;
-      }
-      if (ch === '\\' && s[this.i + 1] === '\n') { this.i += 2; continue; }
-      if (ch === '#' ) { this.skipComment(); continue; }
-      if (ch === ';' || ch === '&' || ch === '|' || ch === '(' || ch === ')') {
-        if (ch === '&' && s[this.i + 1] === '>') { this.redirect(); continue; }
-        this.operator(ch);
-        continue;
-      }
-      if (ch === '<' || ch === '>') {
-        if (s[this.i + 1] === '(') { this.word(); continue; }
-        this.redirect();
-        continue;
-      }
-      // A run of digits right before `<` or `>` is a file descriptor, part of the redirection.
-      if (ch >= '0' && ch <= '9') {
-        let j = this.i;
-        while (j < n && s[j]! >= '0' && s[j]! <= '9') j++;
-        if (s[j] === '<' || s[j] === '>') { this.i = j; this.redirect(); continue; }
-      }
-      this.word();
-    }
-    this.finish(n, false);
-    return { commands: this.commands, substitutions: this.substitutions };
-  }
-
-  private skipComment(): void {
-    const nl = this.s.indexOf('\n', this.i);
-    this.i = nl < 0 ? this.s.length : nl;
-  }
-
-  private operator(ch: string): void {
-    const s = this.s;
-    const next = s[this.i + 1];
-    let len = 1;
-    let piped = false;
-    if (ch === '|') {
-      if (next === '|') len = 2;
-      else { piped = true; if (next === '&') len = 2; }
-    } else if (ch === '&' && next === '&') len = 2;
-    else if (ch === ';' && (next === ';' || next === '&')) len = 2;
-    this.current.end = this.i;
-    this.i += len;
-    this.finish(this.i, piped);
-  }
-
-  private redirect(): void {
-    const s = this.s;
-    const start = this.i;
-    let op: string;
-    const rest = s.slice(this.i, this.i + 3);
-    if (rest.startsWith('<<<')) op = '<<<';
-    else if (rest.startsWith('<<-')) op = '<<-';
-    else if (rest.startsWith('<<')) op = '<<';
-    else if (rest.startsWith('&>>')) op = '&>>';
-    else if (rest.startsWith('&>') || rest.startsWith('>&') || rest.startsWith('<&') || rest.startsWith('>>') || rest.startsWith('>|') || rest.startsWith('<>')) op = rest.slice(0, 2);
-    else op = s[this.i]!;
-    this.i += op.length;
-    while (this.i < s.length && SPACE.has(s[this.i]!)) this.i++;
-    let target: Word | undefined;
-    if (this.i < s.length && !WORD_END.has(s[this.i]!)) target = this.readWord();
-    if (this.current.words.length === 0 && this.current.redirects.length === 0) this.current.start = start;
-    this.current.redirects.push({ op, target });
-    this.current.end = this.i;
-    if ((op === '<<' || op === '<<-') && target) {
-      this.pending.push({ delimiter: target.value, stripTabs: op === '<<-', command: this.current });
-    } else if (op === '<<<' && target) {
-      this.current.herestrings.push(target.value);
+  /** Collects the outermost substitutions below `n` (their commands are the caller's to read). */
+  private scan(n: TsNode): void {
+    const stack = [n];
+    while (stack.length) {
+      const x = stack.pop()!;
+      if (SUBSTITUTIONS.has(x.type)) { this.substitution(x); continue; }
+      if (x.childCount === 0 || !this.budget(x.childCount)) continue;
+      const k = kids(x);
+      for (let i = k.length - 1; i >= 0; i--) stack.push(k[i]!);
     }
   }
 
-  private readHeredocs(): void {
-    const s = this.s;
-    for (const h of this.pending) {
-      const lines: string[] = [];
-      let found = false;
-      while (this.i < s.length) {
-        let nl = s.indexOf('\n', this.i);
-        if (nl < 0) nl = s.length;
-        let line = s.slice(this.i, nl);
-        this.i = Math.min(nl + 1, s.length);
-        if (h.stripTabs) line = line.replace(/^\t+/, '');
-        if (line.trimEnd() === h.delimiter) { found = true; break; }
-        lines.push(line);
-      }
-      h.command.heredocs.push(lines.join('\n'));
-      if (!found) break;
-    }
-    this.pending = [];
+  private substitution(x: TsNode): void {
+    const t = x.text;
+    const body = t.startsWith('`') ? t.slice(1, t.endsWith('`') && t.length > 1 ? -1 : undefined).replace(/\\([`\\$])/g, '$1') : t.slice(2, t.endsWith(')') ? -1 : undefined);
+    this.substitutions.push({ body, start: x.startIndex, end: x.endIndex });
   }
 
-  private word(): void {
-    const w = this.readWord();
-    if (this.current.words.length === 0 && this.current.redirects.length === 0) this.current.start = w.start;
-    this.current.words.push(w);
-    this.current.end = w.end;
+  /** A word's value after quote removal, with expansions kept as their source text. */
+  word(n: TsNode): Word {
+    const w: Word = { value: '', start: n.startIndex, end: n.endIndex, quoted: false, dynamic: false };
+    w.value = this.value(n, w);
+    this.scan(n);
+    return w;
   }
 
-  /** Reads one word starting at `this.i`. */
-  private readWord(): Word {
-    const s = this.s;
-    const n = s.length;
-    const start = this.i;
-    // The common case: a plain word with no quotes, escapes or expansions.
-    let k = start;
-    while (k < n && !isSpecial(s.charCodeAt(k))) k++;
-    if (k > start && (k === n || WORD_END.has(s[k]!))) {
-      this.i = k;
-      return { value: s.slice(start, k), start, end: k, quoted: false, dynamic: false };
+  private value(n: TsNode, w: Word): string {
+    switch (n.type) {
+      case 'word': {
+        if (n.text.includes('\\')) w.quoted = true;
+        return unescapeUnquoted(n.text);
+      }
+      case 'raw_string': w.quoted = true; return n.text.slice(1, n.text.endsWith("'") && n.text.length > 1 ? -1 : undefined);
+      case 'ansi_c_string': w.quoted = true; return unescapeAnsiC(n.text.slice(2, n.text.endsWith("'") ? -1 : undefined));
+      case 'string': case 'translated_string': {
+        w.quoted = true;
+        if (named(n).some((c) => EXPANSIONS.has(c.type))) w.dynamic = true;
+        const t = n.type === 'translated_string' ? n.text.slice(1) : n.text;
+        return unescapeDouble(t.slice(1, t.endsWith('"') && t.length > 1 ? -1 : undefined));
+      }
+      case 'concatenation': {
+        if (!this.budget(n.childCount)) { w.dynamic = true; return n.text; }
+        return kids(n).map((c) => this.value(c, w)).join('');
+      }
+      case 'simple_expansion': case 'expansion': case 'command_substitution': case 'process_substitution':
+        w.dynamic = true;
+        return n.text;
+      case 'variable_assignment': {
+        const name = n.childForFieldName('name');
+        const v = n.childForFieldName('value');
+        return `${name?.text ?? ''}${n.text.includes('+=') ? '+=' : '='}${v ? this.value(v, w) : ''}`;
+      }
+      default:
+        return n.text;
     }
-    const parts: string[] = [];
-    let quoted = false;
-    let dynamic = false;
-    while (this.i < n) {
-      const ch = s[this.i]!;
-      if (ch === '\\') {
-        if (s[this.i + 1] === '\n') { this.i += 2; continue; }
-        if (this.i + 1 < n) parts.push(s[this.i + 1]!);
-        quoted = true;
-        this.i += 2;
-        continue;
-      }
-      if (ch === "'") {
-        const close = s.indexOf("'", this.i + 1);
-        const end = close < 0 ? n : close;
-        parts.push(s.slice(this.i + 1, end));
-        quoted = true;
-        this.i = close < 0 ? n : close + 1;
-        continue;
-      }
-      if (ch === '$' && s[this.i + 1] === "'") {
-        this.i += 2;
-        parts.push(this.readAnsiC());
-        quoted = true;
-        continue;
-      }
-      if (ch === '"' || (ch === '$' && s[this.i + 1] === '"')) {
-        this.i += ch === '$' ? 2 : 1;
-        const r = this.readDouble();
-        parts.push(r.text);
-        dynamic ||= r.dynamic;
-        quoted = true;
-        continue;
-      }
-      if (ch === '$' && s[this.i + 1] === '(') {
-        parts.push(this.readDollarParen());
-        dynamic = true;
-        continue;
-      }
-      if (ch === '$' && s[this.i + 1] === '{') {
-        parts.push(this.readBraced());
-        dynamic = true;
-        continue;
-      }
-      if (ch === '`') {
-        parts.push(this.readBacktick());
-        dynamic = true;
-        continue;
-      }
-      if ((ch === '<' || ch === '>') && s[this.i + 1] === '(' && this.i === start) {
-        const bodyStart = this.i + 2;
-        const close = this.matchParen(bodyStart);
-        this.substitutions.push({ body: s.slice(bodyStart, close), start: this.i, end: Math.min(close + 1, n) });
-        parts.push(s.slice(this.i, Math.min(close + 1, n)));
-        this.i = Math.min(close + 1, n);
-        dynamic = true;
-        continue;
-      }
-      if (WORD_END.has(ch)) break;
-      if (ch === '$') dynamic = true;
-      // Copy a run of ordinary characters at once.
-      let j = this.i + 1;
-      while (j < n && !isSpecial(s.charCodeAt(j))) j++;
-      parts.push(s.slice(this.i, j));
-      this.i = j;
-    }
-    return { value: parts.join(''), start, end: this.i, quoted, dynamic };
   }
 
-  private readAnsiC(): string {
-    const s = this.s;
-    const out: string[] = [];
-    while (this.i < s.length && s[this.i] !== "'") {
-      const ch = s[this.i]!;
-      if (ch === '\\' && this.i + 1 < s.length) {
-        const e = s[this.i + 1]!;
-        const map: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', e: '\x1b', E: '\x1b', f: '\f', v: '\v', '\\': '\\', "'": "'", '"': '"', '?': '?' };
-        if (e in map) { out.push(map[e]!); this.i += 2; continue; }
-        if (e === 'x') {
-          const m = /^[0-9a-fA-F]{1,2}/.exec(s.slice(this.i + 2, this.i + 4));
-          if (m) { out.push(String.fromCharCode(parseInt(m[0], 16))); this.i += 2 + m[0].length; continue; }
+  private redirect(n: TsNode, cmd: SimpleCommand): void {
+    if (n.type === 'herestring_redirect') {
+      const target = named(n).pop();
+      const word = target ? this.word(target) : undefined;
+      cmd.redirects.push({ op: '<<<', target: word });
+      if (word) cmd.herestrings.push(word.value);
+      return;
+    }
+    if (n.type === 'heredoc_redirect') {
+      const op = kids(n).find((c) => c.type === '<<' || c.type === '<<-')?.type ?? '<<';
+      const start = kids(n).find((c) => c.type === 'heredoc_start');
+      const body = kids(n).find((c) => c.type === 'heredoc_body');
+      cmd.redirects.push({ op, target: start ? { value: start.text.replace(/^['"]|['"]$/g, ''), start: start.startIndex, end: start.endIndex, quoted: /['"\\]/.test(start.text), dynamic: false } : undefined });
+      let text = body?.text ?? '';
+      if (op === '<<-') text = text.replace(/^\t+/gm, '');
+      cmd.heredocs.push(text.replace(/\n[\t ]*$/, ''));
+      if (body) this.scan(body);
+      return;
+    }
+    const dest = n.childForFieldName('destination');
+    const op = kids(n).find((c) => !c.type.match(/^[a-z_]+$/))?.type ?? '>';
+    cmd.redirects.push({ op, target: dest ? this.word(dest) : undefined });
+  }
+
+  private fresh(n: TsNode, pipeFrom: SimpleCommand | undefined): SimpleCommand {
+    return { words: [], redirects: [], heredocs: [], herestrings: [], start: n.startIndex, end: n.endIndex, pipeFrom };
+  }
+
+  private push(cmd: SimpleCommand): SimpleCommand | undefined {
+    if (cmd.words.length === 0 && cmd.redirects.length === 0) return undefined;
+    if (++this.count > 100_000) return undefined;
+    this.commands.push(cmd);
+    return cmd;
+  }
+
+  /** A simple command; `redirects` come from an enclosing redirected statement. */
+  private command(n: TsNode, pipeFrom: SimpleCommand | undefined, redirects: TsNode[] = []): SimpleCommand | undefined {
+    const cmd = this.fresh(n, pipeFrom);
+    for (const c of kids(n)) {
+      if (!this.budget(1)) break;
+      if (REDIRECTS.has(c.type)) this.redirect(c, cmd);
+      else if (c.type === 'command_name') { const inner = named(c)[0]; if (inner) cmd.words.push(this.word(inner)); }
+      else if (c.type === 'variable_assignment' || c.type === 'variable_assignments') {
+        for (const a of c.type === 'variable_assignments' ? named(c) : [c]) cmd.words.push(this.word(a));
+      } else if (c.isNamed && c.type !== 'comment' && c.type !== 'ERROR') cmd.words.push(this.word(c));
+      else if (c.type === 'ERROR') this.statement(c, undefined);
+    }
+    for (const r of redirects) this.redirect(r, cmd);
+    if (redirects.length) cmd.end = Math.max(cmd.end, ...redirects.map((r) => r.endIndex));
+    return this.push(cmd);
+  }
+
+  /** Flattens a statement; returns the last simple command it ran (the one a pipe reads from). */
+  statement(n: TsNode, pipeFrom: SimpleCommand | undefined): SimpleCommand | undefined {
+    if (!this.budget(1)) return undefined;
+    switch (n.type) {
+      case 'command':
+        return this.command(n, pipeFrom);
+      case 'declaration_command': case 'unset_command': {
+        const cmd = this.fresh(n, pipeFrom);
+        for (const c of kids(n)) {
+          if (REDIRECTS.has(c.type)) this.redirect(c, cmd);
+          else if (c.type !== 'comment') cmd.words.push(this.word(c));
         }
-        if (e >= '0' && e <= '7') {
-          const m = /^[0-7]{1,3}/.exec(s.slice(this.i + 1, this.i + 4))!;
-          out.push(String.fromCharCode(parseInt(m[0], 8) & 0xff));
-          this.i += 1 + m[0].length;
-          continue;
+        return this.push(cmd);
+      }
+      case 'variable_assignment': case 'variable_assignments': {
+        const cmd = this.fresh(n, pipeFrom);
+        for (const a of n.type === 'variable_assignments' ? named(n) : [n]) cmd.words.push(this.word(a));
+        return this.push(cmd);
+      }
+      case 'redirected_statement': {
+        const body = n.childForFieldName('body');
+        const redirects = kids(n).filter((c) => REDIRECTS.has(c.type));
+        if (body?.type === 'command') return this.command(body, pipeFrom, redirects);
+        const last = body ? this.statement(body, pipeFrom) : undefined;
+        const cmd = this.fresh(n, undefined);
+        for (const r of redirects) this.redirect(r, cmd);
+        this.push(cmd);
+        return last;
+      }
+      case 'pipeline': {
+        let prev = pipeFrom;
+        for (const c of named(n)) prev = this.statement(c, prev) ?? prev;
+        return prev;
+      }
+      case 'comment': case 'heredoc_body':
+        return undefined;
+      case 'test_command': case 'arithmetic_expansion':
+        this.scan(n);
+        return undefined;
+      case 'for_statement': case 'case_statement': case 'c_style_for_statement': {
+        // The loop's values and the case's subject run nothing but their substitutions.
+        let last: SimpleCommand | undefined;
+        for (const c of named(n)) {
+          if (['do_group', 'case_item', 'compound_statement'].includes(c.type)) last = this.statement(c, undefined) ?? last;
+          else this.scan(c);
         }
-        out.push(e);
-        this.i += 2;
+        return last;
+      }
+      case 'case_item': {
+        let last: SimpleCommand | undefined;
+        for (const c of named(n)) {
+          if (c.type === 'word' || c.type === 'extglob_pattern' || c.type === 'concatenation' || c.type === 'string' || c.type === 'raw_string') this.scan(c);
+          else last = this.statement(c, undefined) ?? last;
+        }
+        return last;
+      }
+      default: {
+        if (SUBSTITUTIONS.has(n.type) || EXPANSIONS.has(n.type)) { this.scan(n); return undefined; }
+        // program, list, subshell, compound statements, if/while/until, functions, negation, ERROR.
+        let last: SimpleCommand | undefined;
+        let first = true;
+        for (const c of named(n)) {
+          last = this.statement(c, first ? pipeFrom : undefined) ?? last;
+          first = false;
+        }
+        return last;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shape of a command: what it runs that cannot be read before it runs.
+
+const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'mksh', 'ash', 'rbash', 'fish', 'tcsh', 'csh', 'busybox']);
+const INTERPRETERS = /^(?:python[0-9.]*|pypy[0-9.]*|perl[0-9.]*|ruby[0-9.]*|php[0-9.]*|node|nodejs|deno|bun|lua[0-9.]*|tclsh|pwsh|powershell)$/;
+/** Commands that run the rest of their words as a command (their own options aside). */
+const WRAPPERS = new Set(['sudo', 'doas', 'run0', 'pkexec', 'env', 'nohup', 'time', 'nice', 'ionice', 'exec', 'command', 'builtin', 'timeout', 'gtimeout', 'stdbuf', 'setsid', 'chroot', 'runuser', 'unbuffer', 'strace', 'ltrace', 'flock', 'watch', 'chrt', 'taskset', 'caffeinate', 'torsocks', 'proxychains', 'proxychains4']);
+/** Tools that destroy or overwrite what they are given: run by `xargs` or `find -exec`, the targets are unknown until run time. */
+const DESTRUCTIVE_TOOLS = new Set(['rm', 'rmdir', 'unlink', 'shred', 'srm', 'dd', 'mv', 'cp', 'truncate', 'chmod', 'chown', 'chgrp', 'wipefs', 'mkfs', 'kubectl', 'oc', 'helm', 'terraform', 'docker', 'podman', 'git', 'aws', 'gcloud', 'az', 'gsutil', 'kill', 'pkill', 'killall', 'dropdb', 'psql', 'mysql', 'redis-cli', 'curl', 'tee', 'sed', 'perl', 'install', 'rsync', 'find', 'xargs', 'parallel']);
+const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?=/;
+const KEYWORDS = new Set(['then', 'do', 'else', 'elif', 'if', 'while', 'until', '!', '{', '}', 'coproc', 'time']);
+
+function base(w: string): string {
+  return w.slice(w.lastIndexOf('/') + 1).toLowerCase();
+}
+
+/** The words of a command after assignments, keywords and wrappers (with their options). */
+function runWords(words: Word[]): Word[] {
+  let i = 0;
+  for (let round = 0; round < 32 && i < words.length; round++) {
+    const w = words[i]!;
+    if (!w.dynamic && (ASSIGNMENT.test(w.value) || KEYWORDS.has(w.value))) { i++; continue; }
+    const b = base(w.value);
+    if (w.dynamic || !WRAPPERS.has(b)) break;
+    i++;
+    while (i < words.length && words[i]!.value.startsWith('-') && !words[i]!.dynamic) i++;
+    if ((b === 'timeout' || b === 'gtimeout' || b === 'chrt' || b === 'taskset' || b === 'flock') && i < words.length) i++;
+    while (b === 'env' && i < words.length && ASSIGNMENT.test(words[i]!.value)) i++;
+  }
+  return words.slice(i);
+}
+
+export interface Shape { kind: 'dynamic-execution' | 'command-unparsed'; start: number; end: number; why: string }
+
+/** What in a script cannot be judged before it runs; nested scripts (`$(...)`, `bash -c`, `eval`) are read too. */
+export function commandShape(text: string, depth = 0): Shape[] {
+  const out: Shape[] = [];
+  if (depth > 6 || !text.trim()) return out;
+  const script = lex(text);
+  if (script.incomplete) out.push({ kind: 'command-unparsed', start: 0, end: text.length, why: 'the shell parser could not read all of the command' });
+  const flag = (c: { start: number; end: number }, why: string) => out.push({ kind: 'dynamic-execution', start: c.start, end: c.end, why });
+  for (const cmd of script.commands) {
+    const words = runWords(cmd.words);
+    const name = words[0];
+    if (!name) continue;
+    if (name.dynamic) { flag(cmd, 'the command name is built at run time'); continue; }
+    const b = base(name.value);
+    const args = words.slice(1);
+    if (b === 'eval') { flag(cmd, '`eval` runs text as a command'); out.push(...nested(args.map((a) => a.value).join(' '), cmd, depth)); continue; }
+    if ((b === 'source' || b === '.') && (args[0]?.dynamic || /^(?:\/dev\/(?:stdin|fd\/)|-$)/.test(args[0]?.value ?? ''))) { flag(cmd, 'a script is sourced from a stream or a substitution'); continue; }
+    const shell = SHELLS.has(b) || INTERPRETERS.test(b);
+    if (shell) {
+      const ci = args.findIndex((a) => /^-[A-Za-z]*c[A-Za-z]*$/.test(a.value) || a.value === '-e' || a.value === '--eval' || a.value === '-command');
+      if (ci >= 0) {
+        const code = args[ci + 1];
+        if (code?.dynamic) flag(cmd, 'a shell runs a script built at run time');
+        else if (code && SHELLS.has(b)) out.push(...nested(code.value, cmd, depth));
         continue;
       }
-      out.push(ch);
-      this.i++;
+      const file = args.find((a) => !a.value.startsWith('-'));
+      if (file?.dynamic) flag(cmd, 'a shell runs a script from a substitution');
+      else if (!file && (cmd.pipeFrom || cmd.herestrings.length || cmd.heredocs.length || cmd.redirects.some((r) => r.op === '<'))) flag(cmd, 'a script is piped into a shell');
+      continue;
     }
-    this.i = Math.min(this.i + 1, s.length);
-    return out.join('');
+    if (b === 'xargs' || b === 'parallel') {
+      const inner = runWords(args.filter((a, i) => !a.value.startsWith('-') || i > args.findIndex((x) => !x.value.startsWith('-'))));
+      const tool = inner[0];
+      if (tool && (tool.dynamic || DESTRUCTIVE_TOOLS.has(base(tool.value)) || SHELLS.has(base(tool.value)))) flag(cmd, `\`${b}\` runs \`${tool.value}\` on input known only at run time`);
+      continue;
+    }
+    if (b === 'find') {
+      const i = args.findIndex((a) => /^-(?:exec|execdir|ok|okdir)$/.test(a.value));
+      const tool = i >= 0 ? args[i + 1] : undefined;
+      if (tool && (tool.dynamic || DESTRUCTIVE_TOOLS.has(base(tool.value)) || SHELLS.has(base(tool.value)))) flag(cmd, `\`find -exec\` runs \`${tool.value}\` on every file found`);
+    }
   }
+  for (const sub of script.substitutions) for (const s of commandShape(sub.body, depth + 1)) out.push({ ...s, start: sub.start, end: sub.end });
+  return out;
+}
 
-  private readDouble(): { text: string; dynamic: boolean } {
-    const s = this.s;
-    const n = s.length;
-    const out: string[] = [];
-    let dynamic = false;
-    while (this.i < n) {
-      const ch = s[this.i]!;
-      if (ch === '"') { this.i++; break; }
-      if (ch === '\\') {
-        const e = s[this.i + 1];
-        if (e === '\n') { this.i += 2; continue; }
-        if (e === '$' || e === '`' || e === '"' || e === '\\') { out.push(e); this.i += 2; continue; }
-        out.push('\\');
-        this.i++;
-        continue;
-      }
-      if (ch === '$' && s[this.i + 1] === '(') { out.push(this.readDollarParen()); dynamic = true; continue; }
-      if (ch === '$' && s[this.i + 1] === '{') { out.push(this.readBraced()); dynamic = true; continue; }
-      if (ch === '`') { out.push(this.readBacktick()); dynamic = true; continue; }
-      if (ch === '$') dynamic = true;
-      let j = this.i + 1;
-      while (j < n) {
-        const c = s[j]!;
-        if (c === '"' || c === '\\' || c === '$' || c === '`') break;
-        j++;
-      }
-      out.push(s.slice(this.i, j));
-      this.i = j;
-    }
-    return { text: out.join(''), dynamic };
-  }
+function nested(text: string, at: { start: number; end: number }, depth: number): Shape[] {
+  return commandShape(text, depth + 1).map((s) => ({ ...s, start: at.start, end: at.end }));
+}
 
-  /** `$(...)` or `$((...))`; records command substitutions. Returns the source text. */
-  private readDollarParen(): string {
-    const s = this.s;
-    const start = this.i;
-    if (s[this.i + 2] === '(') {
-      // Arithmetic expansion: nothing runs, skip to the matching `))`.
-      const close = this.matchParen(this.i + 3);
-      const end = Math.min(close + 2, s.length);
-      this.i = end;
-      return s.slice(start, end);
-    }
-    const bodyStart = this.i + 2;
-    const close = this.matchParen(bodyStart);
-    const end = Math.min(close + 1, s.length);
-    this.substitutions.push({ body: s.slice(bodyStart, close), start, end });
-    this.i = end;
-    return s.slice(start, end);
+/** The shape findings of a request's command. */
+export function detectCommandShape(command: string): Finding[] {
+  const seen = new Set<string>();
+  const out: Finding[] = [];
+  for (const s of commandShape(command)) {
+    const key = `${s.kind}:${s.start}:${s.end}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    // The reason, not an excerpt: the command may hold a secret, and the reason is what a reader needs.
+    out.push({ kind: s.kind, field: 'command', span: { start: s.start, end: s.end }, preview: s.why });
   }
-
-  private readBraced(): string {
-    const s = this.s;
-    const start = this.i;
-    let depth = 0;
-    let j = this.i + 1;
-    while (j < s.length) {
-      const c = s[j]!;
-      if (c === '\\') { j += 2; continue; }
-      if (c === '{') depth++;
-      else if (c === '}') { depth--; if (depth === 0) { j++; break; } }
-      else if (c === "'") { const k = s.indexOf("'", j + 1); j = k < 0 ? s.length : k + 1; continue; }
-      else if (c === '\n') break;
-      j++;
-    }
-    this.i = Math.min(j, s.length);
-    return s.slice(start, this.i);
-  }
-
-  private readBacktick(): string {
-    const s = this.s;
-    const start = this.i;
-    let j = this.i + 1;
-    const body: string[] = [];
-    while (j < s.length && s[j] !== '`') {
-      if (s[j] === '\\' && j + 1 < s.length) {
-        const e = s[j + 1]!;
-        body.push(e === '`' || e === '\\' || e === '$' ? e : '\\' + e);
-        j += 2;
-        continue;
-      }
-      body.push(s[j]!);
-      j++;
-    }
-    const end = Math.min(j + 1, s.length);
-    this.substitutions.push({ body: body.join(''), start, end });
-    this.i = end;
-    return s.slice(start, end);
-  }
-
-  /**
-   * The index of the `)` that closes a group whose body starts at `from`, skipping quotes,
-   * escapes and nested parentheses; the end of the text when there is none.
-   */
-  private matchParen(from: number): number {
-    const s = this.s;
-    let depth = 1;
-    let j = from;
-    while (j < s.length) {
-      const c = s[j]!;
-      if (c === '\\') { j += 2; continue; }
-      if (c === "'") { const k = s.indexOf("'", j + 1); if (k < 0) return s.length; j = k + 1; continue; }
-      if (c === '"') {
-        j++;
-        while (j < s.length && s[j] !== '"') j += s[j] === '\\' ? 2 : 1;
-        j++;
-        continue;
-      }
-      if (c === '(') depth++;
-      else if (c === ')') { depth--; if (depth === 0) return j; }
-      j++;
-    }
-    return s.length;
-  }
+  return out;
 }
