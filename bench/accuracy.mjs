@@ -193,7 +193,7 @@ function injectionCorpus(dir, lib, misses) {
   if (!INJECTION_FILES.some((f) => existsSync(join(dir, f)))) return [];
   const judge = (text) => {
     const request = lib.normalizeRequest({ agent: 'assistant', action: 'respond', content: text });
-    const hit = lib.detect(request).some((f) => f.kind === 'prompt-injection');
+    const hit = lib.detect(request).some((f) => f.kind === 'prompt-injection' || f.kind === 'prompt-injection-suspected');
     const signals = lib.injectionScore(text).score >= 1;
     const c = lib.injectionProbability(text);
     return { hit, signals, model: c.probability >= c.threshold };

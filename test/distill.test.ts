@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { check } from '../src/check/check.js';
 import { valueClasses } from '../src/distill/distill.js';
+import { LABELED_REQUESTS, labeledRequests } from '../src/init/scaffold.js';
 import { FakeServer, openaiWire } from './fake-servers.js';
 import { govern, governAsync, ROOT, tempTree } from './helpers.js';
 
@@ -317,13 +318,16 @@ describe('the example CI workflow', () => {
     const dir = project(baseRecords());
     mkdirSync(join(dir, 'records'));
     cpSync(join(dir, 'records.jsonl'), join(dir, 'records', 'decisions.jsonl'));
+    // The labeled requests `govern init` writes, which the workflow routes.
+    mkdirSync(join(dir, 'examples', 'requests'), { recursive: true });
+    writeFileSync(join(dir, LABELED_REQUESTS), labeledRequests(['dev', 'test', 'staging', 'production']).map((l) => JSON.stringify(l)).join('\n') + '\n');
     const workflow = parseYaml(readFileSync(join(ROOT, 'examples', 'ci', 'govern.yml'), 'utf8')) as { jobs: Record<string, { steps: { run?: string }[] }> };
     const steps = Object.values(workflow.jobs).flatMap((j) => j.steps).map((s) => s.run).filter((r): r is string => !!r && r.startsWith('govern '));
-    expect(steps.map((s) => s.split(' ')[1])).toEqual(['check', 'distill', 'replay']);
+    expect(steps.map((s) => s.split(' ')[1])).toEqual(['check', 'route', 'distill', 'replay']);
     const path = `${join(ROOT, 'bin')}:${process.env.PATH}`;
     const run = (cmd: string) => spawnSync('sh', ['-c', cmd], { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: path, NO_COLOR: '1' } });
     // Before distilling, the distill gate fails with its documented code.
-    expect(run(steps[1]!).status).toBe(7);
+    expect(run(steps[2]!).status).toBe(7);
     expect(govern(['distill', '--from', 'records/decisions.jsonl'], { cwd: dir }).code).toBe(0);
     for (const cmd of steps) {
       const r = run(cmd);

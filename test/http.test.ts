@@ -58,17 +58,23 @@ describe('the stdio methods over HTTP', () => {
   });
 
   it('has an endpoint for every plain stdio method', async () => {
+    // Outcomes and spend name a decision, escalation tools an escalation: made here first.
+    const allowed = await (await post('/v1/evaluate', ALLOW)).json();
+    const again = await (await post('/v1/evaluate', ALLOW)).json();
+    const escalated = await (await post('/v1/evaluate', ESCALATE)).json();
+    expect(escalated.escalation?.id).toMatch(/^esc_/);
     const params: Record<string, unknown> = {
-      evaluate: ALLOW, explain: DENY, record_outcome: { agent: 'coder', event: 'success' }, budget_status: { agent: 'coder' }, autonomy_rate: { hours: 1 }, status: undefined,
+      evaluate: ALLOW, explain: DENY, record_outcome: { decision: allowed.id, event: 'success' }, budget_status: { agent: 'coder' }, autonomy_rate: { hours: 1 }, status: undefined,
+      escalation_status: { id: escalated.escalation.id }, wait_for_approval: { id: escalated.escalation.id, timeout_seconds: 0 }, record_spend: { decision: allowed.id, usd: 0.01 },
     };
     for (const m of Object.keys(PLAIN_METHODS)) {
       const name = m.slice('governance/'.length);
       expect(name in params, `no test params for ${name}`).toBe(true);
       const r = await fetch(`${open.url}/v1/${name}`, { method: 'POST', ...(params[name] !== undefined ? { body: JSON.stringify(params[name]) } : {}) });
-      expect(r.status, name).toBe(200);
+      expect(r.status, `${name}: ${r.status === 200 ? '' : await r.text()}`).toBe(200);
     }
     expect(await (await fetch(`${open.url}/v1/status`)).json()).toMatchObject({ bundle: { hash: rt.bundle.hash } });
-    expect(await (await post('/v1/record_outcome', { agent: 'coder', event: 'failure' })).json()).toMatchObject({ agent: 'coder', event: 'failure' });
+    expect(await (await post('/v1/record_outcome', { decision: again.id, event: 'failure' })).json()).toMatchObject({ event: 'failure' });
   });
 });
 

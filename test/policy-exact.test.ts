@@ -160,7 +160,7 @@ describe('symbolic links and hidden files under policies/', () => {
 });
 
 describe('caches are verified', () => {
-  const POLICY = { 'policies/deny.yaml': 'rules:\n  - id: deny-rm-root\n    when: {command: {glob: "rm -rf /*"}}\n    effect: deny\n  - id: allow-dev\n    match: {environment: dev}\n    when: {trust: {gte: 0}}\n    effect: allow\n' };
+  const POLICY = { 'policies/deny.yaml': 'rules:\n  - id: deny-rm-root\n    when: {command: {glob: "rm -rf /*"}}\n    effect: deny\n  - id: allow-dev\n    match: {environment: dev}\n    when: {trust: {gte: 0}, command: ls}\n    effect: allow\n' };
 
   it('an edited bundle cache file is rebuilt, never used', async () => {
     const dir = project(POLICY);
@@ -182,7 +182,9 @@ describe('caches are verified', () => {
   });
 
   it('an edited decision cache row never turns a deny into an allow', async () => {
-    const dir = project(POLICY);
+    // Trust is part of the cache key; denials for findings keep it still here, so that the next
+    // process reads back the very rows this one wrote.
+    const dir = tempTree({ 'govern.config.yaml': 'trust:\n  findings: {default: 0}\n', ...POLICY });
     const ok = { agent: 'a', command: 'ls', environment: 'dev' };
     const first = await Runtime.open({ cwd: dir });
     try {
@@ -205,10 +207,10 @@ describe('caches are verified', () => {
     // Another process reads the edited rows back: the deny rule has its say first.
     const second = await Runtime.open({ cwd: dir });
     try {
-      const again = await second.evaluate(RM);
-      expect([again.decision.decision, again.decision.route]).toEqual(['deny', 'rules']);
       // A cached allow the rules agree with is still served from the cache.
       expect((await second.evaluate(ok)).decision.route).toBe('cache');
+      const again = await second.evaluate(RM);
+      expect([again.decision.decision, again.decision.route]).toEqual(['deny', 'rules']);
     } finally {
       second.close();
     }

@@ -129,6 +129,7 @@ export const FINDING_KINDS: Readonly<Record<string, FindingClass>> = {
   'sql-grant-all': 'destructive',
   'package-publish': 'destructive',
   'prompt-injection': 'injection',
+  'prompt-injection-suspected': 'injection',
   // What cannot be judged as written: a path above its root, a command built at run time, a command
   // the shell parser cannot read.
   'path-traversal': 'evasion',
