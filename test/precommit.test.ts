@@ -56,10 +56,15 @@ describe.skipIf(missing !== undefined)(`pre-commit hook govern-check${missing ? 
     expect(r.stderr + r.stdout).toBe('');
     expect(r.status).toBe(0);
     const hooks = parse(readFileSync(join(ROOT, '.pre-commit-hooks.yaml'), 'utf8')) as Record<string, unknown>[];
-    expect(hooks).toEqual([expect.objectContaining({ id: 'govern-check', entry: 'govern check', language: 'system', pass_filenames: false })]);
-    const files = new RegExp(String(hooks[0]!.files));
-    for (const p of ['policies/a.yaml', 'policies/team/b.yml', 'policies/raw.cedar', 'govern.config.yaml']) expect(files.test(p), p).toBe(true);
-    for (const p of ['src/policies.ts', 'README.md', 'examples/requests/a.json']) expect(files.test(p), p).toBe(false);
+    expect(hooks).toEqual([
+      expect.objectContaining({ id: 'govern-check', entry: 'govern check', language: 'node', pass_filenames: false }),
+      expect.objectContaining({ id: 'govern-check-system', entry: 'govern check', language: 'system', pass_filenames: false }),
+    ]);
+    for (const hook of hooks) {
+      const files = new RegExp(String(hook.files));
+      for (const p of ['policies/a.yaml', 'policies/team/b.yml', 'policies/raw.cedar', 'govern.config.yaml']) expect(files.test(p), p).toBe(true);
+      for (const p of ['src/policies.ts', 'README.md', 'examples/requests/a.json']) expect(files.test(p), p).toBe(false);
+    }
   });
 
   it('refuses a commit with a broken policy, showing file:line:col, and accepts it once fixed', () => {
@@ -74,7 +79,7 @@ describe.skipIf(missing !== undefined)(`pre-commit hook govern-check${missing ? 
 
     const project = mkdtempSync(join(tmpdir(), 'govern-project-'));
     git(project, 'init', '-q');
-    writeFileSync(join(project, '.pre-commit-config.yaml'), `repos:\n  - repo: ${hookRepo}\n    rev: ${rev}\n    hooks:\n      - id: govern-check\n`);
+    writeFileSync(join(project, '.pre-commit-config.yaml'), `repos:\n  - repo: ${hookRepo}\n    rev: ${rev}\n    hooks:\n      - id: govern-check-system\n`);
     const install = run(project, 'pre-commit', ['install']);
     expect(install.status, install.stderr).toBe(0);
 
@@ -103,4 +108,32 @@ describe.skipIf(missing !== undefined)(`pre-commit hook govern-check${missing ? 
     expect(other.status).toBe(0);
     expect(other.stdout + other.stderr).toMatch(/govern check\.+\(no files to check\)Skipped/);
   });
+
+  // The hook a team adds without installing anything: pre-commit clones this repository at the
+  // commit under test, installs it as a node package (npm install, npm pack, which builds dist/)
+  // and runs the govern it built. Needs the npm registry, as any npm install does.
+  const head = spawnSync('git', ['-C', ROOT, 'rev-parse', 'HEAD'], { encoding: 'utf8' });
+  const clean = spawnSync('git', ['-C', ROOT, 'status', '--porcelain', '--', '.pre-commit-hooks.yaml', '.npmrc', 'package.json'], { encoding: 'utf8' });
+  const why = head.status !== 0 ? 'not a git checkout' : clean.stdout.trim() ? 'the hook files have uncommitted changes; the hook installs the committed ones' : undefined;
+  it.skipIf(why !== undefined)(`installs govern from the repository (language: node) and refuses a broken policy${why ? ` (skipped: ${why})` : ''}`, () => {
+    const project = mkdtempSync(join(tmpdir(), 'govern-project-node-'));
+    git(project, 'init', '-q');
+    writeFileSync(join(project, '.pre-commit-config.yaml'), `repos:\n  - repo: ${ROOT}\n    rev: ${head.stdout.trim()}\n    hooks:\n      - id: govern-check\n`);
+    mkdirSync(join(project, 'policies'));
+    writeFileSync(join(project, 'policies', 'delete.yaml'), BAD);
+    git(project, 'add', '.pre-commit-config.yaml', 'policies/delete.yaml');
+    // Not the govern of bin/ on PATH: the one pre-commit installed.
+    const path = [dirname(process.execPath), ...(process.env.PATH ?? '').split(delimiter).filter((d) => d !== join(ROOT, 'bin'))].join(delimiter);
+    // The user's own HOME, so that npm installs with the machine's npm settings, as it would for them.
+    const nodeEnv = { ...env, PATH: path, ...(process.env.HOME ? { HOME: process.env.HOME } : {}) };
+    const r = spawnSync('pre-commit', ['run', '--all-files'], { cwd: project, env: nodeEnv, encoding: 'utf8', timeout: 1_500_000 });
+    const out = r.stdout + r.stderr;
+    expect(r.status, out).not.toBe(0);
+    expect(out).toMatch(/govern check\.+Failed/);
+    expect(out).toContain('policies/delete.yaml:3:13 error schema/invalid-value');
+    writeFileSync(join(project, 'policies', 'delete.yaml'), GOOD);
+    const ok = spawnSync('pre-commit', ['run', '--all-files'], { cwd: project, env: nodeEnv, encoding: 'utf8', timeout: 300_000 });
+    expect(ok.status, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/govern check\.+Passed/);
+  }, 1_800_000);
 });

@@ -31,7 +31,7 @@ export const DEFAULT_ANSWERS: Answers = {
   workflow: true,
 };
 
-export const DEFAULT_MODELS: Record<Provider, string> = { anthropic: 'claude-sonnet-4-5', openai: 'gpt-4.1-mini', ollama: 'llama3.1' };
+export const DEFAULT_MODELS: Record<Provider, string> = { anthropic: 'claude-sonnet-5-5', openai: 'gpt-5.4-mini', ollama: 'llama3.1' };
 
 /** Where a provider's key comes from, in words: keys are never written to a file. */
 export function keyNote(provider: Provider): string {
@@ -281,8 +281,8 @@ export function precommitText(folder: string): string {
     '      - id: govern-check',
     '        name: govern check',
     `        entry: ${checkCommand(folder)}`,
-    '        # govern from your PATH (npm install --global govern); write `npx govern check` to use a',
-    '        # project-local install instead.',
+    '        # govern from your PATH (npm install --global git+URL#TAG of its repository, or a tarball',
+    '        # made by `npm pack`); write `npx govern check` to use a project-local install instead.',
     '        language: system',
     '        # govern checks the whole folder: rule ids, conflicts and tests span files.',
     '        pass_filenames: false',
@@ -311,8 +311,9 @@ export function workflowText(folder: string, version: string): string {
     '      - uses: actions/setup-node@v4',
     '        with:',
     '          node-version: 20',
-    '      # The version this repository was set up with; raise it to upgrade.',
-    `      - run: npm install --global govern@${version}`,
+    '      # govern from its git repository at the version this repository was set up with (raise the',
+    '      # tag to upgrade; the package is not on the npm registry). Put the URL you get govern from.',
+    `      - run: npm install --global git+https://github.com/your-org/govern.git#v${version}`,
     `      - run: ${checkCommand(folder)} --format github`,
     '      # The router and the rules against labeled requests: exit 11 when a label is not met.',
     `      - run: govern route ${LABELED_REQUESTS} --no-state`,
