@@ -124,15 +124,18 @@ describe.skipIf(missing !== undefined)(`pre-commit hook govern-check${missing ? 
     git(project, 'add', '.pre-commit-config.yaml', 'policies/delete.yaml');
     // Not the govern of bin/ on PATH: the one pre-commit installed.
     const path = [dirname(process.execPath), ...(process.env.PATH ?? '').split(delimiter).filter((d) => d !== join(ROOT, 'bin'))].join(delimiter);
-    // The user's own HOME, so that npm installs with the machine's npm settings, as it would for them.
-    const nodeEnv = { ...env, PATH: path, ...(process.env.HOME ? { HOME: process.env.HOME } : {}) };
-    const r = spawnSync('pre-commit', ['run', '--all-files'], { cwd: project, env: nodeEnv, encoding: 'utf8', timeout: 1_500_000 });
+    // npm with the machine's settings, as it would run for the user: their HOME (user config) and
+    // npm's global config, which pre-commit's own npm prefix would otherwise hide (a registry's
+    // certificate authority is often set there).
+    const globalconfig = spawnSync('npm', ['config', 'get', 'globalconfig'], { encoding: 'utf8' }).stdout.trim();
+    const nodeEnv = { ...env, PATH: path, ...(process.env.HOME ? { HOME: process.env.HOME } : {}), ...(globalconfig ? { NPM_CONFIG_GLOBALCONFIG: globalconfig } : {}) };
+    const r = spawnSync('pre-commit', ['run', '--all-files'], { cwd: project, env: nodeEnv, encoding: 'utf8', timeout: 1_500_000, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = r.stdout + r.stderr;
     expect(r.status, out).not.toBe(0);
     expect(out).toMatch(/govern check\.+Failed/);
     expect(out).toContain('policies/delete.yaml:3:13 error schema/invalid-value');
     writeFileSync(join(project, 'policies', 'delete.yaml'), GOOD);
-    const ok = spawnSync('pre-commit', ['run', '--all-files'], { cwd: project, env: nodeEnv, encoding: 'utf8', timeout: 300_000 });
+    const ok = spawnSync('pre-commit', ['run', '--all-files'], { cwd: project, env: nodeEnv, encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'] });
     expect(ok.status, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/govern check\.+Passed/);
   }, 1_800_000);
