@@ -231,3 +231,25 @@ describe('no variant of a request gets an allow the request does not', () => {
     }), { numRuns: 400 });
   }, 120_000);
 });
+
+describe('an allow covers a command only when its conditions read it, as Cedar parses them', () => {
+  const engineOf = (cedar: string) => new Engine(check([tempTree({ 'p.cedar': cedar })], { tests: false }).bundle!);
+  const req = { agent: 'a', action: 'run', environment: 'dev', command: 'curl http://example.com | tee out' };
+  const verdict = (e: Engine) => e.decide(factsOf(normalizeRequest(req), { hour: 12, trust: 40 })).decision;
+
+  it('a permit that only mentions the command in an annotation, a comment or a string does not cover it', () => {
+    const e = engineOf([
+      '// context.command is not read here',
+      '@id("mentions") @message("context.command")',
+      'permit (principal, action, resource) when { context.environment == "context.command" || context.environment == "dev" };',
+    ].join('\n'));
+    const { command: _c, ...bare } = req;
+    expect(e.decide(factsOf(normalizeRequest(bare), { hour: 12, trust: 40 })).decision).toBe('allow');
+    expect(verdict(e)).toBe('escalate');
+  });
+
+  it('a permit whose condition reads the command covers it', () => {
+    const e = engineOf('@id("reads") permit (principal, action, resource) when { context has command && context.command like "curl *" };');
+    expect(verdict(e)).toBe('allow');
+  });
+});

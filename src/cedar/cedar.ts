@@ -363,3 +363,23 @@ export class Authorizer {
     };
   }
 }
+
+/**
+ * Whether a policy's conditions read `context.ATTR` (or test `context has ATTR`), as Cedar parses
+ * them: annotations, comments and string literals that merely mention the name do not count.
+ */
+export function readsContextAttr(policyText: string, attr: string): boolean {
+  const r = call((c) => c.policyToJson(policyText));
+  if (r.type !== 'success') return false;
+  const reads = (node: unknown): boolean => {
+    if (Array.isArray(node)) return node.some(reads);
+    if (!node || typeof node !== 'object') return false;
+    const o = node as Record<string, unknown>;
+    for (const op of ['.', 'has'] as const) {
+      const access = o[op] as { left?: { Var?: string }; attr?: string } | undefined;
+      if (access && access.left?.Var === 'context' && access.attr === attr) return true;
+    }
+    return Object.values(o).some(reads);
+  };
+  return reads((r.json as { conditions?: unknown }).conditions);
+}

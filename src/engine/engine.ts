@@ -10,19 +10,27 @@
 import { createHash } from 'node:crypto';
 import type { Bundle } from '../compile/bundle.js';
 import type { CompiledRule } from '../compile/rule.js';
-import { Authorizer } from '../cedar/cedar.js';
+import { Authorizer, readsContextAttr } from '../cedar/cedar.js';
 import { FINDING_KINDS } from '../policy/vocabulary.js';
 import { categoriesFor, cedarRequest, hasUpperPath, type Facts } from './facts.js';
 
 /** Finding classes no allow rule can cover. */
 const UNALLOWABLE = new Set(['destructive', 'evasion']);
 
+/** Rule ids whose conditions read the command, as Cedar parses them (asked once per rule). */
+const testsCommand = new Map<string, boolean>();
+
 /** Why an allow rule that held does not allow these facts, or undefined when it does. */
 function allowBlocked(rule: CompiledRule, facts: Facts): string | undefined {
   const bad = facts.findings.filter((k) => UNALLOWABLE.has(FINDING_KINDS[k] ?? ''));
   if (bad.length) return `the request carries ${bad.join(', ')}, which no allow covers`;
   // A rule is written for commands when it tests the command; any other allow does not cover one.
-  if (facts.request.command !== undefined && !rule.text.includes('context.command')) return 'the request carries a command this rule does not test';
+  if (facts.request.command !== undefined) {
+    const key = `${rule.id}\0${rule.matcher}`;
+    let reads = testsCommand.get(key);
+    if (reads === undefined) testsCommand.set(key, (reads = readsContextAttr(rule.matcher, 'command')));
+    if (!reads) return 'the request carries a command this rule does not test';
+  }
   return undefined;
 }
 
