@@ -94,6 +94,16 @@ describe('secrets', () => {
   });
 });
 
+describe('published sample keys', () => {
+  it("the Firebase SDKs' published example key is not a finding; any other key of the shape is", () => {
+    // Published in the Firebase SDKs' tests and allowlisted by gitleaks's gcp-api-key rule.
+    expect(secretKinds('const apiKey = "AIzaSyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIs";')).toEqual([]);
+    // One character changed: no longer the published sample, so a live key as far as anyone can tell.
+    expect(secretKinds('const apiKey = "AIzaSyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIt";')).toEqual(['google-api-key']);
+    expect(secretKinds(`key ${FAKE.google}`)).toEqual(['google-api-key']);
+  });
+});
+
 describe('personal identifiers', () => {
   const piiKinds = (text: string): string[] => kinds(detectPii(text));
 
@@ -120,6 +130,11 @@ describe('personal identifiers', () => {
     expect(luhn('4111111111111111')).toBe(true);
   });
 
+  // North American exchanges start with 2-9; a country code must exist; digits a plan never assigns are not a number.
+  it.each(['917-123-4567', '(212) 023-4567', 'ref +999 1234 5678', 'ticket +1 2 3 4 5 6 7 8'])('rejects %s as a phone number', (text) => {
+    expect(piiKinds(text)).not.toContain('phone-number');
+  });
+
   it.each(['4111 1111 1111 1112', '1234 5678 9012 3456', 'build 20240101123456789', '4111-1111 1111-1111'])('rejects %s as a card', (text) => {
     expect(piiKinds(text)).not.toContain('credit-card');
   });
@@ -129,6 +144,8 @@ describe('personal identifiers', () => {
     expect(piiKinds('user@localhost')).toEqual([]);
     expect(piiKinds('call +1 415 555 0199')).toEqual(['phone-number']);
     expect(piiKinds('US: (415) 555-0199')).toEqual(['phone-number']);
+    expect(piiKinds('Telefon: +49 30 901820')).toEqual(['phone-number']);
+    expect(piiKinds('Phone: 5321234567')).toEqual(['phone-number']);
     expect(piiKinds('IBAN DE89 3704 0044 0532 0130 00')).toEqual(['iban']);
     expect(validIban('DE88370400440532013000')).toBe(false);
   });

@@ -88,6 +88,32 @@ interface Rule {
   check?: (secret: string) => boolean;
 }
 
+/**
+ * Keys that their vendors publish as samples, matched whole. A Google API key has no checksum or
+ * structure that tells a sample from a live key, so only a published list can. These are the
+ * example keys of the Firebase SDKs (their tests, e.g. firebase-js-sdk's `isValidApiKeyFormat`
+ * cases), which gitleaks allowlists in its `gcp-api-key` rule (config/gitleaks.toml). Firebase keys
+ * identify a project and are shipped in apps by design; a key not on this list is always a finding.
+ */
+const PUBLISHED_SAMPLE_KEYS: ReadonlySet<string> = new Set([
+  'AIzaSyabcdefghijklmnopqrstuvwxyz1234567',
+  'AIzaSyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIs',
+  'AIzaSyCkEhVjf3pduRDt6d1yKOMitrUEke8agEM',
+  'AIzaSyDMAScliyLx7F0NPDEJi1QmyCgHIAODrlU',
+  'AIzaSyD3asb-2pEZVqMkmL6M9N6nHZRR_znhrh0',
+  'AIzayDNSXIbFmlXbIE6mCzDLQAqITYefhixbX4A',
+  'AIzaSyAdOS2zB6NCsk1pCdZ4-P6GBdi_UUPwX7c',
+  'AIzaSyASWm6HmTMdYWpgMnjRBjxcQ9CKctWmLd4',
+  'AIzaSyANUvH9H9BsUccjsu2pCmEkOPjjaXeDQgY',
+  'AIzaSyA5_iVawFQ8ABuTZNUdcwERLJv_a_p4wtM',
+  'AIzaSyA4UrcGxgwQFTfaI3no3t7Lt1sjmdnP5sQ',
+  'AIzaSyDSb51JiIcB6OJpwwMicseKRhhrOq1cS7g',
+  'AIzaSyBF2RrAIm4a0mO64EShQfqfd2AFnzAvvuU',
+  'AIzaSyBcE-OOIbhjyR83gm4r2MFCu4MJmprNXsw',
+  'AIzaSyB8qGxt4ec15vitgn44duC5ucxaOi4FmqE',
+  'AIzaSyA8vmApnrHNFE0bApF4hoZ11srVL_n0nvY',
+]);
+
 const B = '(?<![A-Za-z0-9_-])';
 const E = '(?![A-Za-z0-9_-])';
 const rx = (src: string, flags = 'gd'): RegExp => new RegExp(src, flags);
@@ -103,7 +129,7 @@ const RULES: Rule[] = [
   { needles: ['T3BlbkFJ'], kind: 'openai-api-key', re: rx(`${B}(sk-(?:(?:proj|svcacct|admin|None|service)-)?[A-Za-z0-9_-]{16,200}T3BlbkFJ[A-Za-z0-9_-]{16,200})${E}`) },
   { needles: ['sk-'], kind: 'openai-api-key', re: rx(`${B}(sk-[A-Za-z0-9]{48})${E}`), check: (s) => mixed(s) && shannon(s) >= 4 },
   { needles: ['sk-proj-', 'sk-svcacct-', 'sk-admin-'], kind: 'openai-api-key', re: rx(`${B}(sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{60,250})${E}`), check: entropyAtLeast(4.5) },
-  { needles: ['AIza'], kind: 'google-api-key', re: rx(`${B}(AIza[0-9A-Za-z_-]{35})${E}`), check: entropyAtLeast(3.5, 4) },
+  { needles: ['AIza'], kind: 'google-api-key', re: rx(`${B}(AIza[0-9A-Za-z_-]{35})${E}`), check: (s) => shannon(s.slice(4)) >= 3.5 && !PUBLISHED_SAMPLE_KEYS.has(s) },
   { needles: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_'], kind: 'github-token', re: rx(`(?<![A-Za-z0-9_])((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,251})(?![A-Za-z0-9_])`) },
   { needles: ['github_pat_'], kind: 'github-token', re: rx(`(?<![A-Za-z0-9_])(github_pat_[A-Za-z0-9_]{50,255})(?![A-Za-z0-9_])`) },
   { needles: ['glpat-', 'glptt-', 'glrt-', 'gldt-', 'glft-', 'glimt-', 'glagent-', 'gloas-', 'glcbt-', 'glffct-', 'glsoat-', 'glwt-', 'glcsb-'], kind: 'gitlab-token', re: rx(`${B}((?:glpat|glptt|glrt|gldt|glft|glimt|glagent|gloas|glcbt|glffct|glsoat|glwt|glcsb)-[A-Za-z0-9_.-]{20,120})(?![A-Za-z0-9_.-])`), check: entropyAtLeast(3) },
@@ -368,7 +394,7 @@ export function plausibleSecret(value: string, type: SecretType): boolean {
   if (/^\/|^~\/|^[A-Za-z]:\\/.test(v)) return false;
   if (/^\d+(?:\.\d+)*$/.test(v)) return false;
   if (/^(?:v?\d+\.\d+|rc\d)/.test(v) && /\d+\.\d+\.\d+/.test(v)) return false;
-  if (isPlaceholder(v, true)) return false;
+  if (isPlaceholder(v, true) || PUBLISHED_SAMPLE_KEYS.has(v)) return false;
   const h = shannon(v);
   if (type === 'password') return h >= 2.5;
   if (type === 'aws-secret') return h >= 3.5;
