@@ -1,6 +1,8 @@
 // Personal identifiers: US social security numbers (with the SSA's validity rules), payment card
 // numbers (Luhn checksum and issuer ranges), email addresses, phone numbers and IBANs (mod-97).
-// Digit runs are judged whole: a match inside a longer number is not a finding.
+// Digit runs are judged whole: a match inside a longer number is not a finding. Phone candidates
+// are checked against libphonenumber's numbering plans (country codes, leading digits, lengths).
+import { createRequire } from 'node:module';
 import type { Hit } from './types.js';
 
 // --- SSN ---------------------------------------------------------------------------------------
@@ -117,33 +119,66 @@ function emails(text: string, out: Hit[]): void {
 
 // --- Phone numbers -----------------------------------------------------------------------------
 
-const PHONES: RegExp[] = [
+type PhoneLib = typeof import('libphonenumber-js/min');
+let phoneLib: PhoneLib | undefined;
+/** libphonenumber, loaded on the first phone-shaped candidate (its metadata costs ~100 ms to load). */
+function phoneNumbers(): PhoneLib {
+  phoneLib ??= createRequire(import.meta.url)('libphonenumber-js/min') as PhoneLib;
+  return phoneLib;
+}
+
+/** How a candidate is written, which decides the numbering plan it is checked against. */
+type PhoneShape = 'international' | 'nanp' | 'national';
+
+const PHONES: { shape: PhoneShape; re: RegExp }[] = [
   // International: +CC then groups.
-  /(?<![\w+])\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,5}){2,6}(?![\d-])/g,
+  { shape: 'international', re: /(?<![\w+])\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,5}){2,6}(?![\d-])/g },
   // North American with separators: (415) 555-0132, 415-555-0132, 415.555.0132.
-  /(?<![\w-])(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-])/g,
+  { shape: 'nanp', re: /(?<![\w-])(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-])/g },
   // National numbers with a trunk 0: 0917 123 4567, 090-1234-5678, 0 (532) 123 45 67, 09171234567.
-  /(?<![\w+-])0(?:[ -]?\(\d{1,4}\)|[ -]?\d{1,5})(?:[ .-]?\d{2,5}){1,4}(?![\w-])/g,
+  { shape: 'national', re: /(?<![\w+-])0(?:[ -]?\(\d{1,4}\)|[ -]?\d{1,5})(?:[ .-]?\d{2,5}){1,4}(?![\w-])/g },
 ];
 const PHONE_CONTEXT = /\b(?:phone|tel|telephone|mobile|cell|fax|call|whatsapp|sms|telefon|telefono|numara|cep|handy|portable|número|numero)\b[^\n\d]{0,20}$/i;
 const BARE_PHONE = /(?<![\w+-])\d{10,11}(?![\w-])/g;
 
+/**
+ * Whether a candidate is a number some plan assigns. `+CC …` is checked against its country's plan;
+ * `415-555-0132` against the North American plan (area and exchange codes start with 2-9), which
+ * rejects `917-123-4567`. A national number with a trunk 0 names no country, so its shape alone
+ * decides.
+ */
+export function validPhone(candidate: string, shape: PhoneShape): boolean {
+  if (shape === 'national') return true;
+  const lib = phoneNumbers();
+  return shape === 'international' ? lib.isValidPhoneNumber(candidate) : lib.isValidPhoneNumber(candidate, 'US');
+}
+
+/** Whether some country's plan assigns this national number (for digits the text calls a phone number). */
+function validSomewhere(national: string): boolean {
+  const lib = phoneNumbers();
+  return lib.getCountries().some((c) => lib.isValidPhoneNumber(national, c));
+}
+
 function phones(text: string, out: Hit[]): void {
-  for (const re of PHONES) {
+  for (const { shape, re } of PHONES) {
     re.lastIndex = 0;
     for (let m = re.exec(text); m; m = re.exec(text)) {
       const digits = m[0].replace(/\D/g, '');
-      const international = m[0].startsWith('+');
+      const international = shape === 'international';
       if (international ? digits.length < 8 || digits.length > 15 : digits.length < 9 || digits.length > 12) continue;
       // A date or a version is not a phone number.
       if (/^\d{4}-\d{2}-\d{2}/.test(m[0]) || /^\d{1,2}[./]\d{1,2}[./]\d{2,4}$/.test(m[0])) continue;
       if (!international && !/[ ().-]/.test(m[0]) && !(m[0].startsWith('0') && digits.length === 11)) continue;
+      if (!validPhone(m[0], shape)) continue;
       out.push({ kind: 'phone-number', start: m.index, end: m.index + m[0].length });
     }
   }
   BARE_PHONE.lastIndex = 0;
   for (let m = BARE_PHONE.exec(text); m; m = BARE_PHONE.exec(text)) {
-    if (PHONE_CONTEXT.test(text.slice(Math.max(0, m.index - 40), m.index))) out.push({ kind: 'phone-number', start: m.index, end: m.index + m[0].length });
+    if (!PHONE_CONTEXT.test(text.slice(Math.max(0, m.index - 40), m.index))) continue;
+    // The text says it is a phone number; some country's plan must still assign it.
+    if (!m[0].startsWith('0') && !validPhone(m[0], 'nanp') && !validSomewhere(m[0])) continue;
+    out.push({ kind: 'phone-number', start: m.index, end: m.index + m[0].length });
   }
 }
 
