@@ -110,6 +110,17 @@ export interface GovernConfig {
     min_confidence?: number;
   };
   /**
+   * Settings of the detectors.
+   */
+  detectors?: {
+    /**
+     * The prompt-injection detector.
+     */
+    injection?: {
+      model?: GuardModel;
+    };
+  };
+  /**
    * Online A/B: a sample of the requests the cache or a distilled rule decided is also sent to models.large, without waiting for it; its answers are kept in the state file, where replay --ledger, stats and distill read them.
    */
   shadow?: {
@@ -227,4 +238,25 @@ export interface Model1 {
    * For replay: the decision records (JSON Lines) to answer from, relative to this file.
    */
   file?: string;
+}
+/**
+ * Optional: a guard model that also reads every text the shipped classifier and the patterns do not flag. An unsafe verdict, an answer that is not a verdict, or no answer at all adds a prompt-injection-suspected finding; it never removes one. Not called unless set.
+ */
+export interface GuardModel {
+  /**
+   * Where the guard model runs: a local Ollama server.
+   */
+  provider: 'ollama';
+  /**
+   * The guard model's name at the server, e.g. llama-guard3. It must answer `safe` or `unsafe` (Llama Guard's format).
+   */
+  model: string;
+  /**
+   * Where Ollama listens (default OLLAMA_HOST, else http://127.0.0.1:11434).
+   */
+  base_url?: string;
+  /**
+   * Default 20000. A call that takes longer counts as no answer: the text is suspected.
+   */
+  timeout_ms?: number;
 }

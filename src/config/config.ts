@@ -9,7 +9,8 @@ import { fileDiag, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { SourceFile } from '../policy/source.js';
 import { VERSION } from '../version.js';
 import type { ModelSettings } from '../router/provider.js';
-import type { Budgets, GovernConfig, Model } from './config-types.js';
+import type { Budgets, GovernConfig, GuardModel, Model } from './config-types.js';
+import type { GuardSettings } from '../router/providers/guard.js';
 
 export type TrustEvent = 'success' | 'failure' | 'exception' | 'violation';
 /** DESIGN.md's trust moves per outcome, unless `trust.outcomes` says otherwise. */
@@ -46,6 +47,8 @@ export interface Config {
   trust: { outcomes: Record<TrustEvent, number>; findings: Record<string, number>; reporters: string[] };
   models: { large?: ModelSettings; small?: ModelSettings };
   router: { minConfidence: number };
+  /** The injection detector's optional guard model. */
+  detectors: { injection: { model?: GuardSettings } };
   /** Online A/B: the share of cache and distilled-rule decisions also put to the large model. */
   shadow: { sample: number };
   /** A built bundle to decide with instead of the policy folder, and the public keys (PEM files) its signature must verify against. */
@@ -66,6 +69,10 @@ function model(m: Model | undefined, root: string): ModelSettings | undefined {
     maxTokens: m.max_tokens ?? 512,
     temperature: m.temperature ?? 0,
   };
+}
+
+function guardSettings(m: GuardModel): GuardSettings {
+  return { provider: m.provider, model: m.model, ...(m.base_url ? { baseUrl: m.base_url } : {}), timeoutMs: m.timeout_ms ?? 20_000 };
 }
 
 /** A config that is not valid: its diagnostics, sorted by place, one line each as `govern check` prints them. */
@@ -132,6 +139,7 @@ export function resolveConfig(raw: GovernConfig, file: string | undefined, cwd =
       ...(raw.models?.small ? { small: model(raw.models.small, root) } : {}),
     },
     router: { minConfidence: raw.router?.min_confidence ?? 0.6 },
+    detectors: { injection: raw.detectors?.injection?.model ? { model: guardSettings(raw.detectors.injection.model) } : {} },
     shadow: { sample: raw.shadow?.sample ?? 0 },
     bundle: {
       ...(raw.bundle?.file ? { file: resolve(root, raw.bundle.file) } : {}),

@@ -182,6 +182,8 @@ export class Runtime {
   advisor?: ModelAdvisor;
   /** The small model, asked when the built-in router is unsure. */
   smallRouter?: SmallRouter;
+  /** The injection guard model, when `detectors.injection.model` is set. */
+  guard?: { ask: (text: string) => Promise<string>; name: string };
   /** The verified bundle file decisions come from, when not the policy folder. */
   bundleFile?: string;
 
@@ -233,6 +235,8 @@ export class Runtime {
       if (config.models.large) rt.advisor = makeAdvisor(config.models.large);
       if (config.models.small) rt.smallRouter = makeClassifier(config.models.small, config.router.minConfidence);
     }
+    const guard = config.detectors.injection.model;
+    if (guard) rt.guard = { ask: (await import('../router/providers/guard.js')).guardModel(guard), name: `${guard.provider}/${guard.model}` };
     return rt;
   }
 
@@ -498,6 +502,7 @@ export class Runtime {
    * decide. Failures end in escalate.
    */
   async consult(p: Pending): Promise<ModelOutcome | undefined> {
+    if (this.guard) await this.screen(p);
     if (p.decision || !p.undecided) return undefined;
     const t0 = performance.now();
     let small: Awaited<ReturnType<SmallRouter>>;
@@ -525,6 +530,37 @@ export class Runtime {
       o.elapsedMs = performance.now() - t0;
     }
     return o;
+  }
+
+  /**
+   * The injection guard model's say (`detectors.injection.model`), before anything is recorded:
+   * its findings join the request's, the rules decide again, and the decision is at least an
+   * escalate and never less strict than the one prepared, so the guard can only tighten.
+   */
+  private async screen(p: Pending): Promise<void> {
+    const { guardFindings } = await import('../request/detectors/guard.js');
+    const extra = await guardFindings(this.guard!.ask, p.request, p.findings, this.guard!.name);
+    if (extra.length === 0) return;
+    p.findings = [...p.findings, ...extra];
+    p.facts = this.facts(p.request, p.findings, p.now);
+    p.cacheKey = this.cacheKeyOf(p.request, p.facts);
+    const prior = p.decision ?? p.undecided;
+    const routed = routeAndDecide(this.engine, p.facts, this.router, p.request, p.findings);
+    p.facts = routed.facts;
+    let decision = routed.decision;
+    if (STRICTNESS[decision.decision] < STRICTNESS.escalate) {
+      const message = `The injection guard model ${this.guard!.name} suspects prompt injection in ${[...new Set(extra.map((f) => f.field))].join(', ')} (or gave no verdict). A human decides.`;
+      decision = { ...decision, decision: 'escalate', tier: Math.max(decision.tier, 2), route: decision.route === 'default' ? 'rules' : decision.route, reasons: [{ rule: null, effect: 'escalate', message }, ...decision.reasons] };
+    }
+    if (prior && STRICTNESS[prior.decision] > STRICTNESS[decision.decision]) decision = prior;
+    p.decision = decision;
+    delete p.undecided;
+    p.fresh = true;
+  }
+
+  /** Whether `consult` must be called even for a request the cache or the rules decided (a guard model reads it first). */
+  get guarded(): boolean {
+    return this.guard !== undefined;
   }
 
   /** One request in, one decision out, recorded. Throws RequestError on a malformed request (nothing is written). */

@@ -280,7 +280,7 @@ export class Governance {
       const bundle = this.rt.bundle;
       const p = this.rt.prepare(params);
       // Nobody decided and a model can be asked: ask it outside the transaction.
-      if (!p.decision) return { pending: p, bundle };
+      if (!p.decision || this.rt.guarded) return { pending: p, bundle };
       return finish(this.rt.commit(p));
     }).then(async (first) => {
       if ('evaluation' in first) return counted(first);

@@ -8,7 +8,7 @@ import { deadline, endpoint, loadSdk, tokenCount, toProviderError } from './erro
 
 export const OLLAMA_HOST = 'http://127.0.0.1:11434';
 
-function guardedFetch(signal: AbortSignal): typeof fetch {
+export function guardedFetch(signal: AbortSignal): typeof fetch {
   return async (input, init) => {
     const res = await fetch(input, { ...init, signal });
     if (res.ok) return res;
