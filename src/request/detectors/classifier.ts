@@ -35,7 +35,11 @@ const FNV_PRIME = 0x01000193;
 
 /** 32-bit FNV-1a over UTF-16 code units, the salt mixed into the offset. */
 function hash(s: string, salt: number): number {
-  let h = (FNV_OFFSET ^ salt) >>> 0;
+  return hashUnits(s, (FNV_OFFSET ^ salt) >>> 0);
+}
+
+/** FNV-1a continued over `s` from the state `h`. */
+function hashUnits(s: string, h: number): number {
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
   return h >>> 0;
 }
@@ -67,7 +71,8 @@ export function features(normalized: string, bits: number): { buckets: Int32Arra
   };
   for (let i = 0; i < words.length; i++) {
     bump(hash(words[i]!, 1) & mask);
-    if (i > 0) bump(hash(`${words[i - 1]} ${words[i]}`, 2) & mask);
+    // The hash of `${previous} ${word}` (a space is code unit 32), without building the string.
+    if (i > 0) bump(hashUnits(words[i]!, Math.imul(hashUnits(words[i - 1]!, (FNV_OFFSET ^ 2) >>> 0) ^ 32, FNV_PRIME)) & mask);
   }
   // Character 4-grams, hashed from the code units without building the substrings.
   for (let i = 0; i < grams; i++) {
@@ -125,6 +130,15 @@ export function scoreWindow(model: Model, normalized: string): number {
   return sigmoid(model.bias + z * model.scale);
 }
 
+const LETTER = /\p{L}/u;
+
+/** Whether `s` holds at least `n` letters (counted only until there are enough). */
+function hasLetters(s: string, n: number): boolean {
+  let seen = 0;
+  for (const ch of s) if (LETTER.test(ch) && ++seen >= n) return true;
+  return false;
+}
+
 /** Sentences (or lines) of `text` within its first `limit` characters, as [start, end) offsets. */
 function sentences(text: string, limit: number): [number, number][] {
   const out: [number, number][] = [];
@@ -164,7 +178,7 @@ export function classify(text: string, model: Model = shippedModel()): { probabi
   }
   for (const [a, b] of pieces) {
     const slice = text.slice(a, b);
-    if (b - a < 24 || (slice.match(/\p{L}/gu)?.length ?? 0) < 20) continue;
+    if (b - a < 24 || !hasLetters(slice, 20)) continue;
     const p = scoreWindow(model, normalizeText(slice));
     if (p > best.probability) best = { probability: p, start: a, end: b };
   }
