@@ -1,0 +1,48 @@
+// The worker thread behind postgres.ts: it owns the `pg` connections (one per State, so that a
+// transaction spans calls) and answers one query at a time while the main thread waits on it.
+import { runAsWorker } from 'synckit';
+import pg from 'pg';
+
+// BIGINT columns (seq, milliseconds, tokens, counts) come back as numbers: every value govern
+// stores stays far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
+
+export type PgCall =
+  | { op: 'connect'; url: string; lockTimeoutMs: number }
+  | { op: 'query'; conn: number; sql: string; params?: unknown[]; name?: string }
+  | { op: 'close'; conn: number };
+
+export interface PgResult { rows: Record<string, unknown>[]; rowCount: number }
+
+const clients = new Map<number, pg.Client>();
+let next = 1;
+
+runAsWorker(async (call: PgCall): Promise<PgResult | number | null> => {
+  switch (call.op) {
+    case 'connect': {
+      const client = new pg.Client({ connectionString: call.url, application_name: 'govern' });
+      // A dropped connection surfaces on the next query; without a listener it would end the worker.
+      client.on('error', () => {});
+      await client.connect();
+      await client.query(`SET lock_timeout = ${Math.max(1, Math.floor(call.lockTimeoutMs))}`);
+      const id = next++;
+      clients.set(id, client);
+      return id;
+    }
+    case 'query': {
+      const client = clients.get(call.conn);
+      if (!client) throw new Error('the PostgreSQL connection is closed');
+      const r = call.params
+        ? await client.query({ text: call.sql, values: call.params, ...(call.name ? { name: call.name } : {}) })
+        : await client.query(call.sql);
+      const last = Array.isArray(r) ? r[r.length - 1] : r;
+      return { rows: last?.rows ?? [], rowCount: last?.rowCount ?? 0 };
+    }
+    case 'close': {
+      const client = clients.get(call.conn);
+      clients.delete(call.conn);
+      await client?.end().catch(() => {});
+      return null;
+    }
+  }
+});
