@@ -147,6 +147,28 @@ describe.each(backends)('state on $name', ({ name, skip, fresh }) => {
     expect(() => State.open(where)).toThrow(/written by a newer govern \(schema 99\); upgrade govern/);
   });
 
+  it.skipIf(skip)('a transaction that throws records nothing; an inner one that throws undoes only its own writes', async () => {
+    const s = State.open(await fresh(project()));
+    try {
+      expect(() => s.atomically(() => {
+        s.addUsage('a', ['h:x'], 1, 1);
+        throw new Error('stop');
+      })).toThrow('stop');
+      expect(s.usage('a', 'h:x').requests).toBe(0);
+      s.atomically(() => {
+        s.addUsage('a', ['h:x'], 1, 1);
+        expect(() => s.atomically(() => {
+          s.addUsage('a', ['h:x'], 5, 5);
+          throw new Error('inner');
+        })).toThrow('inner');
+        s.addUsage('a', ['h:x'], 2, 2);
+      });
+      expect(s.usage('a', 'h:x')).toEqual({ usd: 3, tokens: 3, requests: 2 });
+    } finally {
+      s.close();
+    }
+  });
+
   it.skipIf(skip)('a writer waits for the lock, then says so and records nothing', async () => {
     const dir = project();
     const where = await fresh(dir);

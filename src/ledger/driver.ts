@@ -10,6 +10,12 @@ export interface Statement {
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
   iterate(...params: unknown[]): IterableIterator<unknown>;
+  /**
+   * `run` without its result. Inside a transaction a server may send it with the next statement
+   * (PostgreSQL: one round trip fewer); an error then surfaces there or at the commit, which rolls
+   * the whole transaction back.
+   */
+  write?(...params: unknown[]): void;
 }
 
 export interface Driver {

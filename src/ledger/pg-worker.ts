@@ -9,8 +9,11 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 
 export type PgCall =
   | { op: 'connect'; url: string; lockTimeoutMs: number }
-  | { op: 'query'; conn: number; sql: string; params?: unknown[]; name?: string }
+  | { op: 'query'; conn: number; queries: PgQuery[] }
   | { op: 'close'; conn: number };
+
+/** Queries sent together run in order; the answer is the last one's. */
+export interface PgQuery { sql: string; params?: unknown[]; name?: string }
 
 export interface PgResult { rows: Record<string, unknown>[]; rowCount: number }
 
@@ -32,11 +35,15 @@ runAsWorker(async (call: PgCall): Promise<PgResult | number | null> => {
     case 'query': {
       const client = clients.get(call.conn);
       if (!client) throw new Error('the PostgreSQL connection is closed');
-      const r = call.params
-        ? await client.query({ text: call.sql, values: call.params, ...(call.name ? { name: call.name } : {}) })
-        : await client.query(call.sql);
-      const last = Array.isArray(r) ? r[r.length - 1] : r;
-      return { rows: last?.rows ?? [], rowCount: last?.rowCount ?? 0 };
+      let out: PgResult = { rows: [], rowCount: 0 };
+      for (const q of call.queries) {
+        const r = q.params
+          ? await client.query({ text: q.sql, values: q.params, ...(q.name ? { name: q.name } : {}) })
+          : await client.query(q.sql);
+        const last = Array.isArray(r) ? r[r.length - 1] : r;
+        out = { rows: last?.rows ?? [], rowCount: last?.rowCount ?? 0 };
+      }
+      return out;
     }
     case 'close': {
       const client = clients.get(call.conn);

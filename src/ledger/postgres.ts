@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Driver, Statement } from './driver.js';
-import type { PgCall, PgResult } from './pg-worker.js';
+import type { PgCall, PgQuery, PgResult } from './pg-worker.js';
 
 const require = createRequire(import.meta.url);
 
@@ -101,6 +101,10 @@ class PgStatement implements Statement {
     return { changes: this.exec(params).rowCount };
   }
 
+  write(...params: unknown[]): void {
+    this.driver.write({ sql: this.text, params: this.values(params), name: this.name });
+  }
+
   get(...params: unknown[]): unknown {
     return this.exec(params).rows[0];
   }
@@ -118,6 +122,8 @@ export class PgDriver implements Driver {
   readonly dialect = 'postgres' as const;
   private conn: number | undefined;
   private depth = 0;
+  /** Writes of the open transaction not sent yet: they go with the next query, at the latest COMMIT. */
+  private pending: PgQuery[] = [];
 
   private constructor(readonly url: string) {}
 
@@ -137,7 +143,16 @@ export class PgDriver implements Driver {
 
   query(sql: string, params?: unknown[], name?: string): PgResult {
     if (this.conn === undefined) throw new Error('the PostgreSQL state is closed');
-    return worker()({ op: 'query', conn: this.conn, sql, ...(params ? { params } : {}), ...(name ? { name } : {}) }) as PgResult;
+    const queries = this.pending;
+    this.pending = [];
+    queries.push({ sql, ...(params ? { params } : {}), ...(name ? { name } : {}) });
+    return worker()({ op: 'query', conn: this.conn, queries }) as PgResult;
+  }
+
+  /** A write whose result nobody reads: inside a transaction it waits for the next round trip. */
+  write(q: PgQuery): void {
+    if (this.depth > 0) this.pending.push(q);
+    else this.query(q.sql, q.params, q.name);
   }
 
   prepare(sql: string): Statement {
@@ -164,6 +179,8 @@ export class PgDriver implements Driver {
       this.query(outer ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`);
       return out;
     } catch (e) {
+      // Writes not yet sent were made after the last savepoint: they are rolled back unsent.
+      this.pending = [];
       try {
         this.query(outer ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`);
       } catch {

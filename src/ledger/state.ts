@@ -260,6 +260,13 @@ export class State {
   }
 
   /** `path` is the state file, or the PostgreSQL URL without its password. */
+  /** A write whose result is not read: on PostgreSQL it travels with the transaction's next statement. */
+  private write(text: string, ...params: unknown[]): void {
+    const st = this.sql(text);
+    if (st.write) st.write(...params);
+    else st.run(...params);
+  }
+
   private constructor(db: Driver, readonly path: string, private readonly busyTimeoutMs = BUSY_TIMEOUT_MS) {
     this.db = db;
   }
@@ -381,9 +388,9 @@ export class State {
       category: entry.category ?? null, model: entry.model ?? null, input_tokens: entry.inputTokens ?? 0,
       output_tokens: entry.outputTokens ?? 0, policy_hash: entry.policyHash, record: entry.record, prev_hash: prev, hash,
     };
-    this.sql(`INSERT INTO ledger (seq, id, at, agent, decision, route, category, model, input_tokens, output_tokens, policy_hash, record, prev_hash, hash)
-      VALUES (@seq, @id, @at, @agent, @decision, @route, @category, @model, @input_tokens, @output_tokens, @policy_hash, @record, @prev_hash, @hash)`).run(row);
-    this.sql('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash').run(seq, hash);
+    this.write(`INSERT INTO ledger (seq, id, at, agent, decision, route, category, model, input_tokens, output_tokens, policy_hash, record, prev_hash, hash)
+      VALUES (@seq, @id, @at, @agent, @decision, @route, @category, @model, @input_tokens, @output_tokens, @policy_hash, @record, @prev_hash, @hash)`, row);
+    this.write('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', seq, hash);
     return row;
   }
 
@@ -454,8 +461,8 @@ export class State {
     const id = newId('evt', Date.parse(at) || Date.now());
     const record = JSON.stringify({ kind, id, agent, ref, at, ...body });
     const row: ChainEvent = { seq: head.seq + 1, id, at, kind, agent, ref, record, prev_hash: head.hash, hash: chainHash(head.hash, record) };
-    this.sql('INSERT INTO chain_events (seq, id, at, kind, agent, ref, record, prev_hash, hash) VALUES (@seq, @id, @at, @kind, @agent, @ref, @record, @prev_hash, @hash)').run(row);
-    this.sql('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash').run(row.seq, row.hash);
+    this.write('INSERT INTO chain_events (seq, id, at, kind, agent, ref, record, prev_hash, hash) VALUES (@seq, @id, @at, @kind, @agent, @ref, @record, @prev_hash, @hash)', row);
+    this.write('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', row.seq, row.hash);
     return row;
   }
 
@@ -483,14 +490,14 @@ export class State {
   }
 
   cacheHit(key: string): void {
-    this.sql('UPDATE cache SET hits = hits + 1 WHERE key = ?').run(key);
+    this.write('UPDATE cache SET hits = hits + 1 WHERE key = ?', key);
   }
 
   cachePut(key: string, policyHash: string, decision: string, now: number, ttlSeconds: number): void {
     if (ttlSeconds <= 0) return;
-    this.sql(`INSERT INTO cache (key, policy_hash, decision, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT(key) DO UPDATE SET decision = excluded.decision, policy_hash = excluded.policy_hash, created_at = excluded.created_at, expires_at = excluded.expires_at, hits = 0`)
-      .run(key, policyHash, decision, now, now + ttlSeconds * 1000);
+    this.write(`INSERT INTO cache (key, policy_hash, decision, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT(key) DO UPDATE SET decision = excluded.decision, policy_hash = excluded.policy_hash, created_at = excluded.created_at, expires_at = excluded.expires_at, hits = 0`,
+      key, policyHash, decision, now, now + ttlSeconds * 1000);
   }
 
   /** Drops entries of other policy bundles and expired ones. */
@@ -565,9 +572,10 @@ export class State {
 
   addUsage(agent: string, periods: string[], usd: number, tokens: number): void {
     this.usageWrites++;
-    const stmt = this.sql(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES (?, ?, ?, ?, 1)
-      ON CONFLICT(agent, period) DO UPDATE SET usd = usage.usd + excluded.usd, tokens = usage.tokens + excluded.tokens, requests = usage.requests + 1`);
-    for (const p of periods) stmt.run(agent, p, usd, tokens);
+    for (const p of periods) {
+      this.write(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES (?, ?, ?, ?, 1)
+      ON CONFLICT(agent, period) DO UPDATE SET usd = usage.usd + excluded.usd, tokens = usage.tokens + excluded.tokens, requests = usage.requests + 1`, agent, p, usd, tokens);
+    }
   }
 
   agentsWithUsage(period: string): string[] {
