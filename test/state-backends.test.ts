@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { State, StateError, TRUST_DELTAS } from '../src/ledger/state.js';
 import { Runtime } from '../src/runtime/runtime.js';
@@ -232,6 +233,24 @@ describe.skipIf(pgSkip)('a PostgreSQL state URL', () => {
     const message = (error as Error).message;
     expect(message).not.toContain('s3cret-pw');
     expect(message).toMatch(/^cannot connect to the PostgreSQL state postgres:\/\/govern:\*\*\*@127\.0\.0\.1:1\/nowhere: .*ECONNREFUSED.*Check that the server runs/);
+  });
+
+  it('reports a dropped connection as a state error that records nothing, and connects again for the next call', async () => {
+    const where = await (backends[1]!.fresh as () => Promise<string>)();
+    const s = State.open(where);
+    try {
+      s.atomically(() => s.addUsage('a', ['h:x'], 1, 1));
+      const admin = new pg.Client({ connectionString: where });
+      await admin.connect();
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'govern' AND datname = current_database()");
+      await admin.end();
+      expect(() => s.atomically(() => s.addUsage('a', ['h:x'], 1, 1))).toThrow(/^lost the connection to the PostgreSQL state postgres:\/\/.*nothing of the open transaction was recorded/);
+      expect(s.usage('a', 'h:x').requests).toBe(1);
+      s.atomically(() => s.addUsage('a', ['h:x'], 1, 1));
+      expect(s.usage('a', 'h:x').requests).toBe(2);
+    } finally {
+      s.close();
+    }
   });
 
   it('is kept as it is by the config, not resolved as a path', async () => {

@@ -125,16 +125,18 @@ export class PgDriver implements Driver {
   /** Writes of the open transaction not sent yet: they go with the next query, at the latest COMMIT. */
   private pending: PgQuery[] = [];
 
-  private constructor(readonly url: string) {}
+  /** `lost` makes the error a dropped connection is reported as (the URL shown without its password). */
+  private constructor(readonly url: string, private readonly lockTimeoutMs: number, private readonly lost: (message: string) => Error) {}
+  private closed = false;
 
-  static connect(url: string, lockTimeoutMs: number): PgDriver {
-    const d = new PgDriver(url);
+  static connect(url: string, lockTimeoutMs: number, lost: (message: string) => Error = (m) => new Error(m)): PgDriver {
+    const d = new PgDriver(url, lockTimeoutMs, lost);
     d.conn = worker()({ op: 'connect', url, lockTimeoutMs }) as number;
     return d;
   }
 
   get open(): boolean {
-    return this.conn !== undefined;
+    return !this.closed;
   }
 
   get inTransaction(): boolean {
@@ -142,11 +144,31 @@ export class PgDriver implements Driver {
   }
 
   query(sql: string, params?: unknown[], name?: string): PgResult {
-    if (this.conn === undefined) throw new Error('the PostgreSQL state is closed');
+    if (this.conn === undefined) {
+      if (this.closed) throw new Error('the PostgreSQL state is closed');
+      // The connection was lost: a transaction on it is over; a new one starts on a new connection.
+      if (this.depth > 0) throw this.lost(`lost the connection to the PostgreSQL state ${redactUrl(this.url)}; nothing of the open transaction was recorded. Try again.`);
+      try {
+        this.conn = worker()({ op: 'connect', url: this.url, lockTimeoutMs: this.lockTimeoutMs }) as number;
+      } catch (e) {
+        throw this.lost(`cannot connect to the PostgreSQL state ${redactUrl(this.url)} again: ${(e as Error).message}. Check the server and try again.`);
+      }
+    }
     const queries = this.pending;
     this.pending = [];
     queries.push({ sql, ...(params ? { params } : {}), ...(name ? { name } : {}) });
-    return worker()({ op: 'query', conn: this.conn, queries }) as PgResult;
+    try {
+      return worker()({ op: 'query', conn: this.conn, queries }) as PgResult;
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      // SQLSTATE classes 08 (connection) and 57P (the server shut down or ended the session), and
+      // errors without a SQLSTATE (the socket closed): the connection is gone.
+      if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^08|^57P/.test(code)) throw e;
+      const conn = this.conn;
+      this.conn = undefined;
+      try { worker()({ op: 'close', conn }); } catch { /* gone */ }
+      throw this.lost(`lost the connection to the PostgreSQL state ${redactUrl(this.url)} (${(e as Error).message}); nothing of the open transaction was recorded. Check the server and try again.`);
+    }
   }
 
   /** A write whose result nobody reads: inside a transaction it waits for the next round trip. */
@@ -210,6 +232,7 @@ export class PgDriver implements Driver {
   }
 
   close(): void {
+    this.closed = true;
     if (this.conn === undefined) return;
     const conn = this.conn;
     this.conn = undefined;

@@ -304,7 +304,7 @@ export class State {
     const clean = (m: string) => (password ? m.split(password).join('***') : m);
     let db: PgDriver;
     try {
-      db = PgDriver.connect(url, busyTimeoutMs);
+      db = PgDriver.connect(url, busyTimeoutMs, (m) => new StateError(clean(m)));
     } catch (e) {
       throw new StateError(`cannot connect to the PostgreSQL state ${shown}: ${clean((e as Error).message)}. Check that the server runs and the URL, user and password (PGPASSWORD) are right.`);
     }
