@@ -23,7 +23,8 @@ let next = 1;
 runAsWorker(async (call: PgCall): Promise<PgResult | number | null> => {
   switch (call.op) {
     case 'connect': {
-      const client = new pg.Client({ connectionString: call.url, application_name: 'govern' });
+      // A server that does not answer is given up after 10 s rather than waited for forever.
+      const client = new pg.Client({ connectionString: call.url, application_name: 'govern', connectionTimeoutMillis: 10_000, keepAlive: true });
       // A dropped connection surfaces on the next query; without a listener it would end the worker.
       client.on('error', () => {});
       await client.connect();

@@ -167,7 +167,9 @@ export class PgDriver implements Driver {
       const conn = this.conn;
       this.conn = undefined;
       try { worker()({ op: 'close', conn }); } catch { /* gone */ }
-      throw this.lost(`lost the connection to the PostgreSQL state ${redactUrl(this.url)} (${(e as Error).message}); nothing of the open transaction was recorded. Check the server and try again.`);
+      // Lost while committing, the server may have committed before the answer was lost.
+      const outcome = sql === 'COMMIT' ? 'whether the last transaction was recorded is unknown (`govern ledger export` shows it)' : 'nothing of the open transaction was recorded';
+      throw this.lost(`lost the connection to the PostgreSQL state ${redactUrl(this.url)} (${(e as Error).message}); ${outcome}. Check the server and try again.`);
     }
   }
 
