@@ -164,4 +164,15 @@ describe('govern build, eval --bundle, check --bundle (end to end)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^govern: unsigned\.json is not signed, and the configuration's bundle\.public_keys require a signature\. Refused; sign it with `govern build --sign KEY`\.\n$/);
   });
+
+  it('check without paths checks the config\'s bundle.file, as eval and serve decide from it', () => {
+    const dir = tempTree({ 'govern.config.yaml': 'bundle:\n  file: out/b.json\n  public_keys: [signer.pub]\n', 'signer.pub': keys.publicKey });
+    cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
+    expect(govern(['build', '-o', 'out/b.json', '-q'], { cwd: dir }).code).toBe(0);
+    const r = govern(['check'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^govern: out\/b\.json is not signed, and the configuration's bundle\.public_keys require a signature/);
+    // Paths given on the command line are checked as policy files, bundle or not.
+    expect(govern(['check', 'policies'], { cwd: dir }).code).toBe(0);
+  });
 });

@@ -3,10 +3,22 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { countBySeverity } from '../diagnostics/diagnostic.js';
 import { renderGithub, renderHuman, renderJson, renderSarif, summaryLine } from '../diagnostics/render.js';
-import { EXIT, styleFor, useColor } from './output.js';
+import { displayPath } from '../policy/files.js';
+import { EXIT, UsageError, styleFor, useColor } from './output.js';
 import { VERSION, policyPaths, type GlobalOptions } from './program.js';
 
 interface CheckOptions { format: 'human' | 'json' | 'sarif' | 'github'; strict?: boolean; tests: boolean }
+
+async function configuredBundle(g: GlobalOptions): Promise<string | undefined> {
+  const { ConfigError, loadConfig } = await import('../config/config.js');
+  try {
+    const file = (await loadConfig(g.config)).bundle.file;
+    return file ? displayPath(file) : undefined;
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(`the configuration is not valid:\n${e.message}`);
+    throw e;
+  }
+}
 
 export function register(program: Command): void {
   program
@@ -19,8 +31,10 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExit codes: 0 clean (warnings allowed unless --strict), 3 policy errors, 4 policy tests failed, 1 other failure.')
     .action(async (paths: string[], opts: CheckOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions & CheckOptions>();
-      if (g.bundle) {
-        process.exitCode = await (await import('./build.js')).checkBundle(g.bundle, g, opts.format);
+      // Without paths or --policies, the config's bundle.file is what eval and serve decide from: check that.
+      const bundle = g.bundle ?? (paths.length || g.policies ? undefined : await configuredBundle(g));
+      if (bundle) {
+        process.exitCode = await (await import('./build.js')).checkBundle(bundle, g, opts.format);
         return;
       }
       const { check } = await import('../check/check.js');

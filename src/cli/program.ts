@@ -53,7 +53,7 @@ export function buildProgram(): Command {
     .option('-p, --policies <dir>', 'policy folder (default: the config\'s policies:, else policies beside the config)')
     .option('-q, --quiet', 'print only what is needed')
     .option('--no-color', 'plain output (also NO_COLOR=1, and whenever output is piped)')
-    .option('--state <file>', 'the SQLite state file (default: .govern/state.db beside the config)')
+    .option('--state <file>', 'the SQLite state file or a postgres:// URL (default: .govern/state.db beside the config)')
     .option('--no-state', 'read and write no state file: default trust, empty budgets, nothing recorded')
     .option('--bundle <file>', 'eval, serve, check: run from this bundle (govern build), verified against bundle.public_keys, instead of the policy folder')
     .showSuggestionAfterError(true)

@@ -95,7 +95,8 @@ export function register(program: Command): void {
         try {
           if (opts.ledger) {
             const state = requireState(rt, 'replay --ledger');
-            name = relative(process.cwd(), rt.config.state) || rt.config.state;
+            // A PostgreSQL state is named by its URL without the password.
+            name = state.db.dialect === 'postgres' ? state.path : relative(process.cwd(), rt.config.state) || rt.config.state;
             const since = filter.since !== undefined ? new Date(filter.since).toISOString() : undefined;
             records = ledgerRecords(state.ledgerRows({ ...(since ? { since } : {}), ...(filter.agent ? { agent: filter.agent } : {}) }), name);
           } else {

@@ -9,7 +9,7 @@ export interface GovernConfig {
    */
   policies?: string;
   /**
-   * The SQLite state file, relative to this file. Default: .govern/state.db.
+   * The SQLite state file, relative to this file, or a postgres:// URL for state shared by several hosts (the password may come from PGPASSWORD). Default: .govern/state.db.
    */
   state?: string;
   /**

@@ -104,6 +104,11 @@ function budgets(b: Budgets | undefined, base: { day: Limits; hour: Limits }): {
   };
 }
 
+/** A state file resolved against `root`; a postgres:// URL as it is. */
+export function resolveState(root: string, state: string): string {
+  return /^postgres(ql)?:\/\//i.test(state) ? state : resolve(root, state);
+}
+
 /** Resolves a parsed config; `file` is where it came from, if anywhere. */
 export function resolveConfig(raw: GovernConfig, file: string | undefined, cwd = process.cwd()): Config {
   const root = file ? dirname(resolve(file)) : resolve(cwd);
@@ -116,7 +121,7 @@ export function resolveConfig(raw: GovernConfig, file: string | undefined, cwd =
     ...(file ? { file: resolve(file) } : {}),
     root,
     policies: resolve(root, raw.policies ?? 'policies'),
-    state: resolve(root, raw.state ?? '.govern/state.db'),
+    state: resolveState(root, raw.state ?? '.govern/state.db'),
     durability: raw.durability ?? 'normal',
     budgets: base,
     agents,

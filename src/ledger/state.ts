@@ -1,17 +1,18 @@
-// The state file (.govern/state.db): the only importer of better-sqlite3. Holds the decision
+// The state (.govern/state.db, or a PostgreSQL database): the only importer of better-sqlite3. Holds the decision
 // ledger (append-only, each row chaining the previous row's hash), the decision cache, trust
 // events and scores, usage per agent per hour and day, and escalations awaiting a human.
 // WAL mode and a busy timeout let several `govern eval` processes share one file; every
 // decision is written in one IMMEDIATE transaction, so nothing acknowledged is lost or torn.
+// A postgres:// URL keeps the same tables and semantics in PostgreSQL (postgres.ts), for many hosts.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
+import { SqliteDriver, isLockTimeout, type Driver, type Statement } from './driver.js';
+import { PG_MIGRATIONS, PgDriver, isPostgresUrl, redactUrl } from './postgres.js';
 
 const require = createRequire(import.meta.url);
-
-type DB = BetterSqlite3.Database;
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE ledger (
@@ -245,11 +246,11 @@ function columnMismatch(row: LedgerRow): keyof LedgerRow | undefined {
 }
 
 export class State {
-  readonly db: DB;
-  private statements = new Map<string, BetterSqlite3.Statement>();
+  readonly db: Driver;
+  private statements = new Map<string, Statement>();
 
   /** A prepared statement, prepared once per connection: preparing costs more than running. */
-  private sql(text: string): BetterSqlite3.Statement {
+  private sql(text: string): Statement {
     let st = this.statements.get(text);
     if (!st) {
       st = this.db.prepare(text);
@@ -258,14 +259,24 @@ export class State {
     return st;
   }
 
-  private constructor(db: DB, readonly path: string, private readonly busyTimeoutMs = BUSY_TIMEOUT_MS) {
+  /** `path` is the state file, or the PostgreSQL URL without its password. */
+  /** A write whose result is not read: on PostgreSQL it travels with the transaction's next statement. */
+  private write(text: string, ...params: unknown[]): void {
+    const st = this.sql(text);
+    if (st.write) st.write(...params);
+    else st.run(...params);
+  }
+
+  private constructor(db: Driver, readonly path: string, private readonly busyTimeoutMs = BUSY_TIMEOUT_MS) {
     this.db = db;
   }
 
+  /** A state file, or a postgres:// URL (a password may also come from PGPASSWORD or ~/.pgpass). */
   static open(path: string, opts: { readonly?: boolean; synchronous?: 'normal' | 'full'; busyTimeoutMs?: number } = {}): State {
+    if (isPostgresUrl(path)) return State.openPostgres(path, opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
     const Database = require('better-sqlite3') as typeof BetterSqlite3;
     if (path !== ':memory:' && !opts.readonly) mkdirSync(dirname(path), { recursive: true });
-    let db: DB;
+    let db: BetterSqlite3.Database;
     try {
       db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false, timeout: opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS });
     } catch (e) {
@@ -277,8 +288,8 @@ export class State {
         db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       }
       db.pragma('foreign_keys = ON');
-      const state = new State(db, path, opts.busyTimeoutMs);
-      if (!opts.readonly) state.migrate();
+      const state = new State(new SqliteDriver(db), path, opts.busyTimeoutMs);
+      if (!opts.readonly) state.migrate(db);
       return state;
     } catch (e) {
       db.close();
@@ -287,20 +298,43 @@ export class State {
     }
   }
 
-  private migrate(): void {
-    const current = () => this.db.pragma('user_version', { simple: true }) as number;
-    const check = (v: number) => {
-      if (v > MIGRATIONS.length) throw new StateError(`${this.path} was written by a newer govern (schema ${v}); upgrade govern.`);
-    };
+  private static openPostgres(url: string, busyTimeoutMs: number): State {
+    const shown = redactUrl(url);
+    const password = /^postgres(?:ql)?:\/\/[^:/@?#]*:([^@/?#]*)@/i.exec(url)?.[1];
+    const clean = (m: string) => (password ? m.split(password).join('***') : m);
+    let db: PgDriver;
+    try {
+      db = PgDriver.connect(url, busyTimeoutMs, (m) => new StateError(clean(m)));
+    } catch (e) {
+      throw new StateError(`cannot connect to the PostgreSQL state ${shown}: ${clean((e as Error).message)}. Check that the server runs and the URL, user and password (PGPASSWORD) are right.`);
+    }
+    const state = new State(db, shown, busyTimeoutMs);
+    try {
+      db.migrate(PG_MIGRATIONS, (v) => state.checkVersion(v));
+      return state;
+    } catch (e) {
+      db.close();
+      if (e instanceof StateError) throw e;
+      throw new StateError(`${shown} is not a usable govern state: ${clean((e as Error).message)}. Point state: at an empty database or one govern created.`);
+    }
+  }
+
+  private checkVersion(v: number): void {
+    if (v > MIGRATIONS.length) throw new StateError(`${this.path} was written by a newer govern (schema ${v}); upgrade govern.`);
+  }
+
+  private migrate(db: BetterSqlite3.Database): void {
+    const current = () => db.pragma('user_version', { simple: true }) as number;
+    const check = (v: number) => this.checkVersion(v);
     check(current());
     if (current() === MIGRATIONS.length) return;
     // Read the version again under the write lock: another process may have migrated meanwhile.
-    this.db.transaction(() => {
+    db.transaction(() => {
       const version = current();
       check(version);
-      for (let v = version; v < MIGRATIONS.length; v++) this.db.exec(MIGRATIONS[v]!);
+      for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
       if (version === 1) this.carryIntoChain(new Date().toISOString());
-      this.db.pragma(`user_version = ${MIGRATIONS.length}`);
+      db.pragma(`user_version = ${MIGRATIONS.length}`);
     }).immediate();
   }
 
@@ -322,17 +356,17 @@ export class State {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    this.db.close();
   }
 
   /** Runs `fn` in one IMMEDIATE transaction: the decision, its usage and its ledger row commit together. */
   atomically<T>(fn: () => T): T {
     if (!this.db.inTransaction) this.transactions++;
     try {
-      return this.db.transaction(fn).immediate();
+      return this.db.transaction(fn);
     } catch (e) {
       // Writers queue on the lock for the busy timeout; past that, say so rather than crash.
-      if ((e as { code?: unknown }).code === 'SQLITE_BUSY') throw new StateError(`${this.path} stayed locked by another process for ${this.busyTimeoutMs / 1000} s; nothing was recorded. Try again.`);
+      if (isLockTimeout(e)) throw new StateError(`${this.path} stayed locked by another process for ${this.busyTimeoutMs / 1000} s; nothing was recorded. Try again.`);
       throw e;
     }
   }
@@ -354,9 +388,9 @@ export class State {
       category: entry.category ?? null, model: entry.model ?? null, input_tokens: entry.inputTokens ?? 0,
       output_tokens: entry.outputTokens ?? 0, policy_hash: entry.policyHash, record: entry.record, prev_hash: prev, hash,
     };
-    this.sql(`INSERT INTO ledger (seq, id, at, agent, decision, route, category, model, input_tokens, output_tokens, policy_hash, record, prev_hash, hash)
-      VALUES (@seq, @id, @at, @agent, @decision, @route, @category, @model, @input_tokens, @output_tokens, @policy_hash, @record, @prev_hash, @hash)`).run(row);
-    this.sql('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash').run(seq, hash);
+    this.write(`INSERT INTO ledger (seq, id, at, agent, decision, route, category, model, input_tokens, output_tokens, policy_hash, record, prev_hash, hash)
+      VALUES (@seq, @id, @at, @agent, @decision, @route, @category, @model, @input_tokens, @output_tokens, @policy_hash, @record, @prev_hash, @hash)`, row);
+    this.write('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', seq, hash);
     return row;
   }
 
@@ -427,8 +461,8 @@ export class State {
     const id = newId('evt', Date.parse(at) || Date.now());
     const record = JSON.stringify({ kind, id, agent, ref, at, ...body });
     const row: ChainEvent = { seq: head.seq + 1, id, at, kind, agent, ref, record, prev_hash: head.hash, hash: chainHash(head.hash, record) };
-    this.sql('INSERT INTO chain_events (seq, id, at, kind, agent, ref, record, prev_hash, hash) VALUES (@seq, @id, @at, @kind, @agent, @ref, @record, @prev_hash, @hash)').run(row);
-    this.sql('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash').run(row.seq, row.hash);
+    this.write('INSERT INTO chain_events (seq, id, at, kind, agent, ref, record, prev_hash, hash) VALUES (@seq, @id, @at, @kind, @agent, @ref, @record, @prev_hash, @hash)', row);
+    this.write('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', row.seq, row.hash);
     return row;
   }
 
@@ -456,14 +490,14 @@ export class State {
   }
 
   cacheHit(key: string): void {
-    this.sql('UPDATE cache SET hits = hits + 1 WHERE key = ?').run(key);
+    this.write('UPDATE cache SET hits = hits + 1 WHERE key = ?', key);
   }
 
   cachePut(key: string, policyHash: string, decision: string, now: number, ttlSeconds: number): void {
     if (ttlSeconds <= 0) return;
-    this.sql(`INSERT INTO cache (key, policy_hash, decision, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT(key) DO UPDATE SET decision = excluded.decision, policy_hash = excluded.policy_hash, created_at = excluded.created_at, expires_at = excluded.expires_at, hits = 0`)
-      .run(key, policyHash, decision, now, now + ttlSeconds * 1000);
+    this.write(`INSERT INTO cache (key, policy_hash, decision, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT(key) DO UPDATE SET decision = excluded.decision, policy_hash = excluded.policy_hash, created_at = excluded.created_at, expires_at = excluded.expires_at, hits = 0`,
+      key, policyHash, decision, now, now + ttlSeconds * 1000);
   }
 
   /** Drops entries of other policy bundles and expired ones. */
@@ -483,7 +517,7 @@ export class State {
     const before = this.trust(agent);
     const after = kind === 'carried' ? delta : Math.max(0, Math.min(100, before + delta));
     this.sql(`INSERT INTO agents (agent, trust, events, updated_at) VALUES (?, ?, 1, ?)
-      ON CONFLICT(agent) DO UPDATE SET trust = excluded.trust, events = events + 1, updated_at = excluded.updated_at`).run(agent, after, at);
+      ON CONFLICT(agent) DO UPDATE SET trust = excluded.trust, events = agents.events + 1, updated_at = excluded.updated_at`).run(agent, after, at);
     this.appendEvent(kind, agent, ref, { ...fields, delta: after - before, before, trust_after: after }, at);
     return { before, after };
   }
@@ -538,9 +572,10 @@ export class State {
 
   addUsage(agent: string, periods: string[], usd: number, tokens: number): void {
     this.usageWrites++;
-    const stmt = this.sql(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES (?, ?, ?, ?, 1)
-      ON CONFLICT(agent, period) DO UPDATE SET usd = usd + excluded.usd, tokens = tokens + excluded.tokens, requests = requests + 1`);
-    for (const p of periods) stmt.run(agent, p, usd, tokens);
+    for (const p of periods) {
+      this.write(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES (?, ?, ?, ?, 1)
+      ON CONFLICT(agent, period) DO UPDATE SET usd = usage.usd + excluded.usd, tokens = usage.tokens + excluded.tokens, requests = usage.requests + 1`, agent, p, usd, tokens);
+    }
   }
 
   agentsWithUsage(period: string): string[] {
@@ -638,7 +673,7 @@ export class State {
       const when = new Date(row.at);
       if (dUsd > 0 || dTokens > 0) {
         const st = this.sql(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES (?, ?, ?, ?, 0)
-          ON CONFLICT(agent, period) DO UPDATE SET usd = usd + excluded.usd, tokens = tokens + excluded.tokens`);
+          ON CONFLICT(agent, period) DO UPDATE SET usd = usage.usd + excluded.usd, tokens = usage.tokens + excluded.tokens`);
         for (const p of [hourPeriod(when), dayPeriod(when)]) st.run(row.agent, p, dUsd, dTokens);
       }
       this.appendEvent('spend', row.agent, decisionId, { usd, tokens }, at);

@@ -4,7 +4,7 @@
 // usage and ledger, all committed in one transaction.
 import { join, resolve } from 'node:path';
 import type { Bundle } from '../compile/bundle.js';
-import { loadConfig, type Config } from '../config/config.js';
+import { loadConfig, resolveState, type Config } from '../config/config.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { Engine, type Decision } from '../engine/engine.js';
 import { factsKey, factsOf, type Facts } from '../engine/facts.js';
@@ -220,7 +220,7 @@ export class Runtime {
   static async open(opts: RuntimeOptions = {}): Promise<Runtime> {
     const config = await loadConfig(opts.config, opts.cwd);
     if (opts.policies) config.policies = resolve(opts.cwd ?? process.cwd(), opts.policies);
-    if (opts.state) config.state = resolve(opts.cwd ?? process.cwd(), opts.state);
+    if (opts.state) config.state = resolveState(opts.cwd ?? process.cwd(), opts.state);
     // A bundle file is verified (digest, policy hash, signature against bundle.public_keys) or refused whole.
     const bundleFile = opts.bundle ? resolve(opts.cwd ?? process.cwd(), opts.bundle) : config.bundle.file;
     const bundle = bundleFile

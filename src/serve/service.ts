@@ -418,7 +418,7 @@ export class Governance {
       watching: this.watching,
       reload_error: this.reloadError,
       reloads: this.reloads,
-      state: this.rt.state ? displayPath(this.rt.state.path) : null,
+      state: this.rt.state ? (this.rt.state.db.dialect === 'postgres' ? this.rt.state.path : displayPath(this.rt.state.path)) : null,
       decisions: this.decisions,
       uptime_s: Math.round((Date.now() - this.started) / 100) / 10,
     };
