@@ -4,21 +4,34 @@
 import { closeSync, constants, createReadStream, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
+// Only what reading the request and asking a daemon need is imported at start; the engine, the
+// state file and the detectors are loaded when the request is decided in this process.
 import type { Decision } from '../engine/engine.js';
-import { StateError } from '../ledger/state.js';
-import { RequestError } from '../request/normalize.js';
 import type { Evaluation, Runtime } from '../runtime/runtime.js';
 import { LineSplitter } from '../serve/lines.js';
+import { evalThroughDaemon, identityOf } from './daemon.js';
 import { EXIT, styleFor, UsageError, useColor, writeOut } from './output.js';
 import type { GlobalOptions } from './program.js';
-import { openRuntime } from './runtime.js';
 import { renderDecision, renderExplanation } from './render-decision.js';
+
+type Errors = { RequestError: typeof import('../request/normalize.js').RequestError; StateError: typeof import('../ledger/state.js').StateError };
+
+/** The error classes a decision can raise, loaded with the engine rather than at start. */
+async function errorClasses(): Promise<Errors> {
+  const [{ RequestError }, { StateError }] = await Promise.all([import('../request/normalize.js'), import('../ledger/state.js')]);
+  return { RequestError, StateError };
+}
+
+async function openRuntime(c: Command): Promise<Runtime> {
+  return (await import('./runtime.js')).openRuntime(c);
+}
 
 /** Requests larger than this are refused before parsing: no agent needs more, and it bounds memory. */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
 interface EvalOptions {
   format: 'human' | 'json';
+  daemon: boolean;
   explain?: boolean;
   batch?: string;
   wait?: string;
@@ -160,7 +173,7 @@ export function parseRequestText(text: string, where: string): unknown {
   }
 }
 
-function requestError(e: unknown, where: string): UsageError {
+function requestError(e: unknown, where: string, { RequestError, StateError }: Errors): UsageError {
   if (e instanceof RequestError) return new UsageError(`${where}: ${e.message}`);
   if (e instanceof StateError) return new UsageError(e.message);
   throw e;
@@ -204,6 +217,7 @@ function batchInput(source: string): NodeJS.ReadableStream {
 }
 
 async function runBatch(rt: Runtime, source: string): Promise<number> {
+  const { RequestError, StateError } = await errorClasses();
   const input = batchInput(source);
   let failed = 0;
   let n = 0;
@@ -298,6 +312,7 @@ export function register(program: Command): void {
     .option('--justification <text>', 'why the agent wants it')
     .option('--cost-usd <usd>', 'estimated cost in dollars')
     .option('--tokens <n>', 'estimated tokens')
+    .option('--no-daemon', 'decide in this process even when a govern daemon for this configuration runs')
     .addHelpText('after', '\nExit codes: 0 allow, 2 deny, 3 escalate, 1 failure (bad input, bad policies, internal error).\nWith --batch: 0 when every line was decided, 1 when any line failed (its line holds an error object).');
   cmd.action(async (file: string | undefined, opts: EvalOptions, c: Command) => {
     const g = c.optsWithGlobals<GlobalOptions & EvalOptions>();
@@ -314,13 +329,24 @@ export function register(program: Command): void {
     }
     const waitS = opts.wait !== undefined ? parseNumber('--wait', opts.wait, false) : undefined;
     const raw = await readRequest(file, opts);
+    const where = file && file !== '-' ? file : Object.keys(opts).some((k) => FLAG_FIELDS.some(([f]) => f === k)) ? 'flags' : 'stdin';
+    // A daemon that serves exactly what this process would load decides it, and prints the same.
+    if (opts.daemon && waitS === undefined) {
+      const answer = await evalThroughDaemon({ identity: identityOf(g), request: raw, format: opts.format, explain: opts.explain === true, color: useColor(g), quiet: g.quiet === true });
+      if (answer && 'error' in answer) throw new UsageError(answer.kind === 'request' ? `${where}: ${answer.error}` : answer.error);
+      if (answer) {
+        process.exitCode = answer.exit;
+        if (answer.stdout) await writeOut(answer.stdout);
+        return;
+      }
+    }
     const rt = await openRuntime(c);
     let ev: Evaluation;
     try {
       ev = await rt.evaluate(raw);
     } catch (e) {
       rt.close();
-      throw requestError(e, file && file !== '-' ? file : Object.keys(opts).some((k) => FLAG_FIELDS.some(([f]) => f === k)) ? 'flags' : 'stdin');
+      throw requestError(e, where, await errorClasses());
     }
     await rt.settled();
     let unanswered: string | undefined;
