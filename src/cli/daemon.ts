@@ -7,13 +7,11 @@
 // govern-UID in the temporary folder, 0700), named by the configuration file's path (or the
 // working folder when there is none). The client never talks to a socket, nor through a folder,
 // owned by another user or open to others: it decides in process instead.
-import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { Option, type Command } from 'commander';
-import { findConfig } from '../config/config.js';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
 import { EXIT, UsageError, writeOut } from './output.js';
 import type { GlobalOptions } from './program.js';
 
@@ -30,6 +28,22 @@ export interface Identity {
 }
 
 interface Flags { config?: string; policies?: string; bundle?: string; state?: string | boolean }
+
+/** The nearest govern.config.yaml at or above `from`, as the configuration is found (without loading it). */
+function findConfig(from: string): string | undefined {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    const p = join(dir, 'govern.config.yaml');
+    if (existsSync(p)) return p;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** FNV-1a, 64 bits, in hex: a stable short name (node:crypto costs more to load than the whole client). */
+function shortHash(text: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (const b of Buffer.from(text, 'utf8')) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  return h.toString(16).padStart(16, '0');
+}
 
 export function identityOf(g: Flags, cwd = process.cwd()): Identity {
   const config = g.config ? resolve(cwd, g.config) : findConfig(cwd) ?? null;
@@ -56,7 +70,7 @@ export function daemonDir(): string {
 
 /** The default socket of the daemon for this identity: one per configuration file (or working folder). */
 export function socketPath(id: Identity): string {
-  const key = createHash('sha256').update(id.config ?? `dir:${id.root}`).digest('hex').slice(0, 16);
+  const key = shortHash(id.config ?? `dir:${id.root}`);
   return join(daemonDir(), `${key}.sock`);
 }
 
@@ -234,7 +248,7 @@ async function start(c: Command, opts: { format: string }): Promise<void> {
   const { spawn } = await import('node:child_process');
   const { fileURLToPath } = await import('node:url');
   const bin = fileURLToPath(new URL('../../bin/govern', import.meta.url));
-  const fd = openSync(log, 'a', 0o600);
+  const fd = openSync(log, 'w', 0o600);
   const child = spawn(process.execPath, [bin, ...serveArgs(id), 'serve', '--socket', path], { cwd: process.cwd(), detached: true, stdio: ['ignore', 'ignore', fd] });
   closeSync(fd);
   let exited: number | null | undefined;
@@ -312,7 +326,7 @@ what they would use; otherwise, or with --no-daemon, they decide in process. It 
 policies as serve --stdio does.
 
 Exit codes: 0 done (status: running), 1 failure (status: no daemon running).`);
-  const format = (cmd: Command) => cmd.addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'json']).default('human'));
+  const format = (cmd: Command) => cmd.addOption(cmd.createOption('-f, --format <format>', 'output format').choices(['human', 'json']).default('human'));
   format(daemon.command('start').description('start the daemon in the background for this configuration (nothing if it runs already)'))
     .action(async (opts: { format: string }, c: Command) => start(c, opts));
   daemon.command('stop').description('stop the daemon: it finishes the calls in flight, then exits')

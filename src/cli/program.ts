@@ -1,6 +1,6 @@
 // The commander program: global options, one module per subcommand, and the mapping of errors
 // to exit codes. Imported by nothing but bin/govern.
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { EXIT, UsageError } from './output.js';
 
 interface CommandModule { register(program: Command): void }
@@ -45,8 +45,6 @@ function commandOf(argv: string[]): string | undefined {
   return i < 0 ? undefined : argv[i];
 }
 
-export { VERSION } from '../version.js';
-import { VERSION } from '../version.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -78,6 +76,7 @@ export async function policyPaths(paths: string[], g: GlobalOptions): Promise<st
  * and anything not a known command get them all, for listings and "did you mean").
  */
 export async function buildProgram(argv?: string[]): Promise<Command> {
+  const [{ Command }, { VERSION }] = await Promise.all([import('commander'), import('../version.js')]);
   const program = new Command('govern')
     .description('Policy-as-code for AI agents: YAML policies compiled to Cedar, decided locally.')
     .version(VERSION, '-V, --version', 'print the version')
@@ -93,15 +92,18 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
     .exitOverride();
   const name = argv ? commandOf(argv) : undefined;
   const only = name !== undefined && name !== 'completion' ? COMMANDS.find(([names]) => names.includes(name)) : undefined;
-  const modules = await Promise.all((only ? [only] : COMMANDS).map(([, load]) => load()));
-  for (const [i, [names]] of (only ? [only] : COMMANDS).entries()) {
+  // `govern --version` alone prints the version: no command is needed.
+  const bare = argv !== undefined && name === undefined && argv.slice(2).some((a) => a === '-V' || a === '--version') && !argv.slice(2).some((a) => a === '-h' || a === '--help');
+  const chosen = only ? [only] : bare ? [] : COMMANDS;
+  const modules = await Promise.all(chosen.map(([, load]) => load()));
+  for (const [i, [names]] of chosen.entries()) {
     if (names[0] === 'completion') continue;
     modules[i]!.register(program);
   }
   // `govern explain ...` is `govern eval --explain ...` (see main); listed here for help.
-  if (!only) program.command('explain').description('decide one request and show why: facts, findings, and each rule matched, unmet or skipped (flags as for eval)');
+  if (chosen === COMMANDS) program.command('explain').description('decide one request and show why: facts, findings, and each rule matched, unmet or skipped (flags as for eval)');
   // Completion last: its script lists the program as built, every command included.
-  if (!only) modules[COMMANDS.findIndex(([names]) => names[0] === 'completion')]!.register(program);
+  if (chosen === COMMANDS) modules[COMMANDS.findIndex(([names]) => names[0] === 'completion')]!.register(program);
   const setOverride = (c: Command) => { c.exitOverride(); c.commands.forEach(setOverride); };
   setOverride(program);
   return program;
@@ -132,7 +134,19 @@ function endQuietlyOnClosedStdout(): void {
 export async function main(argv: string[]): Promise<void> {
   endQuietlyOnClosedStdout();
   argv = rewriteExplain(argv);
+  // A plain eval with a daemon running is answered before commander or any command is loaded.
+  if (commandOf(argv) === 'eval') {
+    try {
+      if (await (await import('./eval.js')).evalEarly(argv)) return;
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      process.stderr.write(`govern: ${e.message}\n`);
+      process.exitCode = e.code;
+      return;
+    }
+  }
   const program = await buildProgram(argv);
+  const { CommanderError } = await import('commander');
   try {
     await program.parseAsync(argv);
   } catch (e) {
