@@ -119,6 +119,10 @@ rules:
     const before = status().status.decisions;
     cpSync(join(ROOT, 'policies'), join(dir, 'other'), { recursive: true });
     expect(run(['--policies', 'other', 'eval', 'request.json']).code).toBe(0);
+    // On stdin too: the request read for the daemon is decided in process once it declines.
+    const declined = run(['eval', '--policies', 'other', '--format', 'json'], REQUEST);
+    expect(declined.code).toBe(0);
+    expect(JSON.parse(declined.stdout)).toMatchObject({ decision: 'allow' });
     expect(status().status.decisions).toBe(before);
     if (process.getuid?.() !== 0) return; // only root can hand the socket to someone else
     chownSync(socket, 65534, 65534);
