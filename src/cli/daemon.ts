@@ -7,7 +7,7 @@
 // govern-UID in the temporary folder, 0700), named by the configuration file's path (or the
 // working folder when there is none). The client never talks to a socket, nor through a folder,
 // owned by another user or open to others: it decides in process instead.
-import { existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -299,6 +299,8 @@ async function stop(c: Command): Promise<void> {
   }
   process.kill(info.pid, 'SIGTERM');
   if (!(await gone(info.pid, 35_000))) throw new UsageError(`daemon stop: pid ${info.pid} is still finishing calls after 35 s; try again, or kill ${info.pid}.`);
+  // A clean stop leaves nothing behind; the log of a daemon that failed stays for reading.
+  rmSync(path.replace(/\.sock$/, '.log'), { force: true });
   if (!flagsOf(c).quiet) await writeOut(`stopped: pid ${info.pid} (${info.status.decisions} decision${info.status.decisions === 1 ? '' : 's'})\n`);
 }
 
