@@ -2,7 +2,10 @@
 // against `node -e 0` measured in the same run; and --batch throughput with the time each
 // decision takes inside the process (elapsed_ms of the Decision: normalize, detectors, state
 // reads, cache, Cedar), for the default pack and for a generated set of 1,000 rules.
-// Budgets (DESIGN.md): cold eval within 1.6x of node -e 0; p99 per decision under 1 ms.
+// With a daemon (`govern daemon start`, stopped afterwards): the same request answered through its
+// socket by a process that loads only the client. `GOVERN_BENCH_EVAL_ONLY=cold` skips the batches.
+// Budgets (DESIGN.md): cold eval within 1.6x of node -e 0 with a daemon, 2.0x on a cache hit
+// without one; p99 per decision under 1 ms.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,9 +76,26 @@ export default async function evalBench({ root, runs, keep, log }) {
     // First run compiles and caches the bundle; later runs load it by content hash.
     runOnce(process.execPath, [...govern, 'eval', 'request.json'], { cwd: dir });
     const cached = await timeProcess(process.execPath, [...govern, 'eval', 'request.json'], { cwd: dir, warmup: 2, runs: n, expectCode: 0 });
-    rows.push({ case: 'eval, one request, cold process, decision cache hit', runs: cached.runs, median: cached.median, p90: cached.p90, ratio: cached.median / base.median, budget: '< 1.6x node', ok: cached.median / base.median < 1.6 });
+    rows.push({ case: 'eval, one request, cold process, decision cache hit', runs: cached.runs, median: cached.median, p90: cached.p90, ratio: cached.median / base.median, budget: '< 2.0x node', ok: cached.median / base.median < 2.0 });
     const fresh = await timeProcess(process.execPath, [...govern, 'eval', '--no-state', 'request.json'], { cwd: dir, warmup: 2, runs: n, expectCode: 0 });
-    rows.push({ case: 'eval, one request, cold process, Cedar decides (--no-state)', runs: fresh.runs, median: fresh.median, p90: fresh.p90, ratio: fresh.median / base.median, budget: '< 1.6x node', ok: fresh.median / base.median < 1.6, note: 'loading and first use of cedar-wasm: about 60 ms of wasm compilation' });
+    rows.push({ case: 'eval, one request, cold process, Cedar decides (--no-state)', runs: fresh.runs, median: fresh.median, p90: fresh.p90, ratio: fresh.median / base.median, budget: null, ok: null, note: 'loading and first use of cedar-wasm: about 60 ms of wasm compilation' });
+
+    // A private daemon folder, so that the bench neither uses nor disturbs the user's daemons.
+    const env = { ...process.env, XDG_RUNTIME_DIR: mkdtempSync(join(tmpdir(), 'govern-bench-run-')) };
+    const started = runOnce(process.execPath, [...govern, 'daemon', 'start'], { cwd: dir, env });
+    if (started.code !== 0) throw new Error(`govern daemon start failed: ${started.stderr}`);
+    try {
+      const before = JSON.parse(runOnce(process.execPath, [...govern, 'daemon', 'status', '--format', 'json'], { cwd: dir, env }).stdout).status.decisions;
+      const daemon = await timeProcess(process.execPath, [...govern, 'eval', 'request.json'], { cwd: dir, env, warmup: 2, runs: n, expectCode: 0 });
+      const after = JSON.parse(runOnce(process.execPath, [...govern, 'daemon', 'status', '--format', 'json'], { cwd: dir, env }).stdout).status.decisions;
+      // Every timed run must have been answered by the daemon, not decided in process.
+      if (after - before !== daemon.runs + 2) throw new Error(`the daemon answered ${after - before} of ${daemon.runs + 2} evals`);
+      rows.push({ case: 'eval, one request, cold process, through a running daemon', runs: daemon.runs, median: daemon.median, p90: daemon.p90, ratio: daemon.median / base.median, budget: '< 1.6x node', ok: daemon.median / base.median < 1.6 });
+    } finally {
+      runOnce(process.execPath, [...govern, 'daemon', 'stop'], { cwd: dir, env });
+      rmSync(env.XDG_RUNTIME_DIR, { recursive: true, force: true });
+    }
+    if (process.env.GOVERN_BENCH_EVAL_ONLY === 'cold') return rows;
 
     rows.push(batch(root, dir, mixedRequests(5000), 'default pack', log));
 

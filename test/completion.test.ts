@@ -55,8 +55,8 @@ describe('govern completion', () => {
     expect(bashComplete(s, 'govern check pol')).toEqual([]);
   });
 
-  it('is generated from the program: every command and each of its flags is in it', () => {
-    const program = buildProgram();
+  it('is generated from the program: every command and each of its flags is in it', async () => {
+    const program = await buildProgram();
     const script = completionScript(program, 'bash');
     const walk = (cmd: typeof program, path: string[]) => {
       for (const sub of cmd.commands) {

@@ -5,7 +5,8 @@ import { countBySeverity } from '../diagnostics/diagnostic.js';
 import { renderGithub, renderHuman, renderJson, renderSarif, summaryLine } from '../diagnostics/render.js';
 import { displayPath } from '../policy/files.js';
 import { EXIT, UsageError, styleFor, useColor } from './output.js';
-import { VERSION, policyPaths, type GlobalOptions } from './program.js';
+import { VERSION } from '../version.js';
+import { policyPaths, type GlobalOptions } from './program.js';
 
 interface CheckOptions { format: 'human' | 'json' | 'sarif' | 'github'; strict?: boolean; tests: boolean }
 

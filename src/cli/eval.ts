@@ -3,22 +3,34 @@
 // `--batch` decides JSON Lines in one process, one decision a line, in order.
 import { closeSync, constants, createReadStream, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import type { Command } from 'commander';
-import { Option } from 'commander';
+// Only what reading the request and asking a daemon need is imported at start; the engine, the
+// state file and the detectors are loaded when the request is decided in this process.
 import type { Decision } from '../engine/engine.js';
-import { StateError } from '../ledger/state.js';
-import { RequestError } from '../request/normalize.js';
 import type { Evaluation, Runtime } from '../runtime/runtime.js';
 import { LineSplitter } from '../serve/lines.js';
+import { distrust, evalThroughDaemon, identityOf, socketPath } from './daemon.js';
 import { EXIT, styleFor, UsageError, useColor, writeOut } from './output.js';
 import type { GlobalOptions } from './program.js';
-import { openRuntime } from './runtime.js';
 import { renderDecision, renderExplanation } from './render-decision.js';
+
+type Errors = { RequestError: typeof import('../request/normalize.js').RequestError; StateError: typeof import('../ledger/state.js').StateError };
+
+/** The error classes a decision can raise, loaded with the engine rather than at start. */
+async function errorClasses(): Promise<Errors> {
+  const [{ RequestError }, { StateError }] = await Promise.all([import('../request/normalize.js'), import('../ledger/state.js')]);
+  return { RequestError, StateError };
+}
+
+async function openRuntime(c: Command): Promise<Runtime> {
+  return (await import('./runtime.js')).openRuntime(c);
+}
 
 /** Requests larger than this are refused before parsing: no agent needs more, and it bounds memory. */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
 interface EvalOptions {
   format: 'human' | 'json';
+  daemon: boolean;
   explain?: boolean;
   batch?: string;
   wait?: string;
@@ -160,7 +172,7 @@ export function parseRequestText(text: string, where: string): unknown {
   }
 }
 
-function requestError(e: unknown, where: string): UsageError {
+function requestError(e: unknown, where: string, { RequestError, StateError }: Errors): UsageError {
   if (e instanceof RequestError) return new UsageError(`${where}: ${e.message}`);
   if (e instanceof StateError) return new UsageError(e.message);
   throw e;
@@ -204,6 +216,7 @@ function batchInput(source: string): NodeJS.ReadableStream {
 }
 
 async function runBatch(rt: Runtime, source: string): Promise<number> {
+  const { RequestError, StateError } = await errorClasses();
   const input = batchInput(source);
   let failed = 0;
   let n = 0;
@@ -277,12 +290,84 @@ async function runBatch(rt: Runtime, source: string): Promise<number> {
   return failed ? EXIT.failure : EXIT.ok;
 }
 
+/** What the early path (before commander) read and asked, for the action not to do it twice. */
+const early: { read: boolean; raw?: unknown; asked: boolean } = { read: false, asked: false };
+
+const GLOBAL_VALUE_FLAGS: Record<string, 'config' | 'policies' | 'state' | 'bundle'> = { '-c': 'config', '--config': 'config', '-p': 'policies', '--policies': 'policies', '--state': 'state', '--bundle': 'bundle' };
+const EVAL_VALUE_FLAGS: Record<string, keyof EvalOptions> = {
+  '-f': 'format', '--format': 'format', '--cost-usd': 'costUsd', '--tokens': 'tokens',
+  ...Object.fromEntries(FLAG_FIELDS.map(([k]) => [`--${k}`, k])),
+};
+
+/**
+ * `govern eval` through a daemon without loading commander or anything else: argv is read here
+ * only when it is plainly `eval` (or `explain`) with the flags below, a trusted socket exists, and
+ * nothing asks for more (help, --batch, --wait, --no-daemon); anything else returns false before
+ * stdin is touched, and the command runs as usual. When the daemon answers, its output is printed
+ * and true returned. When it declines (other policies, an edit not yet served), the request read
+ * is kept for the usual path, which then decides in process.
+ */
+export async function evalEarly(argv: string[]): Promise<boolean> {
+  const g: GlobalOptions & { state?: string | boolean } = {};
+  const opts: Partial<EvalOptions> = { format: 'human' };
+  let command: string | undefined;
+  let file: string | undefined;
+  for (let i = 2; i < argv.length; i++) {
+    let a = argv[i]!;
+    let value: string | undefined;
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    if (eq > 0) {
+      value = a.slice(eq + 1);
+      a = a.slice(0, eq);
+    }
+    const take = (): string | undefined => {
+      if (value !== undefined) return value;
+      const v = argv[++i];
+      return v === undefined || v.startsWith('-') ? undefined : v;
+    };
+    if (!a.startsWith('-')) {
+      if (command === undefined) command = a;
+      else if (file === undefined) file = a;
+      else return false;
+      if (command !== 'eval') return false;
+      continue;
+    }
+    if (a === '-q' || a === '--quiet') g.quiet = true;
+    else if (a === '--no-color') g.color = false;
+    else if (a === '--no-state') g.state = false;
+    else if (a === '--explain' && command !== undefined) opts.explain = true;
+    else if (a in GLOBAL_VALUE_FLAGS) {
+      const v = take();
+      if (v === undefined) return false;
+      g[GLOBAL_VALUE_FLAGS[a]!] = v;
+    } else if (a in EVAL_VALUE_FLAGS && command !== undefined) {
+      const v = take();
+      if (v === undefined) return false;
+      (opts as Record<string, unknown>)[EVAL_VALUE_FLAGS[a]!] = v;
+    } else return false;
+    if (value !== undefined && !(a in GLOBAL_VALUE_FLAGS) && !(a in EVAL_VALUE_FLAGS)) return false;
+  }
+  if (command !== 'eval' || (opts.format !== 'human' && opts.format !== 'json')) return false;
+  const identity = identityOf(g);
+  if (distrust(socketPath(identity)) !== undefined) return false;
+  early.raw = await readRequest(file, opts as EvalOptions);
+  early.read = true;
+  early.asked = true;
+  const where = file && file !== '-' ? file : Object.keys(opts).some((k) => FLAG_FIELDS.some(([f]) => f === k)) ? 'flags' : 'stdin';
+  const answer = await evalThroughDaemon({ identity, request: early.raw, format: opts.format, explain: opts.explain === true, color: useColor(g), quiet: g.quiet === true });
+  if (!answer) return false;
+  if ('error' in answer) throw new UsageError(answer.kind === 'request' ? `${where}: ${answer.error}` : answer.error);
+  process.exitCode = answer.exit;
+  if (answer.stdout) await writeOut(answer.stdout);
+  return true;
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('eval')
     .description('decide one request (JSON on stdin, a file, or flags); exit 0 allow, 2 deny, 3 escalate')
     .argument('[file]', 'a request as JSON ("-" for stdin)')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'json']).default('human'))
+    .addOption(program.createOption('-f, --format <format>', 'output format').choices(['human', 'json']).default('human'))
     .option('--explain', 'also show the facts, detector findings and how each rule was decided')
     .option('--batch <file>', 'decide JSON Lines ("-" for stdin), one decision a line, in order')
     .option('--wait <seconds>', 'on escalate, wait up to this long for a human: approved, the request is decided again (allowed once); denied, expired or timed out, exit 2')
@@ -298,6 +383,7 @@ export function register(program: Command): void {
     .option('--justification <text>', 'why the agent wants it')
     .option('--cost-usd <usd>', 'estimated cost in dollars')
     .option('--tokens <n>', 'estimated tokens')
+    .option('--no-daemon', 'decide in this process even when a govern daemon for this configuration runs')
     .addHelpText('after', '\nExit codes: 0 allow, 2 deny, 3 escalate, 1 failure (bad input, bad policies, internal error).\nWith --batch: 0 when every line was decided, 1 when any line failed (its line holds an error object).');
   cmd.action(async (file: string | undefined, opts: EvalOptions, c: Command) => {
     const g = c.optsWithGlobals<GlobalOptions & EvalOptions>();
@@ -313,14 +399,25 @@ export function register(program: Command): void {
       return;
     }
     const waitS = opts.wait !== undefined ? parseNumber('--wait', opts.wait, false) : undefined;
-    const raw = await readRequest(file, opts);
+    const raw = early.read ? early.raw : await readRequest(file, opts);
+    const where = file && file !== '-' ? file : Object.keys(opts).some((k) => FLAG_FIELDS.some(([f]) => f === k)) ? 'flags' : 'stdin';
+    // A daemon that serves exactly what this process would load decides it, and prints the same.
+    if (opts.daemon && waitS === undefined && !early.asked) {
+      const answer = await evalThroughDaemon({ identity: identityOf(g), request: raw, format: opts.format, explain: opts.explain === true, color: useColor(g), quiet: g.quiet === true });
+      if (answer && 'error' in answer) throw new UsageError(answer.kind === 'request' ? `${where}: ${answer.error}` : answer.error);
+      if (answer) {
+        process.exitCode = answer.exit;
+        if (answer.stdout) await writeOut(answer.stdout);
+        return;
+      }
+    }
     const rt = await openRuntime(c);
     let ev: Evaluation;
     try {
       ev = await rt.evaluate(raw);
     } catch (e) {
       rt.close();
-      throw requestError(e, file && file !== '-' ? file : Object.keys(opts).some((k) => FLAG_FIELDS.some(([f]) => f === k)) ? 'flags' : 'stdin');
+      throw requestError(e, where, await errorClasses());
     }
     await rt.settled();
     let unanswered: string | undefined;

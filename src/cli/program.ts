@@ -1,25 +1,50 @@
 // The commander program: global options, one module per subcommand, and the mapping of errors
 // to exit codes. Imported by nothing but bin/govern.
-import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig } from '../config/config.js';
-import { displayPath } from '../policy/files.js';
-import * as checkCommand from './check.js';
-import * as compileCommand from './compile.js';
-import * as buildCommand from './build.js';
-import * as evalCommand from './eval.js';
-import * as routeCommand from './route.js';
-import * as replayCommand from './replay.js';
-import * as distillCommand from './distill.js';
-import * as serveCommand from './serve.js';
-import * as providersCommand from './providers.js';
-import * as stateCommands from './state.js';
-import * as statsCommand from './stats.js';
-import * as initCommand from './init.js';
-import * as completionCommand from './completion.js';
+import type { Command } from 'commander';
 import { EXIT, UsageError } from './output.js';
 
-export { VERSION } from '../version.js';
-import { VERSION } from '../version.js';
+interface CommandModule { register(program: Command): void }
+
+/**
+ * Each command's module, loaded only when it runs: `govern eval` does not load the compiler, the
+ * YAML parser or the other commands. Help, completion and an unknown command load them all.
+ */
+const COMMANDS: [names: string[], load: () => Promise<CommandModule>][] = [
+  [['init'], () => import('./init.js')],
+  [['check'], () => import('./check.js')],
+  [['compile'], () => import('./compile.js')],
+  [['build'], () => import('./build.js')],
+  [['eval', 'explain'], () => import('./eval.js')],
+  [['route'], () => import('./route.js')],
+  [['distill'], () => import('./distill.js')],
+  [['replay'], () => import('./replay.js')],
+  [['serve'], () => import('./serve.js')],
+  [['daemon'], () => import('./daemon.js')],
+  [['providers'], () => import('./providers.js')],
+  [['trust', 'usage', 'ledger', 'escalations'], () => import('./state.js')],
+  [['stats'], () => import('./stats.js')],
+  [['completion'], () => import('./completion.js')],
+];
+
+/** Global options that take a value: the word after them is not the command. */
+const GLOBAL_VALUES = new Set(['-c', '--config', '-p', '--policies', '--state', '--bundle']);
+
+/** The command word of argv (after node and the script), or undefined when there is none. */
+function commandAt(argv: string[]): number {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return -1;
+    if (GLOBAL_VALUES.has(a)) i++;
+    else if (!a.startsWith('-')) return i;
+  }
+  return -1;
+}
+
+function commandOf(argv: string[]): string | undefined {
+  const i = commandAt(argv);
+  return i < 0 ? undefined : argv[i];
+}
+
 
 export interface GlobalOptions {
   config?: string;
@@ -37,6 +62,7 @@ export interface GlobalOptions {
 export async function policyPaths(paths: string[], g: GlobalOptions): Promise<string[]> {
   if (paths.length) return paths;
   if (g.policies) return [g.policies];
+  const [{ ConfigError, loadConfig }, { displayPath }] = await Promise.all([import('../config/config.js'), import('../policy/files.js')]);
   try {
     return [displayPath((await loadConfig(g.config)).policies)];
   } catch (e) {
@@ -45,7 +71,12 @@ export async function policyPaths(paths: string[], g: GlobalOptions): Promise<st
   }
 }
 
-export function buildProgram(): Command {
+/**
+ * The commander program with every command, or with only the one `argv` runs (help, completion
+ * and anything not a known command get them all, for listings and "did you mean").
+ */
+export async function buildProgram(argv?: string[]): Promise<Command> {
+  const [{ Command }, { VERSION }] = await Promise.all([import('commander'), import('../version.js')]);
   const program = new Command('govern')
     .description('Policy-as-code for AI agents: YAML policies compiled to Cedar, decided locally.')
     .version(VERSION, '-V, --version', 'print the version')
@@ -59,11 +90,20 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false })
     .exitOverride();
-  initCommand.register(program);
-  for (const cmd of [checkCommand, compileCommand, buildCommand, evalCommand, routeCommand, distillCommand, replayCommand, serveCommand, providersCommand, stateCommands, statsCommand]) cmd.register(program);
+  const name = argv ? commandOf(argv) : undefined;
+  const only = name !== undefined && name !== 'completion' ? COMMANDS.find(([names]) => names.includes(name)) : undefined;
+  // `govern --version` alone prints the version: no command is needed.
+  const bare = argv !== undefined && name === undefined && argv.slice(2).some((a) => a === '-V' || a === '--version') && !argv.slice(2).some((a) => a === '-h' || a === '--help');
+  const chosen = only ? [only] : bare ? [] : COMMANDS;
+  const modules = await Promise.all(chosen.map(([, load]) => load()));
+  for (const [i, [names]] of chosen.entries()) {
+    if (names[0] === 'completion') continue;
+    modules[i]!.register(program);
+  }
   // `govern explain ...` is `govern eval --explain ...` (see main); listed here for help.
-  program.command('explain').description('decide one request and show why: facts, findings, and each rule matched, unmet or skipped (flags as for eval)');
-  completionCommand.register(program);
+  if (chosen === COMMANDS) program.command('explain').description('decide one request and show why: facts, findings, and each rule matched, unmet or skipped (flags as for eval)');
+  // Completion last: its script lists the program as built, every command included.
+  if (chosen === COMMANDS) modules[COMMANDS.findIndex(([names]) => names[0] === 'completion')]!.register(program);
   const setOverride = (c: Command) => { c.exitOverride(); c.commands.forEach(setOverride); };
   setOverride(program);
   return program;
@@ -71,9 +111,8 @@ export function buildProgram(): Command {
 
 /** `explain` is `eval --explain`: same input, same flags, same exit codes. */
 function rewriteExplain(argv: string[]): string[] {
-  const i = argv.findIndex((a, k) => k >= 2 && a === 'explain');
-  const firstCommand = argv.findIndex((a, k) => k >= 2 && !a.startsWith('-'));
-  return i >= 0 && i === firstCommand ? [...argv.slice(0, i), 'eval', '--explain', ...argv.slice(i + 1)] : argv;
+  const i = commandAt(argv);
+  return i >= 0 && argv[i] === 'explain' ? [...argv.slice(0, i), 'eval', '--explain', ...argv.slice(i + 1)] : argv;
 }
 
 let pipeHandled = false;
@@ -95,7 +134,19 @@ function endQuietlyOnClosedStdout(): void {
 export async function main(argv: string[]): Promise<void> {
   endQuietlyOnClosedStdout();
   argv = rewriteExplain(argv);
-  const program = buildProgram();
+  // A plain eval with a daemon running is answered before commander or any command is loaded.
+  if (commandOf(argv) === 'eval') {
+    try {
+      if (await (await import('./eval.js')).evalEarly(argv)) return;
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      process.stderr.write(`govern: ${e.message}\n`);
+      process.exitCode = e.code;
+      return;
+    }
+  }
+  const program = await buildProgram(argv);
+  const { CommanderError } = await import('commander');
   try {
     await program.parseAsync(argv);
   } catch (e) {

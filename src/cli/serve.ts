@@ -5,10 +5,13 @@ import type { Command } from 'commander';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './program.js';
 import { openRuntime } from './runtime.js';
+import { resolve } from 'node:path';
+import type { EvalAnswer, EvalCall } from './daemon.js';
 
 interface ServeFlags {
   stdio?: boolean;
   http?: string;
+  socket?: string;
   token?: string;
   watch: boolean;
   reloadDelay: string;
@@ -29,6 +32,10 @@ Protocols (one JSON-RPC 2.0 message a line on stdin, answers on stdout, logs on 
   Policy files are watched: a change that compiles is served from the next decision on; one that
   does not is logged (file:line:col) and shown by status, and the previous policies keep serving.
 
+Unix socket (--socket PATH): the plain methods above as JSON-RPC lines, any number of connections
+  served by one process (what govern daemon start runs). The socket is created 0600 in a folder only
+  you may write; a live daemon's socket is never taken over, a dead one's is removed.
+
 HTTP (--http ADDR): the same plain methods as POST /v1/NAME with the params as a JSON body
   (/v1/evaluate, also /v1/decide, /v1/explain, ...); answers are the result, or {"error": {...}}
   with status 400, 401, 404, 405, 413 or 503. GET /healthz, GET /metrics (Prometheus text).
@@ -46,14 +53,16 @@ export function register(program: Command): void {
     .command('serve')
     .description('a decision service for agents: MCP tools and plain JSON-RPC lines on stdin/stdout')
     .option('--stdio', 'speak on stdin and stdout')
+    .option('--socket <path>', 'serve JSON-RPC lines on this Unix socket instead, for many clients (see govern daemon)')
     .option('--http <addr>', 'serve JSON over HTTP on HOST:PORT instead (e.g. 127.0.0.1:8181): POST /v1/<method>, GET /healthz, GET /metrics')
     .option('--token <token>', 'with --http: require `Authorization: Bearer TOKEN` (needed for a non-loopback address; also GOVERN_HTTP_TOKEN)')
     .option('--no-watch', 'do not reload the policies when their files change')
     .option('--reload-delay <ms>', 'quiet time after a policy file changes before reloading', '200')
     .addHelpText('after', PROTOCOLS)
     .action(async (opts: ServeFlags, c: Command) => {
-      if (!opts.stdio && opts.http === undefined) throw new UsageError('serve needs a transport: --stdio or --http ADDR. See govern serve --help.');
-      if (opts.stdio && opts.http !== undefined) throw new UsageError('serve: choose one transport, --stdio or --http ADDR.');
+      const transports = [opts.stdio, opts.http !== undefined, opts.socket !== undefined].filter(Boolean).length;
+      if (transports === 0) throw new UsageError('serve needs a transport: --stdio, --socket PATH or --http ADDR. See govern serve --help.');
+      if (transports > 1) throw new UsageError('serve: choose one transport, --stdio, --socket PATH or --http ADDR.');
       if (opts.token !== undefined && opts.http === undefined) throw new UsageError('--token: only with --http.');
       const delay = Number(opts.reloadDelay);
       if (!opts.reloadDelay.trim() || !Number.isInteger(delay) || delay < 0) throw new UsageError(`--reload-delay: "${opts.reloadDelay}" is not a whole number of milliseconds.`);
@@ -73,8 +82,78 @@ export function register(program: Command): void {
         }
         return;
       }
+      if (opts.socket !== undefined) {
+        process.exitCode = await serveOnSocket(c, opts.socket, { watch: opts.watch, reloadDelayMs: delay, quiet });
+        return;
+      }
       const rt = await openRuntime(c);
       const { serve } = await import('../serve/server.js');
       process.exitCode = await serve(rt, { watch: opts.watch && !rt.bundleFile, reloadDelayMs: delay, quiet });
     });
+}
+
+/**
+ * `serve --socket PATH`: the service on a Unix socket, plus what the command line's client asks:
+ * `govern/eval` (decide and render exactly as `govern eval` would) and `govern/daemon` (who it is).
+ */
+async function serveOnSocket(c: Command, path: string, o: { watch: boolean; reloadDelayMs: number; quiet: boolean }): Promise<number> {
+  const socket = await import('../serve/socket.js');
+  const { identityOf, sameIdentity } = await import('./daemon.js');
+  const g = c.optsWithGlobals<GlobalOptions & { state?: string | boolean }>();
+  const identity = identityOf(g);
+  const abs = resolve(path);
+  try {
+    // Refuse an unsafe folder or a live daemon before loading anything.
+    await socket.claimSocketPath(abs);
+  } catch (e) {
+    if (e instanceof socket.SocketSetupError) throw new UsageError(e.message);
+    throw e;
+  }
+  // Read before the runtime opens: a change made while it opens is then seen as a change.
+  const configStamp = socket.fileStamp(identity.config ?? undefined);
+  const { loadConfig } = await import('../config/config.js');
+  let policiesDir: string | undefined;
+  try {
+    policiesDir = identity.policies ?? (await loadConfig(g.config)).policies;
+  } catch {
+    // openRuntime reports a bad configuration below.
+  }
+  const initialKey = policiesDir ? socket.policiesContentKey(policiesDir) : undefined;
+  const rt = await openRuntime(c);
+  const [{ renderDecision, renderExplanation }, { exitCodeOf, explanationData }, { styleFor }, { RequestError }, { StateError }] = await Promise.all([
+    import('./render-decision.js'), import('./eval.js'), import('./output.js'), import('../request/normalize.js'), import('../ledger/state.js'),
+  ]);
+  const evalMethod = async (ctx: import('../serve/socket.js').SocketContext, params: unknown): Promise<EvalAnswer> => {
+    const p = params as EvalCall;
+    if (!p || typeof p !== 'object' || !p.identity) return { fallback: 'not a govern eval call' };
+    if (!sameIdentity(p.identity, identity)) return { fallback: 'the daemon serves another configuration' };
+    const why = await ctx.stale();
+    if (why) return { fallback: why };
+    let ev;
+    try {
+      ev = await ctx.gov.evaluation(p.request);
+    } catch (e) {
+      if (e instanceof RequestError) return { error: e.message, kind: 'request' };
+      if (e instanceof StateError) return { error: e.message, kind: 'state' };
+      throw e;
+    }
+    const exit = exitCodeOf(ev.decision);
+    if (p.format === 'json') return { stdout: JSON.stringify(p.explain ? { ...ev.decision, explanation: explanationData(ev, ctx.rt) } : ev.decision, null, 2) + '\n', exit };
+    if (p.quiet) return { stdout: '', exit };
+    const style = await styleFor(p.color === true);
+    return { stdout: renderDecision(ev, style) + (p.explain ? renderExplanation(ev, ctx.rt, style) : ''), exit };
+  };
+  try {
+    return await socket.serveSocket(rt, {
+      path: abs, watch: o.watch && !rt.bundleFile, reloadDelayMs: o.reloadDelayMs, quiet: o.quiet, configStamp,
+      ...(initialKey !== undefined ? { initialKey } : {}),
+      methods: {
+        'govern/eval': evalMethod,
+        'govern/daemon': (ctx) => ({ ...ctx.info, identity, status: ctx.gov.status() }),
+      },
+    });
+  } catch (e) {
+    if (e instanceof socket.SocketSetupError) throw new UsageError(e.message);
+    throw e;
+  }
 }

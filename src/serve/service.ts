@@ -247,6 +247,11 @@ export class Governance {
     return this.track(() => this.decide(params, false).then((r) => r.evaluation.decision));
   }
 
+  /** The whole evaluation (request, facts, findings), for a caller that renders it itself. */
+  evaluation(params: unknown): Promise<Evaluation> {
+    return this.track(() => this.decide(params, false).then((r) => r.evaluation));
+  }
+
   explain(params: unknown): Promise<Explanation> {
     return this.track(async () => {
       const { evaluation: ev, rules } = await this.decide(params, true);

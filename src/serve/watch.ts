@@ -12,6 +12,8 @@ import type { Governance } from './service.js';
 export interface PolicyWatch {
   /** Checks the policies now (the watcher calls it after each quiet period). */
   check(): Promise<void>;
+  /** The content key of the policies last loaded or last found broken. */
+  key(): string | undefined;
   close(): void;
 }
 
@@ -26,9 +28,14 @@ function contentKey(dir: string): string | undefined {
 
 const line = (d: Diagnostic) => `${d.file}:${d.line}:${d.column} ${d.severity} ${d.code} ${d.message}`;
 
-export function watchPolicies(rt: Runtime, gov: Governance, opts: { delayMs: number; log: (m: string) => void; info: (m: string) => void }): PolicyWatch {
+/** The content key `watchPolicies` compares against (read before loading, so a change while loading is seen). */
+export function policiesContentKey(dir: string): string | undefined {
+  return contentKey(dir);
+}
+
+export function watchPolicies(rt: Runtime, gov: Governance, opts: { delayMs: number; log: (m: string) => void; info: (m: string) => void; initialKey?: string }): PolicyWatch {
   const dir = rt.config.policies;
-  let known = contentKey(dir);
+  let known = opts.initialKey ?? contentKey(dir);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again = false;
@@ -92,6 +99,7 @@ export function watchPolicies(rt: Runtime, gov: Governance, opts: { delayMs: num
 
   return {
     check,
+    key: () => known,
     close() {
       clearTimeout(timer);
       watcher?.close();
