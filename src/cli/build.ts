@@ -8,7 +8,7 @@ import { Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { renderHuman, renderJson } from '../diagnostics/render.js';
 import { EXIT, styleFor, UsageError, useColor } from './output.js';
-import { policyPaths, type GlobalOptions } from './program.js';
+import { policyPaths, type GlobalOptions } from './options.js';
 
 interface BuildOptions { out: string; sign?: string; format: 'human' | 'json' }
 interface KeygenOptions { out: string; force?: boolean }

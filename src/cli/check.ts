@@ -4,7 +4,8 @@ import { Option } from 'commander';
 import { countBySeverity } from '../diagnostics/diagnostic.js';
 import { renderGithub, renderHuman, renderJson, renderSarif, summaryLine } from '../diagnostics/render.js';
 import { EXIT, styleFor, useColor } from './output.js';
-import { VERSION, policyPaths, type GlobalOptions } from './program.js';
+import { VERSION } from '../version.js';
+import { policyPaths, type GlobalOptions } from './options.js';
 
 interface CheckOptions { format: 'human' | 'json' | 'sarif' | 'github'; strict?: boolean; tests: boolean }
 

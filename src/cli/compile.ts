@@ -8,7 +8,8 @@ import { Option } from 'commander';
 import type { Bundle } from '../compile/bundle.js';
 import { renderHuman, renderJson } from '../diagnostics/render.js';
 import { EXIT, styleFor, useColor } from './output.js';
-import { VERSION, policyPaths, type GlobalOptions } from './program.js';
+import { VERSION } from '../version.js';
+import { policyPaths, type GlobalOptions } from './options.js';
 
 interface CompileOptions { out: string; format: 'human' | 'json' }
 

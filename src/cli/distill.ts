@@ -6,9 +6,9 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { DistillResult, Drafter } from '../distill/distill.js';
 import { displayPath } from '../policy/files.js';
-import { sha256 } from '../runtime/canonical.js';
+import { sha256 } from '../compile/canonical.js';
 import { EXIT, parseShare, progressBar, UsageError } from './output.js';
-import type { GlobalOptions } from './program.js';
+import type { GlobalOptions } from './options.js';
 import { openRuntime, requireState } from './runtime.js';
 
 interface DistillOptions {

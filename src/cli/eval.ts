@@ -10,7 +10,7 @@ import { RequestError } from '../request/normalize.js';
 import type { Evaluation, Runtime } from '../runtime/runtime.js';
 import { LineSplitter } from '../serve/lines.js';
 import { EXIT, styleFor, UsageError, useColor, writeOut } from './output.js';
-import type { GlobalOptions } from './program.js';
+import type { GlobalOptions } from './options.js';
 import { openRuntime } from './runtime.js';
 import { renderDecision, renderExplanation } from './render-decision.js';
 

@@ -1,8 +1,6 @@
 // The commander program: global options, one module per subcommand, and the mapping of errors
 // to exit codes. Imported by nothing but bin/govern.
 import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig } from '../config/config.js';
-import { displayPath } from '../policy/files.js';
 import * as checkCommand from './check.js';
 import * as compileCommand from './compile.js';
 import * as buildCommand from './build.js';
@@ -21,29 +19,7 @@ import { EXIT, UsageError } from './output.js';
 export { VERSION } from '../version.js';
 import { VERSION } from '../version.js';
 
-export interface GlobalOptions {
-  config?: string;
-  policies?: string;
-  bundle?: string;
-  quiet?: boolean;
-  color?: boolean;
-}
-
-/**
- * The paths to check: those given, else --policies, else the policy folder of the configuration
- * (--config, else govern.config.yaml found walking up), resolved as eval resolves it: `policies:`
- * relative to the config's folder, `policies` beside the config, or ./policies without a config.
- */
-export async function policyPaths(paths: string[], g: GlobalOptions): Promise<string[]> {
-  if (paths.length) return paths;
-  if (g.policies) return [g.policies];
-  try {
-    return [displayPath((await loadConfig(g.config)).policies)];
-  } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(`the configuration is not valid:\n${e.message}`);
-    throw e;
-  }
-}
+export { policyPaths, type GlobalOptions } from './options.js';
 
 export function buildProgram(): Command {
   const program = new Command('govern')

@@ -4,7 +4,7 @@ import { Option } from 'commander';
 import { loadConfig } from '../config/config.js';
 import type { ModelSettings } from '../router/provider.js';
 import { EXIT, UsageError } from './output.js';
-import type { GlobalOptions } from './program.js';
+import type { GlobalOptions } from './options.js';
 
 interface Status { role: string; provider: string; model: string; ok: boolean; detail: string }
 

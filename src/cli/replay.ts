@@ -9,7 +9,7 @@ import { CATEGORIES } from '../policy/vocabulary.js';
 import type { Recorded, RecordFilter } from '../records/records.js';
 import type { Report, Row } from '../replay/metrics.js';
 import { EXIT, parseShare, progressBar, styleFor, UsageError, useColor } from './output.js';
-import type { GlobalOptions } from './program.js';
+import type { GlobalOptions } from './options.js';
 import { openRuntime, requireState } from './runtime.js';
 
 interface ReplayOptions {

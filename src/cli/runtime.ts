@@ -6,7 +6,7 @@ import { StateError } from '../ledger/state.js';
 import { renderHuman } from '../diagnostics/render.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EXIT, UsageError } from './output.js';
-import type { GlobalOptions } from './program.js';
+import type { GlobalOptions } from './options.js';
 
 export interface StateOptions { state?: string | boolean; bundle?: string }
 

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { displayPath, schemaDiagnostics } from '../policy/load.js';
 import { CONFIG_SCHEMA, validateAgainst } from '../policy/schema.js';
 import { newSource, parseYaml } from '../policy/source.js';
-import { ConfigError } from './config.js';
+import { ConfigError } from './error.js';
 import type { GovernConfig } from './config-types.js';
 
 /** Parses and checks a config file; throws ConfigError with positions when it is not valid. */

@@ -1,7 +1,7 @@
 // Semantic lints over the whole policy model: what is valid YAML and valid Cedar but almost
 // certainly not what the author meant.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { globMatch, hasWildcard } from '../compile/glob.js';
+import { globMatch, hasWildcard } from './glob.js';
 import type { Cond, MatchIR, PolicyModel, RuleIR } from './model.js';
 import { sourceOf } from './model.js';
 import { diag } from './source.js';

@@ -5,6 +5,12 @@
 // pipeline turns into escalate.
 import type { Request } from '../request/normalize.js';
 
+/** The start of the reason the runtime gives when the model failed; such a decision is no judgement. */
+export const MODEL_FAILURE = 'the model could not decide';
+
+/** Under this confidence a model's decision is neither cached nor evidence (the decision prompt asks it to escalate then). */
+export const LOW_CONFIDENCE = 0.7;
+
 export type ProviderName = 'anthropic' | 'openai' | 'ollama' | 'replay';
 
 export interface ModelSettings {

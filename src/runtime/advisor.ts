@@ -4,10 +4,10 @@
 // invalid output twice, a missing key) ends in escalate with the cause in the reasons; the model
 // is only ever asked when no rule matched, so its allow can never override a deny or escalate.
 import type { Decision } from '../engine/engine.js';
-import { MODEL_FAILURE } from '../records/records.js';
+import { MODEL_FAILURE } from '../router/provider.js';
 import { redactRequest } from '../request/detectors/index.js';
 import type { ModelSettings, Provider } from '../router/provider.js';
-import type { Intent, ModelAdvisor, ModelOutcome, Pending, SmallRouter } from './runtime.js';
+import type { Intent, ModelAdvisor, ModelOutcome, Pending, SmallRouter } from './pending.js';
 
 const TIER = { allow: 1, escalate: 2, deny: 3 } as const;
 

@@ -1,0 +1,29 @@
+// The flags every command shares, and where the policies are when no path is given. Apart from
+// program.ts so that command modules can import them without importing the program.
+import { ConfigError, loadConfig } from '../config/config.js';
+import { displayPath } from '../policy/files.js';
+import { UsageError } from './output.js';
+
+export interface GlobalOptions {
+  config?: string;
+  policies?: string;
+  bundle?: string;
+  quiet?: boolean;
+  color?: boolean;
+}
+
+/**
+ * The paths to check: those given, else --policies, else the policy folder of the configuration
+ * (--config, else govern.config.yaml found walking up), resolved as eval resolves it: `policies:`
+ * relative to the config's folder, `policies` beside the config, or ./policies without a config.
+ */
+export async function policyPaths(paths: string[], g: GlobalOptions): Promise<string[]> {
+  if (paths.length) return paths;
+  if (g.policies) return [g.policies];
+  try {
+    return [displayPath((await loadConfig(g.config)).policies)];
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(`the configuration is not valid:\n${e.message}`);
+    throw e;
+  }
+}
