@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
+import { isTestCode } from '../diagnostics/codes.js';
 import { Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { renderHuman, renderJson } from '../diagnostics/render.js';
@@ -53,7 +54,7 @@ export function register(program: Command): void {
       const failed = r.tests.filter((t) => !t.passed).length;
       if (!r.bundle || errors.length) {
         process.stdout.write(opts.format === 'json' ? renderJson(r.diagnostics) : renderHuman(r.diagnostics, r.sources, await styleFor(useColor(g))));
-        process.exitCode = failed && !errors.some((d) => !d.code.startsWith('test/')) ? EXIT.testsFailed : EXIT.policyErrors;
+        process.exitCode = failed && !errors.some((d) => !isTestCode(d.code)) ? EXIT.testsFailed : EXIT.policyErrors;
         return;
       }
       const first = resolve(targets[0]!);

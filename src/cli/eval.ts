@@ -347,11 +347,5 @@ export function register(program: Command): void {
   });
 }
 
-export function explanationData(ev: Evaluation, rt: Runtime): unknown {
-  return {
-    rules: rt.engine.explain(ev.facts),
-    request: { agent: ev.request.agent.id, action: ev.request.action, environment: ev.request.environment, resource: ev.request.resource },
-    facts: { category: ev.facts.category, trust: ev.facts.trust, team: ev.facts.team ?? null, hour: ev.facts.hour, budget: ev.facts.budget },
-    findings: ev.findings.map((f) => ({ kind: f.kind, field: f.field, span: f.span, preview: f.preview })),
-  };
-}
+export { explanationData } from '../runtime/explain.js';
+import { explanationData } from '../runtime/explain.js';

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import type { Decision } from '../engine/engine.js';
 import { DEFAULT_TRUST, factsOf, type Facts } from '../engine/facts.js';
 import { UNCLASSIFIED } from '../policy/vocabulary.js';
-import { LOW_CONFIDENCE, MODEL_FAILURE } from '../router/provider.js';
+import { LOW_CONFIDENCE, MODEL_FAILURE_CODE } from '../router/provider.js';
 import { detect } from '../request/detectors/index.js';
 import { normalizeRequest, RequestError, type Request } from '../request/normalize.js';
 
@@ -37,7 +37,7 @@ export class RecordError extends Error {
   }
 }
 
-export { LOW_CONFIDENCE, MODEL_FAILURE } from '../router/provider.js';
+export { LOW_CONFIDENCE, MODEL_FAILURE, MODEL_FAILURE_CODE } from '../router/provider.js';
 
 const VERDICTS = new Set(['allow', 'deny', 'escalate']);
 const ROUTES = new Set(['cache', 'rules', 'router', 'model', 'default']);
@@ -48,7 +48,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** The model was asked and answered (it did not time out or return something invalid). */
 export function isModelJudgement(r: DecisionRecord): boolean {
-  return r.decision.route === 'model' && r.model !== null && !r.decision.reasons.some((x) => x.rule === null && x.message.startsWith(MODEL_FAILURE));
+  return r.decision.route === 'model' && r.model !== null && !r.decision.reasons.some((x) => x.rule === null && x.code === MODEL_FAILURE_CODE);
 }
 
 
