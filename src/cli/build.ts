@@ -6,10 +6,9 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { isTestCode } from '../diagnostics/codes.js';
 import { Option } from 'commander';
-import { ConfigError, loadConfig } from '../config/config.js';
 import { renderHuman, renderJson } from '../diagnostics/render.js';
 import { EXIT, styleFor, UsageError, useColor } from './output.js';
-import { policyPaths, type GlobalOptions } from './options.js';
+import { policyPaths, projectConfig, type GlobalOptions } from './options.js';
 
 interface BuildOptions { out: string; sign?: string; format: 'human' | 'json' }
 interface KeygenOptions { out: string; force?: boolean }
@@ -101,13 +100,7 @@ export function register(program: Command): void {
 /** `govern check --bundle FILE`: verifies the bundle against the configured keys and reports its tests' results. */
 export async function checkBundle(path: string, g: GlobalOptions, format: string): Promise<number> {
   const { BundleError, readBundle } = await import('../bundle/bundle.js');
-  let config;
-  try {
-    config = await loadConfig(g.config);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(`the configuration is not valid:\n${e.message}`);
-    throw e;
-  }
+  const config = await projectConfig(g);
   let v;
   try {
     v = readBundle(resolve(path), config.bundle.publicKeys, path);

@@ -1,14 +1,14 @@
 // `govern distill` (the model's recurring decisions to rule files, or --check that they are up to
 // date) and `govern rules list|show|history` (the distilled rules, their evidence and versions).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { DistillResult } from '../distill/distill.js';
 import type { Change } from '../distill/changes.js';
 import { displayPath } from '../policy/files.js';
 import { EXIT, parseShare, progressBar, UsageError } from './output.js';
-import type { GlobalOptions } from './options.js';
+import { projectConfig, type GlobalOptions } from './options.js';
 import { openRuntime, requireState } from './runtime.js';
 
 interface DistillOptions {
@@ -230,10 +230,7 @@ function ruleBlock(text: string): string {
 }
 
 async function distilled(c: Command): Promise<{ policies: string; existing: import('../distill/distill.js').Existing[]; module: DistillModule }> {
-  const { loadConfig } = await import('../config/config.js');
-  const g = c.optsWithGlobals<GlobalOptions>();
-  const config = await loadConfig(g.config).catch((e: Error) => { throw new UsageError(`the configuration is not valid:\n${e.message}`); });
-  const policies = g.policies ? resolve(g.policies) : config.policies;
+  const { policies } = await projectConfig(c.optsWithGlobals<GlobalOptions>());
   const module = await import('../distill/distill.js');
   return { policies, existing: module.readExisting(policies), module };
 }

@@ -1,6 +1,7 @@
 // The flags every command shares, and where the policies are when no path is given. Apart from
 // program.ts so that command modules can import them without importing the program.
-import { ConfigError, loadConfig } from '../config/config.js';
+import { resolve } from 'node:path';
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { displayPath } from '../policy/files.js';
 import { UsageError } from './output.js';
 
@@ -20,10 +21,22 @@ export interface GlobalOptions {
 export async function policyPaths(paths: string[], g: GlobalOptions): Promise<string[]> {
   if (paths.length) return paths;
   if (g.policies) return [g.policies];
+  return [displayPath((await projectConfig(g)).policies)];
+}
+
+/**
+ * The one way a command without the runtime reads the configuration: --config, else
+ * govern.config.yaml found walking up; --policies replaces its policy folder. A configuration that
+ * is not valid is a usage error (exit 1) listing its diagnostics.
+ */
+export async function projectConfig(g: GlobalOptions): Promise<Config> {
+  let config: Config;
   try {
-    return [displayPath((await loadConfig(g.config)).policies)];
+    config = await loadConfig(g.config);
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(`the configuration is not valid:\n${e.message}`);
     throw e;
   }
+  if (g.policies) config.policies = resolve(g.policies);
+  return config;
 }
