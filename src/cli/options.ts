@@ -1,9 +1,9 @@
 // The flags every command shares, and where the policies are when no path is given. Apart from
 // program.ts so that command modules can import them without importing the program.
 import { resolve } from 'node:path';
-import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { loadConfig, type Config } from '../config/config.js';
 import { displayPath } from '../policy/files.js';
-import { UsageError } from './output.js';
+import { usageErrorOf } from './errors.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -34,8 +34,7 @@ export async function projectConfig(g: GlobalOptions): Promise<Config> {
   try {
     config = await loadConfig(g.config);
   } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(`the configuration is not valid:\n${e.message}`);
-    throw e;
+    throw (await usageErrorOf(e)) ?? e;
   }
   if (g.policies) config.policies = resolve(g.policies);
   return config;

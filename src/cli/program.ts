@@ -14,6 +14,7 @@ import * as stateCommands from './state.js';
 import * as statsCommand from './stats.js';
 import * as initCommand from './init.js';
 import * as completionCommand from './completion.js';
+import { usageErrorOf } from './errors.js';
 import { EXIT, UsageError } from './output.js';
 
 export { VERSION } from '../version.js';
@@ -90,6 +91,12 @@ export async function main(argv: string[]): Promise<void> {
     if (e instanceof UsageError) {
       process.stderr.write(`govern: ${e.message}\n`);
       process.exitCode = e.code;
+      return;
+    }
+    const usage = await usageErrorOf(e).catch(() => undefined);
+    if (usage) {
+      process.stderr.write(`govern: ${usage.message}\n`);
+      process.exitCode = usage.code;
       return;
     }
     process.stderr.write(`govern: internal error: ${(e as Error).stack ?? String(e)}\nPlease report this with the command you ran.\n`);
