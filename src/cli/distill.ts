@@ -206,6 +206,7 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
     .action(async (id: string, opts: { format: string }, c: Command) => {
       const { policies, existing, module: { HISTORY_DIR } } = await distilled(c);
       const { lineDiff } = await import('../distill/changes.js');
+      const { parse } = await import('yaml');
       const current = existing.find((e) => e.id === id);
       const hdir = join(policies, HISTORY_DIR, id);
       const old = existsSync(hdir) ? readdirSync(hdir).filter((n) => /^v\d+\.ya?ml$/.test(n)).sort((a, b) => Number(a.slice(1).split('.')[0]) - Number(b.slice(1).split('.')[0])) : [];
@@ -215,8 +216,10 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
       if (opts.format === 'json') return void process.stdout.write(JSON.stringify(versions.map((v) => ({ version: v.version, file: v.file, current: v.current })), null, 2) + '\n');
       let out = `${id}: ${count(versions.length, 'version')}${current ? '' : ' (retired)'}\n`;
       versions.forEach((v, i) => {
-        const prov = /\n  first: (.*)\n  last: (.*)\n  support: (\d+)/.exec(v.text);
-        out += `\nv${v.version}${v.current ? ' (current)' : ''}  ${v.file}${prov ? `  evidence ${prov[1]} to ${prov[2]}, support ${prov[3]}` : ''}\n`;
+        // The file's provenance, read as the YAML it is (not by matching its text).
+        const prov = (parse(v.text) as { provenance?: { first?: unknown; last?: unknown; support?: unknown } } | null)?.provenance;
+        const evidence = prov && prov.first !== undefined && prov.last !== undefined && prov.support !== undefined ? `  evidence ${String(prov.first)} to ${String(prov.last)}, support ${String(prov.support)}` : '';
+        out += `\nv${v.version}${v.current ? ' (current)' : ''}  ${v.file}${evidence}\n`;
         if (i > 0) out += lineDiff(ruleBlock(versions[i - 1]!.text), ruleBlock(v.text), `${id} rule`).split('\n').slice(2).map((l) => (l ? `  ${l}` : l)).join('\n');
       });
       process.stdout.write(out.endsWith('\n') ? out : out + '\n');
