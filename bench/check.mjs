@@ -6,7 +6,8 @@
 //      (budget: b faster than c)
 // Both b and c print JSON reports (to a file), which the first run of each is checked against:
 // the set must be clean and every test must pass before its timings mean anything.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,14 +25,39 @@ function hasPolicyFiles(dir) {
   return readdirSync(dir, { withFileTypes: true, recursive: true }).some((e) => e.isFile() && /\.(ya?ml|cedar)$/i.test(e.name));
 }
 
-/** The Cerbos binary of the installed devDependency, or why it cannot be used. */
-function cerbosBinary(root) {
-  if (process.platform !== 'linux' || process.arch !== 'x64') return { why: `no Cerbos binary for ${process.platform}-${process.arch} is installed` };
-  let pkgPath;
+// Cerbos is not a dependency of the project: its npm package is a 96 MB binary for Linux x64 only,
+// which would make `npm ci` fail elsewhere. The bench installs it on first use into a cache directory
+// outside the repository (GOVERN_BENCH_CERBOS_DIR, else <tmpdir>/govern-bench-cerbos) and reuses it.
+const CERBOS_PACKAGE = '@cerbos/cerbos-linux-x64';
+const CERBOS_VERSION = '0.55.0';
+
+function cerbosPackageJson(prefix) {
   try {
-    pkgPath = createRequire(join(root, 'package.json')).resolve('@cerbos/cerbos-linux-x64/package.json');
+    return createRequire(join(prefix, 'package.json')).resolve(`${CERBOS_PACKAGE}/package.json`);
   } catch {
-    return { why: '@cerbos/cerbos-linux-x64 is not installed (npm install)' };
+    return undefined;
+  }
+}
+
+/** The Cerbos binary from the bench's cache directory (installed on demand), or why it cannot be used. */
+export function cerbosBinary(log) {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return { why: `Cerbos's npm binary exists for linux-x64 only, not ${process.platform}-${process.arch}` };
+  const prefix = process.env.GOVERN_BENCH_CERBOS_DIR || join(tmpdir(), 'govern-bench-cerbos');
+  let pkgPath = cerbosPackageJson(prefix);
+  if (!pkgPath) {
+    log(`installing ${CERBOS_PACKAGE}@${CERBOS_VERSION} into ${prefix} (once; about 96 MB)`);
+    try {
+      mkdirSync(prefix, { recursive: true });
+      if (!existsSync(join(prefix, 'package.json'))) writeFileSync(join(prefix, 'package.json'), '{"private": true}\n');
+    } catch (e) {
+      return { why: `cannot prepare ${prefix} to install ${CERBOS_PACKAGE}: ${e.message}` };
+    }
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const r = spawnSync(npm, ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--loglevel=error', `${CERBOS_PACKAGE}@${CERBOS_VERSION}`], { encoding: 'utf8' });
+    pkgPath = cerbosPackageJson(prefix);
+    if (r.error || r.status !== 0 || !pkgPath) {
+      return { why: `could not install ${CERBOS_PACKAGE}@${CERBOS_VERSION} into ${prefix}: ${firstLines(r.error?.message ?? r.stderr ?? '', 3) || `npm exited with ${r.status}`}` };
+    }
   }
   const main = JSON.parse(readFileSync(pkgPath, 'utf8')).main ?? 'cerbos-linux-x64';
   const bin = join(dirname(pkgPath), main);
@@ -120,7 +146,7 @@ export default async function checkBench(ctx) {
     const gn = await timeProcess(cmd, noTestArgs, { cwd: root, env, warmup: 0, runs: runs(5), minRuns: 3, maxMs: 8000 });
     row(`check ${RULES} rules, --no-tests`, gn, base, { note: 'load, lint, compile and validate only' });
 
-    const cerbos = cerbosBinary(root);
+    const cerbos = cerbosBinary(log);
     if (!cerbos.bin) {
       row(`cerbos compile ${RULES} rules, ${TESTS} tests`, undefined, base, { ok: null, note: `skipped: ${cerbos.why}` });
       Object.assign(governRow, { budget: '< cerbos compile', ok: null, note: `${governRow.note}; no Cerbos to compare with` });

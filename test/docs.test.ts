@@ -16,7 +16,8 @@
 //
 // Each page runs in a fresh temporary folder, with `govern` on PATH (this repository's bin/govern),
 // NO_COLOR=1 and no model API keys. `<!-- docs-test: copy=policies -->` in a page starts its folder
-// with a copy of the default pack. The blocks run in page order, one shell per session; every
+// with a copy of the default pack; `package` links node_modules/govern-cli to this repository, so
+// that a page's `.mjs` files can `import ... from 'govern-cli'`. The blocks run in page order, one shell per session; every
 // code block in docs/ in a language that can run must carry one of the marks above.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -246,7 +247,11 @@ async function runPage(page: string, text: string, env: Env, opts: { all: boolea
     for (const d of m[1]!.split(/\s+/)) {
       const copy = /^copy=(.+)$/.exec(d);
       if (copy) for (const p of copy[1]!.split(',')) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
-      else res.failures.push(`${page}: unknown docs-test directive \`${d}\``);
+      else if (d === 'package') {
+        // `import ... from 'govern-cli'` resolves to this repository, as after `npm install govern-cli`.
+        mkdirSync(join(dir, 'node_modules'), { recursive: true });
+        symlinkSync(ROOT, join(dir, 'node_modules', 'govern-cli'), 'dir');
+      } else res.failures.push(`${page}: unknown docs-test directive \`${d}\``);
     }
   }
   const requests: { block: Block; request: unknown }[] = [];

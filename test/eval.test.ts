@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { openGovernor } from '../src/index.js';
 import { BIN, govern, ROOT, tempTree } from './helpers.js';
 
 const require = createRequire(import.meta.url);
@@ -21,6 +22,20 @@ const AWS_KEY = ['AKIA', 'QYLPMN5HFIQR7XYZ'].join('');
 function evalJson(dir: string, req: unknown, args: string[] = []) {
   const r = govern(['eval', '--format', 'json', ...args], { cwd: dir, input: JSON.stringify(req) });
   return { ...r, decision: r.stdout ? JSON.parse(r.stdout) : undefined };
+}
+
+/**
+ * One decision in process, as one `govern eval` makes it: a governor opened on the folder (the
+ * config, the state file, the bundle cache), one request, closed. For tests about decisions
+ * rather than the binary's input and output.
+ */
+async function decide(dir: string, req: unknown) {
+  const gov = await openGovernor({ cwd: dir });
+  try {
+    return await gov.decide(req);
+  } finally {
+    await gov.close();
+  }
 }
 
 function db(dir: string) {
@@ -291,16 +306,16 @@ describe('secrets never reach the ledger, logs or reports in clear', () => {
 });
 
 describe('budgets', () => {
-  it('allowed costs add up; 80% warns; a request that would pass the budget is denied', () => {
+  it('allowed costs add up; 80% warns; a request that would pass the budget is denied', async () => {
     const dir = project('budgets:\n  hour: {usd: 10, tokens: 1000000}\n  day: {usd: 100, tokens: 1000000}\n');
-    const spend = (usd: number) => evalJson(dir, { agent: 'trainer', action: 'create', resource: 'k8s:deployment/x', environment: 'dev', cost: { usd } });
-    expect(spend(4).decision.decision).toBe('allow');
-    const warned = spend(4.5);
-    expect(warned.decision.decision).toBe('allow');
-    expect(warned.decision.warnings.map((w: { rule: string }) => w.rule)).toContain('warn-budget-80');
-    const over = spend(2);
-    expect(over.decision.decision).toBe('deny');
-    expect(over.decision.reasons[0].rule).toBe('deny-over-budget');
+    const spend = (usd: number) => decide(dir, { agent: 'trainer', action: 'create', resource: 'k8s:deployment/x', environment: 'dev', cost: { usd } });
+    expect((await spend(4)).decision).toBe('allow');
+    const warned = await spend(4.5);
+    expect(warned.decision).toBe('allow');
+    expect(warned.warnings.map((w) => w.rule)).toContain('warn-budget-80');
+    const over = await spend(2);
+    expect(over.decision).toBe('deny');
+    expect(over.reasons[0]!.rule).toBe('deny-over-budget');
     const u = JSON.parse(govern(['usage', 'trainer', '--format', 'json'], { cwd: dir }).stdout);
     expect(u[0].hour.usd).toBeCloseTo(8.5);
   });
@@ -330,33 +345,33 @@ describe('trust', () => {
     expect(govern(['trust', 'record', deploy.id, 'success'], { cwd: dir }).stderr).toContain('already has an outcome');
   });
 
-  it('the team comes from the agent registry, not the request', () => {
+  it('the team comes from the agent registry, not the request', async () => {
     const dir = project('agents:\n  web-agent: {team: team-alpha}\n');
-    const logs = (team: string, ns: string) => evalJson(dir, { agent: { id: 'web-agent', team }, action: 'read', resource: 'logs/web', namespace: ns, environment: 'production' }).decision.decision;
-    expect(logs('team-beta', 'team-alpha')).toBe('allow');
-    expect(logs('team-beta', 'team-beta')).toBe('escalate');
+    const logs = async (team: string, ns: string) => (await decide(dir, { agent: { id: 'web-agent', team }, action: 'read', resource: 'logs/web', namespace: ns, environment: 'production' })).decision;
+    expect(await logs('team-beta', 'team-alpha')).toBe('allow');
+    expect(await logs('team-beta', 'team-beta')).toBe('escalate');
   });
 });
 
 describe('the decision cache', () => {
-  it('the same facts are answered from the cache; a policy change invalidates it', () => {
+  it('the same facts are answered from the cache; a policy change invalidates it', async () => {
     const dir = project();
     const req = { agent: 'coder', action: 'write_file', resource: 'file:tmp/x', environment: 'dev' };
-    expect(evalJson(dir, req).decision.route).toBe('rules');
-    const hit = evalJson(dir, req).decision;
+    expect((await decide(dir, req)).route).toBe('rules');
+    const hit = await decide(dir, req);
     expect([hit.route, hit.decision]).toEqual(['cache', 'allow']);
     writeFileSync(join(dir, 'policies', 'extra.yaml'), 'rules:\n  - id: deny-tmp-writes\n    match: {resource: file}\n    when: {resource.path: {glob: "tmp/**"}}\n    effect: deny\n');
-    const after = evalJson(dir, req).decision;
-    expect([after.route, after.decision, after.reasons[0].rule]).toEqual(['rules', 'deny', 'deny-tmp-writes']);
+    const after = await decide(dir, req);
+    expect([after.route, after.decision, after.reasons[0]!.rule]).toEqual(['rules', 'deny', 'deny-tmp-writes']);
   });
 });
 
 describe('the decision cache and the ledger', () => {
-  it('a cached decision the router placed is recorded with the category it was decided on', () => {
+  it('a cached decision the router placed is recorded with the category it was decided on', async () => {
     const dir = project('cache:\n  ttl_seconds: {escalate: 3600}\n');
     const req = { agent: 'ops', request: 'please get rid of the crashing web pods in the payments namespace', environment: 'staging' };
-    expect(evalJson(dir, req).decision.route).toBe('router');
-    expect(evalJson(dir, req).decision).toMatchObject({ route: 'cache', facts: { category: 'DELETE' } });
+    expect((await decide(dir, req)).route).toBe('router');
+    expect(await decide(dir, req)).toMatchObject({ route: 'cache', facts: { category: 'DELETE' } });
     expect(db(dir).prepare('SELECT route, category FROM ledger ORDER BY seq').all()).toEqual([{ route: 'router', category: 'DELETE' }, { route: 'cache', category: 'DELETE' }]);
     expect(govern(['ledger', 'verify'], { cwd: dir }).code).toBe(0);
   });
@@ -423,14 +438,14 @@ describe('concurrency', () => {
 });
 
 describe('the built-in router', () => {
-  it('classifies free text the verb did not, and the rules decide again (route router)', () => {
+  it('classifies free text the verb did not, and the rules decide again (route router)', async () => {
     const dir = project();
-    const r = evalJson(dir, { agent: 'ops', request: 'please get rid of the crashing web pods in the payments namespace', environment: 'staging' });
-    expect(r.decision).toMatchObject({ decision: 'escalate', route: 'router', reasons: [{ rule: 'escalate-delete-outside-dev' }], facts: { category: 'DELETE' } });
-    expect(r.decision.facts.risk).toBeDefined();
+    const d = await decide(dir, { agent: 'ops', request: 'please get rid of the crashing web pods in the payments namespace', environment: 'staging' });
+    expect(d).toMatchObject({ decision: 'escalate', route: 'router', reasons: [{ rule: 'escalate-delete-outside-dev' }], facts: { category: 'DELETE' } });
+    expect(d.facts.risk).toBeDefined();
   });
-  it('leaves what it cannot classify to a human when no model is configured', () => {
-    const r = evalJson(project(), { agent: 'ops', request: 'hmm', environment: 'dev' });
-    expect([r.decision.decision, r.decision.route]).toEqual(['escalate', 'default']);
+  it('leaves what it cannot classify to a human when no model is configured', async () => {
+    const d = await decide(project(), { agent: 'ops', request: 'hmm', environment: 'dev' });
+    expect([d.decision, d.route]).toEqual(['escalate', 'default']);
   });
 });

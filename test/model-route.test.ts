@@ -82,6 +82,7 @@ describe('the large model decides what no rule does', () => {
     const { code, d } = await evalJson(dir, UNDECIDED);
     expect(code).toBe(3);
     expect(d).toMatchObject({ decision: 'escalate', route: 'model', tokens: { input: 0, output: 0 } });
+    expect(d.reasons[0].code).toBe('decision/model-failure');
     expect(d.reasons[0].message).toBe('the model could not decide (invalid-output): openai: the server reported usage.prompt_tokens "812", which is not a token count (a whole number of 0 or more). A human decides.');
     const record = JSON.parse((await governAsync(['ledger', 'export'], { cwd: dir })).stdout.trim());
     expect(record.usage).toBeNull();

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { bundleHash, type Bundle } from '../compile/bundle.js';
 import type { CompiledRule } from '../compile/rule.js';
 import type { FieldType } from '../policy/vocabulary.js';
-import { canonicalJson } from '../runtime/canonical.js';
+import { canonicalJson } from '../compile/canonical.js';
 import { VERSION } from '../version.js';
 
 export const BUNDLE_FORMAT = 'govern-bundle/1';

@@ -1,7 +1,8 @@
 // `govern check` as a library: load, schema, model, lints, compile, Cedar validation against the
 // generated schema, and the policies' own tests. Each stage adds diagnostics and the next goes on
 // where it can; the tests run only on a bundle that compiled without errors.
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Code, Diagnostic } from '../diagnostics/diagnostic.js';
+import { isTestCode } from '../diagnostics/codes.js';
 import { sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { compileBundle, type Bundle, type RawCedarPolicy } from '../compile/bundle.js';
 import { expressionProblem, parseProblems, readPolicySet, schemaProblems, validate, validateIfParsed, type CedarProblem } from '../cedar/cedar.js';
@@ -40,7 +41,7 @@ export interface CheckResult {
 }
 
 export function hasErrors(d: Diagnostic[]): boolean {
-  return d.some((x) => x.severity === 'error' && !x.code.startsWith('test/'));
+  return d.some((x) => x.severity === 'error' && !isTestCode(x.code));
 }
 
 /** Loads and compiles; `bundle` is set only when there are no errors. */
@@ -136,7 +137,7 @@ function cedarConditions(model: PolicyModel): { diagnostics: Diagnostic[]; refus
   return { diagnostics: out, refused };
 }
 
-function cedarDiag(file: SourceFile, p: CedarProblem, base: number, code: string): Diagnostic {
+function cedarDiag(file: SourceFile, p: CedarProblem, base: number, code: Code): Diagnostic {
   const s = spanOf(file, base + (p.start ?? 0), base + (p.end ?? p.start ?? 0));
   return diag(file, s, 'error', code, p.message, p.help);
 }
@@ -147,7 +148,7 @@ function cedarDiagnostics(bundle: Bundle, model: PolicyModel, raw: RawCedarPolic
   const policies = Object.fromEntries(bundle.rules.map((r) => [r.id, r.text]));
   const rulesById = new Map(model.rules.map((r) => [r.id, r]));
   const rawById = new Map(raw.map((r) => [r.id, r]));
-  const place = (p: CedarProblem, code: string) => {
+  const place = (p: CedarProblem, code: Code) => {
     const rawPolicy = p.policyId ? rawById.get(p.policyId) : undefined;
     if (rawPolicy) return cedarDiag(rawPolicy.file, p, rawPolicy.offset, code);
     const rule = p.policyId ? rulesById.get(p.policyId) : undefined;
@@ -181,7 +182,7 @@ function cedarDiagnostics(bundle: Bundle, model: PolicyModel, raw: RawCedarPolic
 }
 
 /** Points at the `cedar:` condition when the problem lies in its text, else at the rule. */
-function ruleDiag(rule: RuleIR, text: string, p: CedarProblem, code: string): Diagnostic {
+function ruleDiag(rule: RuleIR, text: string, p: CedarProblem, code: Code): Diagnostic {
   const start = p.start ?? 0;
   const stack = [...rule.when];
   while (stack.length) {

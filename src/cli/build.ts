@@ -1,14 +1,14 @@
 // `govern build [-o FILE] [--sign KEY]`: the policy folder as one bundle file (compiled Cedar,
 // schema, rules' metadata, manifest, tests' results), optionally signed with Ed25519;
 // `govern keygen`: a key pair to sign with; and `govern check --bundle FILE`: verify a bundle.
-import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { isTestCode } from '../diagnostics/codes.js';
 import { Option } from 'commander';
-import { ConfigError, loadConfig } from '../config/config.js';
 import { renderHuman, renderJson } from '../diagnostics/render.js';
 import { EXIT, styleFor, UsageError, useColor } from './output.js';
-import { policyPaths, type GlobalOptions } from './program.js';
+import { policyPaths, projectConfig, type GlobalOptions } from './options.js';
 
 interface BuildOptions { out: string; sign?: string; format: 'human' | 'json' }
 interface KeygenOptions { out: string; force?: boolean }
@@ -19,11 +19,6 @@ function writeAtomically(path: string, text: string, mode?: number): void {
   const tmp = join(dirname(resolve(path)), `.${process.pid}.${Date.now()}.tmp`);
   writeFileSync(tmp, text, mode !== undefined ? { mode } : {});
   renameSync(tmp, path);
-}
-
-/** A file's path relative to the policy folder, with forward slashes: the same on every machine. */
-function relativeTo(root: string): (p: string) => string {
-  return (p) => relative(root, resolve(p)).split(sep).join('/');
 }
 
 export function register(program: Command): void {
@@ -39,13 +34,8 @@ export function register(program: Command): void {
       const g = cmd.optsWithGlobals<GlobalOptions & BuildOptions>();
       const bundles = await import('../bundle/bundle.js');
       // Read the key before the work, so a wrong --sign fails fast.
-      let key;
-      try {
-        if (opts.sign) key = bundles.readPrivateKey(opts.sign, '--sign');
-      } catch (e) {
-        if (e instanceof bundles.BundleError) throw new UsageError(e.message);
-        throw e;
-      }
+      // A BundleError here (a key that cannot be read) is a usage error through cli/errors.ts.
+      const key = opts.sign ? bundles.readPrivateKey(opts.sign, '--sign') : undefined;
       const { check } = await import('../check/check.js');
       const targets = await policyPaths(paths, g);
       const r = check(targets, { tests: true });
@@ -53,21 +43,10 @@ export function register(program: Command): void {
       const failed = r.tests.filter((t) => !t.passed).length;
       if (!r.bundle || errors.length) {
         process.stdout.write(opts.format === 'json' ? renderJson(r.diagnostics) : renderHuman(r.diagnostics, r.sources, await styleFor(useColor(g))));
-        process.exitCode = failed && !errors.some((d) => !d.code.startsWith('test/')) ? EXIT.testsFailed : EXIT.policyErrors;
+        process.exitCode = failed && !errors.some((d) => !isTestCode(d.code)) ? EXIT.testsFailed : EXIT.policyErrors;
         return;
       }
-      const first = resolve(targets[0]!);
-      const root = targets.length === 1 && existsSync(first) && statSync(first).isDirectory() ? first : process.cwd();
-      const rel = relativeTo(root);
-      const files = new Map([...r.sources].map(([p, text]) => [rel(p), text]));
-      const tests = {
-        run: r.tests.length,
-        passed: r.tests.length - failed,
-        failed,
-        results: r.tests.map((t) => ({ name: t.name, file: rel(t.file), line: t.line, passed: t.passed, expected: t.expected, ...(t.actual !== undefined ? { actual: t.actual } : {}), ...(t.message ? { message: t.message } : {}) })),
-      };
-      let file = bundles.buildBundle(r.bundle, files, tests);
-      if (key) file = bundles.signBundle(file, key);
+      const { file, tests } = (await import('../bundle/assemble.js')).assembleBundle(r, targets, key);
       writeAtomically(opts.out, bundles.bundleText(file));
       if (opts.format === 'json') {
         process.stdout.write(JSON.stringify({ out: opts.out, hash: file.manifest.hash, digest: file.digest, rules: file.manifest.rules, tests: { run: tests.run, passed: tests.passed, failed }, signed: file.signature ? file.signature.key : null }, null, 2) + '\n');
@@ -100,13 +79,7 @@ export function register(program: Command): void {
 /** `govern check --bundle FILE`: verifies the bundle against the configured keys and reports its tests' results. */
 export async function checkBundle(path: string, g: GlobalOptions, format: string): Promise<number> {
   const { BundleError, readBundle } = await import('../bundle/bundle.js');
-  let config;
-  try {
-    config = await loadConfig(g.config);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(`the configuration is not valid:\n${e.message}`);
-    throw e;
-  }
+  const config = await projectConfig(g);
   let v;
   try {
     v = readBundle(resolve(path), config.bundle.publicKeys, path);

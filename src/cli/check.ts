@@ -1,12 +1,13 @@
 // `govern check [PATHS...]`: lint, validate and test policies, for pre-commit hooks and CI.
 import type { Command } from 'commander';
+import { isTestCode } from '../diagnostics/codes.js';
 import { Option } from 'commander';
 import { countBySeverity } from '../diagnostics/diagnostic.js';
 import { renderGithub, renderHuman, renderJson, renderSarif, summaryLine } from '../diagnostics/render.js';
 import { displayPath } from '../policy/files.js';
 import { EXIT, UsageError, styleFor, useColor } from './output.js';
 import { VERSION } from '../version.js';
-import { policyPaths, type GlobalOptions } from './program.js';
+import { policyPaths, type GlobalOptions } from './options.js';
 
 interface CheckOptions { format: 'human' | 'json' | 'sarif' | 'github'; strict?: boolean; tests: boolean }
 
@@ -42,7 +43,7 @@ export function register(program: Command): void {
       const r = check(await policyPaths(paths, g), { tests: opts.tests });
       const n = countBySeverity(r.diagnostics);
       const failed = r.tests.filter((t) => !t.passed).length;
-      const policyErrors = r.diagnostics.filter((d) => d.severity === 'error' && !d.code.startsWith('test/')).length;
+      const policyErrors = r.diagnostics.filter((d) => d.severity === 'error' && !isTestCode(d.code)).length;
       const rules = r.model.rules.length + (r.bundle ? r.bundle.rules.length - r.model.rules.length : 0);
       const summary = { files: r.files, rules, tests: { run: r.tests.length, passed: r.tests.length - failed, failed } };
       let out: string;

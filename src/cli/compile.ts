@@ -2,35 +2,16 @@
 // manifest (rule id -> YAML source, content hash). Byte-identical for the same input.
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import type { Bundle } from '../compile/bundle.js';
 import { renderHuman, renderJson } from '../diagnostics/render.js';
 import { EXIT, styleFor, useColor } from './output.js';
-import { VERSION } from '../version.js';
-import { policyPaths, type GlobalOptions } from './program.js';
+import { policyPaths, type GlobalOptions } from './options.js';
 
 interface CompileOptions { out: string; format: 'human' | 'json' }
 
-export function bundleFiles(bundle: Bundle): Record<string, string> {
-  const set = (s: 'decide' | 'warn') => bundle.rules.filter((r) => r.set === s).map((r) => r.text).join('\n\n') + '\n';
-  const manifest = {
-    govern: VERSION,
-    hash: bundle.hash,
-    files: { policies: 'policies.cedar', warnings: 'warnings.cedar', schema: 'schema.cedarschema' },
-    rules: bundle.rules.map((r) => ({
-      id: r.id, effect: r.effect, tier: r.tier, set: r.set, source: r.source,
-      hash: createHash('sha256').update(r.text).digest('hex'), index: r.index,
-    })),
-  };
-  return {
-    'policies.cedar': set('decide'),
-    'warnings.cedar': set('warn'),
-    'schema.cedarschema': bundle.schema,
-    'manifest.json': JSON.stringify(manifest, null, 2) + '\n',
-  };
-}
+export { bundleFiles } from '../compile/files.js';
+import { bundleFiles } from '../compile/files.js';
 
 export function register(program: Command): void {
   program

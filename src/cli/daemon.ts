@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT, UsageError, writeOut } from './output.js';
-import type { GlobalOptions } from './program.js';
+import type { GlobalOptions } from './options.js';
 
 /** What a daemon serves; a client uses it only when every field is the same as its own. */
 export interface Identity {

@@ -1,14 +1,14 @@
 // `govern distill` (the model's recurring decisions to rule files, or --check that they are up to
 // date) and `govern rules list|show|history` (the distilled rules, their evidence and versions).
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import type { DistillResult, Drafter } from '../distill/distill.js';
+import type { DistillResult } from '../distill/distill.js';
+import type { Change } from '../distill/changes.js';
 import { displayPath } from '../policy/files.js';
-import { sha256 } from '../runtime/canonical.js';
 import { EXIT, parseShare, progressBar, UsageError } from './output.js';
-import type { GlobalOptions } from './program.js';
+import { projectConfig, type GlobalOptions } from './options.js';
 import { openRuntime, requireState } from './runtime.js';
 
 interface DistillOptions {
@@ -24,89 +24,12 @@ interface DistillOptions {
   format: 'human' | 'json';
 }
 
-/** One difference between the folder and what distill would write. */
-interface Change {
-  kind: 'missing' | 'stale' | 'edited' | 'disagrees' | 'orphan';
-  rule?: string;
-  file: string;
-  detail: string;
-}
-
 function count(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? '' : 's'}`;
 }
 
-/** What writing the result would change in the policy folder. */
-function changesOf(d: DistillModule, policies: string, result: DistillResult): Change[] {
-  const { LOCK_FILE, readLock, DISTILLED_DIR } = d;
-  const lock = readLock(policies);
-  const locked = new Map((lock?.rules ?? []).map((r) => [r.file, r.sha256]));
-  const out: Change[] = [];
-  for (const r of result.rules) {
-    const path = join(policies, r.file);
-    const onDisk = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
-    if (onDisk !== undefined && locked.has(r.file) && locked.get(r.file) !== sha256(onDisk)) out.push({ kind: 'edited', rule: r.id, file: r.file, detail: 'edited by hand since distill wrote it; distill would write it again' });
-    if (r.status === 'new') out.push({ kind: 'missing', rule: r.id, file: r.file, detail: `new ${r.effect} rule from ${r.provenance.support} requests (${r.provenance.decisions} decisions)` });
-    else if (r.status === 'changed') out.push({ kind: 'stale', rule: r.id, file: r.file, detail: `the record now supports a different rule: version ${r.previous!.version} -> ${r.version}` });
-    else if (r.status === 'updated' && onDisk !== undefined && (!locked.has(r.file) || locked.get(r.file) === sha256(onDisk))) out.push({ kind: 'stale', rule: r.id, file: r.file, detail: `its evidence changed (support ${r.provenance.support}, last decision ${r.provenance.last})` });
-  }
-  for (const k of result.retired) out.push({ kind: 'disagrees', rule: k.id, file: k.file, detail: k.reason });
-  const dir = join(policies, DISTILLED_DIR);
-  const keep = new Set([...result.files.keys()]);
-  if (existsSync(dir)) {
-    for (const name of readdirSync(dir).sort()) {
-      const rel = `${DISTILLED_DIR}/${name}`;
-      if (/\.ya?ml$/i.test(name) && !keep.has(rel) && !result.retired.some((k) => k.file === rel)) out.push({ kind: 'orphan', file: rel, detail: 'not a distilled rule file that distill knows; move it out of distilled/' });
-    }
-  }
-  const lockPath = join(policies, LOCK_FILE);
-  const lockText = result.files.get(LOCK_FILE)!;
-  if (!out.length && (!existsSync(lockPath) || readFileSync(lockPath, 'utf8') !== lockText) && result.rules.length) out.push({ kind: 'stale', file: LOCK_FILE, detail: 'the lock file does not list the rules as they are' });
-  return out;
-}
-
 /** Loaded when a distill or rules command runs, not at start. */
 type DistillModule = typeof import('../distill/distill.js');
-
-/** Writes a file whole or not at all: a crash leaves the old file or the new one. */
-function writeAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
-function apply(policies: string, result: DistillResult): void {
-  // History first: an old version is never lost, even if writing the new one fails.
-  for (const [rel, text] of result.history) {
-    const p = join(policies, rel);
-    if (!existsSync(p)) writeAtomic(p, text);
-  }
-  for (const [rel, text] of result.files) {
-    const p = join(policies, rel);
-    if (!existsSync(p) || readFileSync(p, 'utf8') !== text) writeAtomic(p, text);
-  }
-  for (const k of result.retired) rmSync(join(policies, k.file), { force: true });
-}
-
-/** A unified-style diff of two texts, line by line (small files: plain LCS). */
-export function lineDiff(a: string, b: string, name: string): string {
-  const x = a ? a.replace(/\n$/, '').split('\n') : [];
-  const y = b ? b.replace(/\n$/, '').split('\n') : [];
-  const n = x.length;
-  const m = y.length;
-  const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i]![j] = x[i] === y[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
-  const lines: string[] = [`--- ${a ? name : '/dev/null'}`, `+++ ${b ? name : '/dev/null'}`];
-  let i = 0;
-  let j = 0;
-  while (i < n || j < m) {
-    if (i < n && j < m && x[i] === y[j]) { i++; j++; continue; }
-    if (j < m && (i >= n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) lines.push(`+${y[j++]}`);
-    else lines.push(`-${x[i++]}`);
-  }
-  return lines.join('\n') + '\n';
-}
 
 function summary(result: DistillResult, changes: Change[], mode: 'write' | 'dry-run' | 'check'): string {
   const s = result.stats;
@@ -143,27 +66,6 @@ function summary(result: DistillResult, changes: Change[], mode: 'write' | 'dry-
     }
   }
   return lines.join('\n') + '\n';
-}
-
-function makeDrafter(settings: NonNullable<import('../config/config.js').Config['models']['large']>): Drafter {
-  let provider: import('../router/provider.js').Provider | undefined;
-  return async ({ verdict, records }) => {
-    const { createProvider } = await import('../router/providers/index.js');
-    const { askStructured, loadPrompt, quoteData } = await import('../router/model.js');
-    const { newSource, parseYaml } = await import('../policy/source.js');
-    const label = `${settings.provider}/${settings.model}`;
-    try {
-      provider ??= createProvider(settings);
-      const data = { decision: verdict, records: records.map((r) => ({ request: { ...r.request, id: undefined }, facts: r.decision.facts })) };
-      const user = `${quoteData('The group of recorded decisions.', data)}\n\nAnswer with one JSON object {"rule": "<the YAML of the rule>"}, and nothing else.`;
-      const { answer, model } = await askStructured<{ rule: string }>(provider, { system: loadPrompt('distill'), user, request: records[0]!.request, schema: 'distill-answer.schema.json' });
-      const { data: rule, diagnostics } = parseYaml(newSource('draft.yaml', answer.rule), 'policy');
-      if (diagnostics.some((d) => d.severity === 'error') || typeof rule !== 'object' || rule === null || Array.isArray(rule)) return { model, error: 'the answer is not one YAML mapping' };
-      return { rule: rule as Record<string, unknown>, model };
-    } catch (e) {
-      return { model: label, error: (e as Error).message };
-    }
-  };
 }
 
 export function register(program: Command): void {
@@ -205,6 +107,7 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
       try {
         const { readRecords, ledgerRecords, humanRecords, shadowRecords, RecordError } = await import('../records/records.js');
         const distillModule = await import('../distill/distill.js');
+        const { apply, changesOf, lineDiff, makeDrafter } = await import('../distill/changes.js');
         let records;
         try {
           if (opts.from !== undefined) records = await readRecords(opts.from);
@@ -231,7 +134,7 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
         });
         bar.clear();
         const mode = opts.check ? 'check' : opts.dryRun ? 'dry-run' : 'write';
-        const changes = changesOf(distillModule, policies, result);
+        const changes = changesOf(policies, result);
         if (mode === 'write') apply(policies, result);
         if (opts.format === 'json') {
           process.stdout.write(JSON.stringify({
@@ -302,6 +205,8 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
     .addOption(fmt())
     .action(async (id: string, opts: { format: string }, c: Command) => {
       const { policies, existing, module: { HISTORY_DIR } } = await distilled(c);
+      const { lineDiff } = await import('../distill/changes.js');
+      const { parse } = await import('yaml');
       const current = existing.find((e) => e.id === id);
       const hdir = join(policies, HISTORY_DIR, id);
       const old = existsSync(hdir) ? readdirSync(hdir).filter((n) => /^v\d+\.ya?ml$/.test(n)).sort((a, b) => Number(a.slice(1).split('.')[0]) - Number(b.slice(1).split('.')[0])) : [];
@@ -311,8 +216,10 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
       if (opts.format === 'json') return void process.stdout.write(JSON.stringify(versions.map((v) => ({ version: v.version, file: v.file, current: v.current })), null, 2) + '\n');
       let out = `${id}: ${count(versions.length, 'version')}${current ? '' : ' (retired)'}\n`;
       versions.forEach((v, i) => {
-        const prov = /\n  first: (.*)\n  last: (.*)\n  support: (\d+)/.exec(v.text);
-        out += `\nv${v.version}${v.current ? ' (current)' : ''}  ${v.file}${prov ? `  evidence ${prov[1]} to ${prov[2]}, support ${prov[3]}` : ''}\n`;
+        // The file's provenance, read as the YAML it is (not by matching its text).
+        const prov = (parse(v.text) as { provenance?: { first?: unknown; last?: unknown; support?: unknown } } | null)?.provenance;
+        const evidence = prov && prov.first !== undefined && prov.last !== undefined && prov.support !== undefined ? `  evidence ${String(prov.first)} to ${String(prov.last)}, support ${String(prov.support)}` : '';
+        out += `\nv${v.version}${v.current ? ' (current)' : ''}  ${v.file}${evidence}\n`;
         if (i > 0) out += lineDiff(ruleBlock(versions[i - 1]!.text), ruleBlock(v.text), `${id} rule`).split('\n').slice(2).map((l) => (l ? `  ${l}` : l)).join('\n');
       });
       process.stdout.write(out.endsWith('\n') ? out : out + '\n');
@@ -326,10 +233,7 @@ function ruleBlock(text: string): string {
 }
 
 async function distilled(c: Command): Promise<{ policies: string; existing: import('../distill/distill.js').Existing[]; module: DistillModule }> {
-  const { loadConfig } = await import('../config/config.js');
-  const g = c.optsWithGlobals<GlobalOptions>();
-  const config = await loadConfig(g.config).catch((e: Error) => { throw new UsageError(`the configuration is not valid:\n${e.message}`); });
-  const policies = g.policies ? resolve(g.policies) : config.policies;
+  const { policies } = await projectConfig(c.optsWithGlobals<GlobalOptions>());
   const module = await import('../distill/distill.js');
   return { policies, existing: module.readExisting(policies), module };
 }

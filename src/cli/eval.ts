@@ -10,7 +10,7 @@ import type { Evaluation, Runtime } from '../runtime/runtime.js';
 import { LineSplitter } from '../serve/lines.js';
 import { distrust, evalThroughDaemon, identityOf, socketPath } from './daemon.js';
 import { EXIT, styleFor, UsageError, useColor, writeOut } from './output.js';
-import type { GlobalOptions } from './program.js';
+import type { GlobalOptions } from './options.js';
 import { renderDecision, renderExplanation } from './render-decision.js';
 
 type Errors = { RequestError: typeof import('../request/normalize.js').RequestError; StateError: typeof import('../ledger/state.js').StateError };
@@ -444,11 +444,5 @@ export function register(program: Command): void {
   });
 }
 
-export function explanationData(ev: Evaluation, rt: Runtime): unknown {
-  return {
-    rules: rt.engine.explain(ev.facts),
-    request: { agent: ev.request.agent.id, action: ev.request.action, environment: ev.request.environment, resource: ev.request.resource },
-    facts: { category: ev.facts.category, trust: ev.facts.trust, team: ev.facts.team ?? null, hour: ev.facts.hour, budget: ev.facts.budget },
-    findings: ev.findings.map((f) => ({ kind: f.kind, field: f.field, span: f.span, preview: f.preview })),
-  };
-}
+export { explanationData } from '../runtime/explain.js';
+import { explanationData } from '../runtime/explain.js';

@@ -10,7 +10,7 @@ import type { Style } from '../diagnostics/render.js';
 import type { Answers, FileResult, PlannedFile, Provider } from '../init/scaffold.js';
 import { VERSION } from '../version.js';
 import { EXIT, styleFor, UsageError, useColor } from './output.js';
-import type { GlobalOptions } from './program.js';
+import type { GlobalOptions } from './options.js';
 
 interface InitOptions { yes?: boolean; force?: boolean; dir?: string }
 

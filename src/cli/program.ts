@@ -46,30 +46,6 @@ function commandOf(argv: string[]): string | undefined {
 }
 
 
-export interface GlobalOptions {
-  config?: string;
-  policies?: string;
-  bundle?: string;
-  quiet?: boolean;
-  color?: boolean;
-}
-
-/**
- * The paths to check: those given, else --policies, else the policy folder of the configuration
- * (--config, else govern.config.yaml found walking up), resolved as eval resolves it: `policies:`
- * relative to the config's folder, `policies` beside the config, or ./policies without a config.
- */
-export async function policyPaths(paths: string[], g: GlobalOptions): Promise<string[]> {
-  if (paths.length) return paths;
-  if (g.policies) return [g.policies];
-  const [{ ConfigError, loadConfig }, { displayPath }] = await Promise.all([import('../config/config.js'), import('../policy/files.js')]);
-  try {
-    return [displayPath((await loadConfig(g.config)).policies)];
-  } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(`the configuration is not valid:\n${e.message}`);
-    throw e;
-  }
-}
 
 /**
  * The commander program with every command, or with only the one `argv` runs (help, completion
@@ -165,6 +141,12 @@ export async function main(argv: string[]): Promise<void> {
     if (e instanceof UsageError) {
       process.stderr.write(`govern: ${e.message}\n`);
       process.exitCode = e.code;
+      return;
+    }
+    const usage = await import('./errors.js').then((m) => m.usageErrorOf(e)).catch(() => undefined);
+    if (usage) {
+      process.stderr.write(`govern: ${usage.message}\n`);
+      process.exitCode = usage.code;
       return;
     }
     process.stderr.write(`govern: internal error: ${(e as Error).stack ?? String(e)}\nPlease report this with the command you ran.\n`);

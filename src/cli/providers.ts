@@ -1,10 +1,9 @@
 // `govern providers check`: what models are configured, and whether each one answers.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { loadConfig } from '../config/config.js';
 import type { ModelSettings } from '../router/provider.js';
-import { EXIT, UsageError } from './output.js';
-import type { GlobalOptions } from './program.js';
+import { EXIT } from './output.js';
+import { projectConfig, type GlobalOptions } from './options.js';
 
 interface Status { role: string; provider: string; model: string; ok: boolean; detail: string }
 
@@ -17,12 +16,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExit codes: 0 every configured model answers (or none is configured), 6 a model does not answer, 1 other failure.')
     .action(async (opts: { format: 'human' | 'json' }, c: Command) => {
       const g = c.optsWithGlobals<GlobalOptions>();
-      let config;
-      try {
-        config = await loadConfig(g.config);
-      } catch (e) {
-        throw new UsageError(`the configuration is not valid:\n${(e as Error).message}`);
-      }
+      const config = await projectConfig(g);
       const { createProvider } = await import('../router/providers/index.js');
       const rows: Status[] = [];
       for (const [role, settings] of Object.entries(config.models) as [string, ModelSettings | undefined][]) {

@@ -2,15 +2,13 @@
 // the model, compared with the recorded decisions; a table, JSON or an HTML report, and exit codes
 // that gate CI on false allows, agreement and coverage.
 import { writeFileSync } from 'node:fs';
-import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { CATEGORIES } from '../policy/vocabulary.js';
-import type { Recorded, RecordFilter } from '../records/records.js';
-import type { Report, Row } from '../replay/metrics.js';
+import type { RecordFilter } from '../records/records.js';
 import { EXIT, parseShare, progressBar, styleFor, UsageError, useColor } from './output.js';
-import type { GlobalOptions } from './program.js';
-import { openRuntime, requireState } from './runtime.js';
+import type { GlobalOptions } from './options.js';
+import { openRuntime } from './runtime.js';
 
 interface ReplayOptions {
   ledger?: boolean;
@@ -80,89 +78,18 @@ export function register(program: Command): void {
       const split = opts.split !== undefined ? parseShare('--split', opts.split, { open: true }) : undefined;
       const filter = parseFilter(opts);
 
-      const { byTime, filterRecords, ledgerRecords, readRecords, recordFacts, RecordError } = await import('../records/records.js');
-      const { OfflinePipeline } = await import('../records/pipeline.js');
-      const { replayRecord, shadowFigures, summarize } = await import('../replay/metrics.js');
-
+      const { replay } = await import('../replay/run.js');
       const rt = await openRuntime(c, { noState: !opts.ledger });
       try {
-        const large = rt.config.models.large;
-        if (opts.live && (!large || !rt.advisor)) {
-          throw new UsageError('--live needs a large model: configure models.large in govern.config.yaml, e.g.\n  models:\n    large: {provider: openai, model: gpt-4o}\n(the API key comes from the environment: OPENAI_API_KEY or ANTHROPIC_API_KEY).');
-        }
-        let records: Recorded[];
-        let name: string;
-        try {
-          if (opts.ledger) {
-            const state = requireState(rt, 'replay --ledger');
-            // A PostgreSQL state is named by its URL without the password.
-            name = state.db.dialect === 'postgres' ? state.path : relative(process.cwd(), rt.config.state) || rt.config.state;
-            const since = filter.since !== undefined ? new Date(filter.since).toISOString() : undefined;
-            records = ledgerRecords(state.ledgerRows({ ...(since ? { since } : {}), ...(filter.agent ? { agent: filter.agent } : {}) }), name);
-          } else {
-            name = file === '-' ? 'stdin' : file!;
-            records = await readRecords(file!);
-          }
-        } catch (e) {
-          if (e instanceof RecordError) throw new UsageError(e.message);
-          throw e;
-        }
-        const total = records.length;
-        records = byTime(filterRecords(records, filter));
-        if (!records.length) {
-          const filters = [opts.since && `--since ${opts.since}`, opts.agent && `--agent ${opts.agent}`, opts.category && `--category ${opts.category}`].filter(Boolean);
-          throw new UsageError(total
-            ? `no decision records to replay: none of the ${total} in ${name} match ${filters.join(' ')}.`
-            : `no decision records to replay: ${opts.ledger ? 'the ledger is empty (decisions are recorded by `govern eval`, `route` and `serve`)' : `${name} holds none`}.`);
-        }
-
-        let bundle = rt.bundle;
-        let splitInfo: Report['split'] = null;
-        if (split !== undefined) {
-          const train = Math.floor(records.length * split + 1e-9);
-          if (train < 1 || train >= records.length) {
-            throw new UsageError(`--split ${opts.split}: ${records.length} record${records.length === 1 ? '' : 's'} cannot be split so that both parts hold at least one; use more records or another fraction.`);
-          }
-          const { bundleWith, distill } = await import('../distill/distill.js');
-          // fresh: the rules now in policies/distilled/ were learned from these very records, so they stay out.
-          const distilled = await distill(records.slice(0, train), { policies: rt.config.policies, fresh: true, ...(rt.router ? { router: rt.router } : {}) });
-          try {
-            bundle = await bundleWith(rt.config.policies, distilled.files);
-          } catch (e) {
-            const { PolicyError } = await import('../runtime/runtime.js');
-            if (e instanceof PolicyError) throw new UsageError(`--split: the policies with the distilled rules do not compile: ${e.message}`);
-            throw e;
-          }
-          records = records.slice(train);
-          splitInfo = { fraction: split, train, test: records.length, files: [...distilled.files.keys()].filter((f) => /\.(ya?ml|cedar)$/i.test(f)).sort() };
-        }
-
-        const pipeline = new OfflinePipeline(bundle, { ...(rt.config.cache.enabled ? { cache: rt.config.cache.ttl } : {}), ...(rt.router ? { router: rt.router } : {}) });
-        // The first decision pays for preparing Cedar; latency is measured as a running service sees it.
-        pipeline.engine.decide(recordFacts(records[0]!));
-        const askLive = opts.live ? (await import('../replay/live.js')).askLive : undefined;
-        const rows: Row[] = [];
-        const progress = progressBar(records.length, g.quiet);
-        try {
-          for (const [i, r] of records.entries()) {
-            progress.tick(i);
-            const row = replayRecord(pipeline, r);
-            if (askLive && row.judged) row.live = await askLive(rt.advisor!, rt.router, r);
-            rows.push(row);
-          }
-        } finally {
-          progress.clear();
-        }
-
-        const report = summarize(rows, {
-          input: { source: opts.ledger ? 'ledger' : 'file', name, from: records[0]!.at, to: records[records.length - 1]!.at },
-          policies: { path: relative(process.cwd(), rt.config.policies) || '.', hash: bundle.hash },
-          filters: { since: filter.since !== undefined ? new Date(filter.since).toISOString() : null, agent: filter.agent ?? null, category: filter.category ?? null },
-          split: splitInfo,
+        const report = await replay(rt, {
+          ...(file !== undefined ? { file } : {}),
+          ledger: opts.ledger === true,
+          filter,
+          filterFlags: [opts.since && `--since ${opts.since}`, opts.agent && `--agent ${opts.agent}`, opts.category && `--category ${opts.category}`].filter((x): x is string => !!x),
+          ...(split !== undefined ? { split, splitFlag: opts.split! } : {}),
+          live: opts.live === true,
           thresholds,
-          ...(opts.live && large ? { liveModel: `${large.provider}/${large.model}` } : {}),
-          // Shadow mode's answers live beside the ledger: reported with --ledger.
-          ...(opts.ledger && rt.state ? { shadow: shadowFigures(rt.state.shadowRows(filter.since !== undefined ? { since: new Date(filter.since).toISOString() } : {})) } : {}),
+          progress: (total) => progressBar(total, g.quiet),
         });
         report.gates.exit_code = report.false_allows.length ? EXIT.falseAllow : report.gates.failed.length ? EXIT.belowThreshold : EXIT.ok;
 

@@ -8,7 +8,7 @@ import { FixtureFileError, readFixtures, shortfalls } from '../route/fixtures.js
 import { renderHuman, renderJson, renderJunit, type Gate } from '../route/report.js';
 import { runFixtures } from '../route/run.js';
 import { EXIT, parseShare, progressBar, styleFor, UsageError, useColor, writeOut } from './output.js';
-import type { GlobalOptions } from './program.js';
+import type { GlobalOptions } from './options.js';
 import { openRuntime } from './runtime.js';
 
 interface RouteOptions { format: 'human' | 'json' | 'junit'; totals?: boolean; minAccuracy?: string; model?: boolean }

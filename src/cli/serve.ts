@@ -3,7 +3,7 @@
 // SDK are loaded only when this command runs, so other commands start no slower.
 import type { Command } from 'commander';
 import { UsageError } from './output.js';
-import type { GlobalOptions } from './program.js';
+import type { GlobalOptions } from './options.js';
 import { openRuntime } from './runtime.js';
 import { resolve } from 'node:path';
 import type { EvalAnswer, EvalCall } from './daemon.js';

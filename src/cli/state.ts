@@ -7,7 +7,7 @@ import { ApproverError, resolveApprover } from '../escalation/escalation.js';
 import { StateError, TRUST_DELTAS, type State, type TrustEvent } from '../ledger/state.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EXIT, UsageError } from './output.js';
-import type { GlobalOptions } from './program.js';
+import type { GlobalOptions } from './options.js';
 import { openRuntime, requireState } from './runtime.js';
 
 type Fmt = { format: 'human' | 'json' };

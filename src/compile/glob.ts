@@ -1,31 +1,11 @@
-// Globs of the policy language and their Cedar translation.
-// Semantics: `*` matches any run of characters except `/`, `**` any run including `/`, `?` one
-// character except `/`, and a leading `**/` also matches no directory at all.
+// The Cedar translation of the policy language's globs (their meaning is in policy/glob.ts).
 // Cedar's `like` knows only one wildcard, which crosses `/`. A glob is translated exactly where
 // that is possible (no `*`, or a single `*` with no other wildcard: `like P && !like P'` where P'
 // puts a `/` inside the star); otherwise the translation is broader and the caller must report it.
+import { hasWildcard, tokenize, type Token } from '../policy/glob.js';
 import { cedarString } from './text.js';
 
-type Token = { t: 'lit'; s: string } | { t: 'star' } | { t: 'dstar' } | { t: 'q' };
-
-function tokenize(p: string): Token[] {
-  const out: Token[] = [];
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i]!;
-    if (c === '*' && p[i + 1] === '*') { out.push({ t: 'dstar' }); i++; while (p[i + 1] === '*') i++; }
-    else if (c === '*') out.push({ t: 'star' });
-    else if (c === '?') out.push({ t: 'q' });
-    else {
-      const last = out[out.length - 1];
-      if (last?.t === 'lit') last.s += c; else out.push({ t: 'lit', s: c });
-    }
-  }
-  return out;
-}
-
-export function hasWildcard(p: string): boolean {
-  return /[*?]/.test(p);
-}
+export { globMatch, globToRegExp, hasWildcard } from '../policy/glob.js';
 
 function likeText(tokens: Token[]): string {
   // The pattern is a Cedar string literal where `\*` is a literal star; our literals hold no star.
@@ -62,20 +42,3 @@ export function globToCedar(expr: string, pattern: string): GlobTranslation {
   return { text: parts.length === 1 ? parts[0]! : `(${parts.join(' || ')})`, exact };
 }
 
-/** The reference meaning of a glob, as a regular expression. */
-export function globToRegExp(pattern: string): RegExp {
-  let src = '';
-  let rest = pattern;
-  if (rest.startsWith('**/')) { src = '(?:.*/)?'; rest = rest.slice(3); }
-  for (const t of tokenize(rest)) {
-    if (t.t === 'lit') src += t.s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    else if (t.t === 'star') src += '[^/]*';
-    else if (t.t === 'dstar') src += '.*';
-    else src += '[^/]';
-  }
-  return new RegExp(`^${src}$`, 's');
-}
-
-export function globMatch(pattern: string, value: string): boolean {
-  return hasWildcard(pattern) ? globToRegExp(pattern).test(value) : pattern === value;
-}

@@ -11,6 +11,9 @@ import { VERSION } from '../version.js';
 import type { ModelSettings } from '../router/provider.js';
 import type { Budgets, GovernConfig, GuardModel, Model } from './config-types.js';
 import type { GuardSettings } from '../router/providers/guard.js';
+import { ConfigError } from './error.js';
+
+export { ConfigError } from './error.js';
 
 export type TrustEvent = 'success' | 'failure' | 'exception' | 'violation';
 /** DESIGN.md's trust moves per outcome, unless `trust.outcomes` says otherwise. */
@@ -73,16 +76,6 @@ function model(m: Model | undefined, root: string): ModelSettings | undefined {
 
 function guardSettings(m: GuardModel): GuardSettings {
   return { provider: m.provider, model: m.model, ...(m.base_url ? { baseUrl: m.base_url } : {}), timeoutMs: m.timeout_ms ?? 20_000 };
-}
-
-/** A config that is not valid: its diagnostics, sorted by place, one line each as `govern check` prints them. */
-export class ConfigError extends Error {
-  readonly diagnostics: Diagnostic[];
-  constructor(diagnostics: Diagnostic[], readonly source?: SourceFile) {
-    const sorted = sortDiagnostics(diagnostics);
-    super(sorted.map((d) => `${d.file}:${d.line}:${d.column} ${d.severity} ${d.code} ${d.message}${d.help ? ` ${d.help}` : ''}`).join('\n'));
-    this.diagnostics = sorted;
-  }
 }
 
 /** The nearest govern.config.yaml at or above `from`. */

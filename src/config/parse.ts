@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import { displayPath, schemaDiagnostics } from '../policy/load.js';
 import { CONFIG_SCHEMA, validateAgainst } from '../policy/schema.js';
 import { newSource, parseYaml } from '../policy/source.js';
-import { ConfigError } from './config.js';
+import { configCode } from '../diagnostics/codes.js';
+import { ConfigError } from './error.js';
 import type { GovernConfig } from './config-types.js';
 
 /** Parses and checks a config file; throws ConfigError with positions when it is not valid. */
@@ -15,7 +16,7 @@ export function parseConfig(path: string, text: string): GovernConfig {
   if (errors_.length || !('data' in parsed)) throw new ConfigError(errors_, file);
   const data = parsed.data ?? {};
   const errors = validateAgainst(CONFIG_SCHEMA, data);
-  if (errors.length) throw new ConfigError(schemaDiagnostics(file, errors).map((d) => ({ ...d, code: d.code.replace(/^schema\//, 'config/') })), file);
+  if (errors.length) throw new ConfigError(schemaDiagnostics(file, errors).map((d) => ({ ...d, code: configCode(d.code) })), file);
   return data as GovernConfig;
 }
 

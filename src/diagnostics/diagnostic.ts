@@ -1,6 +1,10 @@
 // The one error type of every stage: a stable code, a severity and a place in a file.
 // Stages collect diagnostics and go on; the CLI sorts and renders them. Imports nothing.
 
+import type { Code } from './codes.js';
+
+export type { Code } from './codes.js';
+
 export type Severity = 'error' | 'warning' | 'info';
 
 export interface Position {
@@ -9,8 +13,8 @@ export interface Position {
 }
 
 export interface Diagnostic {
-  /** Stable, documented code such as `schema/unknown-field` or `lint/shadowed-rule`. */
-  code: string;
+  /** Stable, documented code such as `schema/unknown-field` or `lint/shadowed-rule` (diagnostics/codes.ts). */
+  code: Code;
   severity: Severity;
   message: string;
   /** What to do about it. */
@@ -20,6 +24,8 @@ export interface Diagnostic {
   column: number;
   endLine: number;
   endColumn: number;
+  /** The rule the diagnostic is about, when it is about one rule (for tools: no need to read the message). */
+  rule?: string;
   /** Another place that explains this one, e.g. the first definition of a duplicate id. */
   related?: { message: string; file: string; line: number; column: number }[];
 }
@@ -66,6 +72,6 @@ export function closest(word: string, candidates: Iterable<string>): string | un
 }
 
 /** A diagnostic that belongs to a file as a whole (empty file, bad encoding, too large). */
-export function fileDiag(path: string, severity: Severity, code: string, message: string, help?: string): Diagnostic {
+export function fileDiag(path: string, severity: Severity, code: Code, message: string, help?: string): Diagnostic {
   return { code, severity, message, ...(help ? { help } : {}), file: path, line: 1, column: 1, endLine: 1, endColumn: 1 };
 }

@@ -160,8 +160,7 @@ async function compileWith(policies: string, files: Map<string, string>, tests: 
     // A distilled rule that a written one makes redundant adds nothing.
     const shadowed = new Map<string, string>();
     for (const d of r.diagnostics) {
-      const m = d.code === 'lint/shadowed-rule' ? /rule `([^`]+)`/.exec(d.message) : null;
-      if (m && d.file.includes(`/${DISTILLED_DIR}/`)) shadowed.set(m[1]!, d.message.split(dir).join(displayPath(policies)));
+      if (d.code === 'lint/shadowed-rule' && d.rule && d.file.includes(`/${DISTILLED_DIR}/`)) shadowed.set(d.rule, d.message.split(dir).join(displayPath(policies)));
     }
     return { bundle: r.bundle, shadowed, tests: r.tests.map((t) => ({ ...t, file: t.file.startsWith(dir) ? join(policies, relative(dir, t.file)) : t.file })) };
   } finally {

@@ -80,6 +80,10 @@ export interface Reason {
    * file:line:col of the YAML rule
    */
   source?: string;
+  /**
+   * a catalogue code (README's code table) when govern itself gave the reason, e.g. decision/model-failure
+   */
+  code?: string;
 }
 export interface Warning {
   rule: string;

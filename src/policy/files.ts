@@ -5,7 +5,7 @@
 // names starting with "." are skipped with a warning.
 import { existsSync, lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Code, Diagnostic } from '../diagnostics/diagnostic.js';
 import { fileDiag } from '../diagnostics/diagnostic.js';
 
 export function displayPath(abs: string, cwd = process.cwd()): string {
@@ -65,7 +65,7 @@ export function findPolicyFiles(paths: string[], diagnostics: Diagnostic[]): str
 class Walk {
   constructor(private root: string, private found: Map<string, string>, private diagnostics: Diagnostic[]) {}
 
-  private report(p: string, severity: 'error' | 'warning', code: string, message: string, help: string): void {
+  private report(p: string, severity: 'error' | 'warning', code: Code, message: string, help: string): void {
     this.diagnostics.push(fileDiag(displayPath(p), severity, code, message, help));
   }
 

@@ -1,7 +1,7 @@
 // Semantic lints over the whole policy model: what is valid YAML and valid Cedar but almost
 // certainly not what the author meant.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { globMatch, hasWildcard } from '../compile/glob.js';
+import { globMatch, hasWildcard } from './glob.js';
 import type { Cond, MatchIR, PolicyModel, RuleIR } from './model.js';
 import { sourceOf } from './model.js';
 import { diag } from './source.js';
@@ -101,6 +101,7 @@ export function lint(model: PolicyModel): Diagnostic[] {
       reported.add(key);
       out.push({
         ...diag(b.file, b.span, 'warning', 'lint/shadowed-rule', `rule \`${b.id}\` can never change a decision: ${identical ? 'the identical' : 'the broader'} rule \`${a.id}\` (${sourceOf(a)}) matches every request it matches and ${a.effect === b.effect ? 'decides the same' : `${a.effect === 'deny' ? 'denies' : 'escalates'} them`}.`, 'Delete this rule, or make it narrower than, or different from, the other.'),
+        rule: b.id,
         related: [{ message: `the ${identical ? 'identical' : 'broader'} rule`, file: a.file.path, line: a.span.line, column: a.span.column }],
       });
     }

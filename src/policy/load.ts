@@ -3,8 +3,9 @@
 // every problem becomes a diagnostic and the other files go on.
 import { readFileSync, statSync } from 'node:fs';
 import { displayPath, findPolicyFiles } from './files.js';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Code, Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/diagnostic.js';
+import { schemaCode } from '../diagnostics/codes.js';
 import { validatePolicyFile, type SchemaError } from './schema.js';
 import type { PolicyFile } from './schema-types.js';
 import { visit } from 'yaml';
@@ -171,8 +172,7 @@ export function schemaDiagnostics(file: SourceFile, errors: SchemaError[]): Diag
         break;
       default: {
         // `> 0` is out of range as `>= 0` is: one code for each side of a range.
-        const code = e.keyword === 'exclusiveMinimum' ? 'minimum' : e.keyword === 'exclusiveMaximum' ? 'maximum' : e.keyword;
-        d = diag(file, spanAt(file, path), 'error', `schema/${code}`, `${where} ${e.message ?? 'is not valid'}.`);
+        d = diag(file, spanAt(file, path), 'error', schemaCode('schema', e.keyword), `${where} ${e.message ?? 'is not valid'}.`);
       }
     }
     out.set(`${d.code}@${e.instancePath}@${d.message}`, d);

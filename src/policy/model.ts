@@ -1,7 +1,7 @@
 // From schema-valid YAML to the rules the compiler and the linter work on: shorthand expanded,
 // fields resolved against the vocabulary, custom attributes typed by their use, environments
 // normalized, and every node keeping its place in the file for diagnostics.
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Code, Diagnostic } from '../diagnostics/diagnostic.js';
 import { closest } from '../diagnostics/diagnostic.js';
 import type { LoadedPolicy } from './load.js';
 import type { Condition, Operators, PolicyTest, Rule, Scalar } from './schema-types.js';
@@ -90,7 +90,7 @@ class Builder {
 
   setFile(f: SourceFile) { this.file = f; }
 
-  err(path: DocPath, code: string, message: string, help?: string, key = false, severity: 'error' | 'warning' = 'error') {
+  err(path: DocPath, code: Code, message: string, help?: string, key = false, severity: 'error' | 'warning' = 'error') {
     this.diagnostics.push(diag(this.file, spanAt(this.file, path, key), severity, code, message, help));
   }
 

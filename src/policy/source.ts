@@ -1,7 +1,7 @@
 // A policy file as read from disk: its text, its YAML document with positions, and a way to turn
 // a path inside the document (as ajv and the linter name it) into a line and column.
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Document, type Node, type Pair } from 'yaml';
-import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
+import type { Code, Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 
 export interface Span {
   line: number;
@@ -79,7 +79,7 @@ export function diag(
   file: SourceFile,
   span: Span,
   severity: Severity,
-  code: string,
+  code: Code,
   message: string,
   help?: string,
 ): Diagnostic {
@@ -97,7 +97,7 @@ function yamlMessage(m: string): string {
  * unset when the YAML is broken; syntax errors are `<prefix>/syntax`. Aliases are limited, so a
  * file cannot expand into gigabytes.
  */
-export function parseYaml(file: SourceFile, prefix: string): { data?: unknown; diagnostics: Diagnostic[] } {
+export function parseYaml(file: SourceFile, prefix: 'yaml' | 'config' | 'policy'): { data?: unknown; diagnostics: Diagnostic[] } {
   file.lines = new LineCounter();
   const doc = parseDocument(file.text, { lineCounter: file.lines, prettyErrors: false, uniqueKeys: true });
   file.doc = doc;

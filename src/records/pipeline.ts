@@ -6,7 +6,7 @@ import type { Bundle } from '../compile/bundle.js';
 import { Engine, type Decision } from '../engine/engine.js';
 import { factsKey } from '../engine/facts.js';
 import type { Finding } from '../request/detectors/index.js';
-import { canonicalJson, sha256 } from '../runtime/canonical.js';
+import { canonicalJson, sha256 } from '../compile/canonical.js';
 import { decisionCacheKey, routeAndDecide, type IntentRouter } from '../runtime/runtime.js';
 import { isLowConfidence, isModelJudgement, recordFacts, type DecisionRecord } from './records.js';
 

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import type { Decision } from '../engine/engine.js';
 import { DEFAULT_TRUST, factsOf, type Facts } from '../engine/facts.js';
 import { UNCLASSIFIED } from '../policy/vocabulary.js';
+import { LOW_CONFIDENCE, MODEL_FAILURE_CODE } from '../router/provider.js';
 import { detect } from '../request/detectors/index.js';
 import { normalizeRequest, RequestError, type Request } from '../request/normalize.js';
 
@@ -36,8 +37,7 @@ export class RecordError extends Error {
   }
 }
 
-/** The start of the reason the runtime gives when the model failed; such a decision is no judgement. */
-export const MODEL_FAILURE = 'the model could not decide';
+export { LOW_CONFIDENCE, MODEL_FAILURE, MODEL_FAILURE_CODE } from '../router/provider.js';
 
 const VERDICTS = new Set(['allow', 'deny', 'escalate']);
 const ROUTES = new Set(['cache', 'rules', 'router', 'model', 'default']);
@@ -48,11 +48,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** The model was asked and answered (it did not time out or return something invalid). */
 export function isModelJudgement(r: DecisionRecord): boolean {
-  return r.decision.route === 'model' && r.model !== null && !r.decision.reasons.some((x) => x.rule === null && x.message.startsWith(MODEL_FAILURE));
+  return r.decision.route === 'model' && r.model !== null && !r.decision.reasons.some((x) => x.rule === null && x.code === MODEL_FAILURE_CODE);
 }
 
-/** Under this confidence a model's decision is neither cached nor evidence (the decision prompt asks it to escalate then). */
-export const LOW_CONFIDENCE = 0.7;
 
 /** The model answered, but said it was not sure. */
 export function isLowConfidence(r: DecisionRecord): boolean {

@@ -9,6 +9,8 @@ import { ENVIRONMENT_ALIASES } from '../policy/vocabulary.js';
 
 /** A request field that cannot be taken as it is. */
 export class RequestError extends Error {
+  /** The refusal's code in the catalogue (diagnostics/codes.ts). */
+  readonly code = 'decision/invalid-request' as const;
   constructor(readonly field: string, message: string) {
     super(`${field}: ${message}`);
   }

@@ -3,7 +3,16 @@
 // model SDKs. A provider returns the model's raw answer and the provider's own usage figures;
 // it never decides anything itself, and every failure is a ProviderError with a kind, which the
 // pipeline turns into escalate.
+import type { Code } from '../diagnostics/codes.js';
 import type { Request } from '../request/normalize.js';
+
+/** The start of the reason the runtime gives when the model failed; such a decision is no judgement. */
+export const MODEL_FAILURE = 'the model could not decide';
+/** The code on that reason, which is what readers of records test (not the text). */
+export const MODEL_FAILURE_CODE = 'decision/model-failure' satisfies Code;
+
+/** Under this confidence a model's decision is neither cached nor evidence (the decision prompt asks it to escalate then). */
+export const LOW_CONFIDENCE = 0.7;
 
 export type ProviderName = 'anthropic' | 'openai' | 'ollama' | 'replay';
 

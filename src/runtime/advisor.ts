@@ -4,10 +4,10 @@
 // invalid output twice, a missing key) ends in escalate with the cause in the reasons; the model
 // is only ever asked when no rule matched, so its allow can never override a deny or escalate.
 import type { Decision } from '../engine/engine.js';
-import { MODEL_FAILURE } from '../records/records.js';
+import { MODEL_FAILURE, MODEL_FAILURE_CODE } from '../router/provider.js';
 import { redactRequest } from '../request/detectors/index.js';
 import type { ModelSettings, Provider } from '../router/provider.js';
-import type { Intent, ModelAdvisor, ModelOutcome, Pending, SmallRouter } from './runtime.js';
+import type { Intent, ModelAdvisor, ModelOutcome, Pending, SmallRouter } from './pending.js';
 
 const TIER = { allow: 1, escalate: 2, deny: 3 } as const;
 
@@ -56,7 +56,7 @@ export function makeAdvisor(settings: ModelSettings): ModelAdvisor {
         ...base,
         decision: 'escalate',
         tier: 2,
-        reasons: [{ rule: null, effect: 'escalate', message: `${MODEL_FAILURE} (${kind}): ${sentence((e as Error).message)} A human decides.` }],
+        reasons: [{ rule: null, effect: 'escalate', code: MODEL_FAILURE_CODE, message: `${MODEL_FAILURE} (${kind}): ${sentence((e as Error).message)} A human decides.` }],
         route: 'model',
         tokens: { input: usage?.input_tokens ?? 0, output: usage?.output_tokens ?? 0 },
       };

@@ -16,7 +16,7 @@ import { VERSION } from '../version.js';
 import { humanAnswer, lowerTrustForFindings, notifyEscalation, openEscalation, type EscalationNotice } from '../escalation/escalation.js';
 import { policiesKey, readCachedBundle, writeCachedBundle } from './bundle-cache.js';
 import { canonicalJson, sha256 } from './canonical.js';
-import { LOW_CONFIDENCE } from '../records/records.js';
+import { LOW_CONFIDENCE } from '../router/provider.js';
 import { askShadow, shadowable } from './shadow.js';
 
 export interface RuntimeOptions {
@@ -38,53 +38,8 @@ export class PolicyError extends Error {
   }
 }
 
-/** A decision prepared but not yet recorded. */
-export interface Pending {
-  t0: number;
-  now: Date;
-  request: Request;
-  findings: Finding[];
-  facts: Facts;
-  cacheKey: string;
-  requestKey: () => string;
-  /** Not from the cache. */
-  fresh: boolean;
-  /** The state's usage stamp when the budget facts were read (inside a transaction only). */
-  usageStamp?: string;
-  /** Milliseconds spent preparing. */
-  elapsed?: number;
-  /** Decided by cache, rules or router. */
-  decision?: Decision;
-  /** Nobody decided: what the decision is if the model is not asked or fails. */
-  undecided?: Decision;
-  intent?: Intent;
-}
-
-/** What the intent router says about a request nobody decided. */
-export interface Intent {
-  category: Category | null;
-  risk?: string;
-  confidence: number;
-  unclear: boolean;
-  signals: string[];
-}
-
-export type IntentRouter = (request: Request, findings: Finding[], facts: Facts) => Intent | undefined;
-
-/** The model's decision, as a Decision, with what it cost. */
-export interface ModelOutcome {
-  decision: Decision;
-  model: string | null;
-  usage: { input_tokens: number; output_tokens: number } | null;
-  /** The model could not decide (error or invalid output): escalated, not cached. */
-  failed: boolean;
-  elapsedMs: number;
-}
-
-export type ModelAdvisor = (p: Pending) => Promise<ModelOutcome>;
-
-/** A small model's classification of a request the built-in router could not place, and its cost. */
-export type SmallRouter = (p: Pending) => Promise<{ intent: Intent; usage: { input_tokens: number; output_tokens: number }; model: string } | undefined>;
+export type { Intent, IntentRouter, ModelAdvisor, ModelOutcome, Pending, SmallRouter } from './pending.js';
+import type { Intent, IntentRouter, ModelAdvisor, ModelOutcome, Pending, SmallRouter } from './pending.js';
 
 export interface Evaluation {
   decision: Decision;

@@ -6,7 +6,7 @@
 // shadow contradicts is narrowed or retired. A shadow answer never changes a decision.
 import type { Decision } from '../engine/engine.js';
 import type { ShadowRow } from '../ledger/state.js';
-import type { ModelAdvisor, Pending } from './runtime.js';
+import type { ModelAdvisor, Pending } from './pending.js';
 
 /** A reason's rule comes from policies/distilled/ (its source names the file). */
 export function isDistilledSource(source: string | undefined): boolean {

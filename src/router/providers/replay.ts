@@ -4,7 +4,7 @@
 // identity the runtime gives requests.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { canonicalJson, sha256 } from '../../runtime/canonical.js';
+import { canonicalJson, sha256 } from '../../compile/canonical.js';
 import { normalizeRequest, type Request } from '../../request/normalize.js';
 import { ProviderError, type ModelRequest, type ModelResponse, type ModelSettings, type Provider, type Usage } from '../provider.js';
 
