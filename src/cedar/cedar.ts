@@ -300,13 +300,73 @@ export interface CedarAnswer {
   errors: { policyId: string; message: string }[];
 }
 
+// ---- parsed policy sets: a bounded pool shared by every Authorizer ----
+// cedar-wasm 4.13 keeps each preparsed set in a map inside the module, by id, and has no call to
+// drop one: parsing another set under an id replaces (and frees) the set that was there. So ids
+// are slots: a set that is evicted or disposed is overwritten by an empty set and its id is used
+// again, and the number of live policies is bounded, whatever the callers forget to dispose.
+
+/** Policies kept parsed at once across all sets; the least recently used sets go first. */
+export const DEFAULT_MAX_LIVE_POLICIES = 40_000;
+
+interface Slot { owner: Authorizer; key: string; weight: number }
+
+const pool = {
+  /** Slot id -> what it holds, least recently used first (a Map keeps insertion order). */
+  lru: new Map<string, Slot>(),
+  free: [] as string[],
+  next: 0,
+  policies: 0,
+  maxPolicies: DEFAULT_MAX_LIVE_POLICIES,
+  /** The generation of the module the slots were parsed in. */
+  generation: 0,
+};
+
+/** Empties a slot in Cedar and makes its id available again. */
+function release(id: string): void {
+  const s = pool.lru.get(id);
+  if (!s) return;
+  pool.lru.delete(id);
+  s.owner.forget(s.key);
+  pool.policies -= s.weight;
+  pool.free.push(id);
+  if (pool.generation === generation) call((c) => c.preparsePolicySet(id, { staticPolicies: {} }));
+}
+
+/** Forgets every slot after the module was reloaded (its sets went with it). */
+function poolFresh(): void {
+  if (pool.generation === generation) return;
+  for (const s of pool.lru.values()) s.owner.forget(s.key);
+  pool.lru.clear();
+  pool.free = [];
+  pool.next = 0;
+  pool.policies = 0;
+  pool.generation = generation;
+}
+
+/** How many policy sets and policies are parsed in Cedar now, and how many set ids exist. */
+export function parsedSets(): { sets: number; policies: number; ids: number; maxPolicies: number } {
+  return { sets: pool.lru.size, policies: pool.policies, ids: pool.next, maxPolicies: pool.maxPolicies };
+}
+
+/** Sets the bound on live policies (tests use a small one), evicting down to it; returns the previous bound. */
+export function setMaxLivePolicies(n: number): number {
+  const before = pool.maxPolicies;
+  pool.maxPolicies = Math.max(1, Math.floor(n));
+  while (pool.lru.size && pool.policies > pool.maxPolicies) release(pool.lru.keys().next().value!);
+  return before;
+}
+
 /**
- * Evaluates requests against policy sets parsed once. A set is registered under a key (the bundle
- * hash and the candidate rules) and parsed on first use; the schema is parsed once per bundle.
- * After a reload of the module (see `call`) the sets are parsed again.
+ * Evaluates requests against policy sets parsed once. A set is registered under a key and parsed
+ * on first use into a slot of the shared pool; a set evicted from the pool is parsed again when it
+ * is next used. The schema is parsed once per bundle. `dispose` frees this authorizer's sets.
  */
 export class Authorizer {
-  private sets = new Map<string, () => Record<string, string>>();
+  /** Every set registered, by key: how to get its policies again. */
+  private defs = new Map<string, () => Record<string, string>>();
+  /** The slot each live set is parsed in, by key. */
+  private slots = new Map<string, string>();
   private schemaName: string | undefined;
   private generation = -1;
 
@@ -320,10 +380,11 @@ export class Authorizer {
     this.fresh();
   }
 
-  /** Parses the schema and forgets the sets when the module was reloaded since. */
+  /** Parses the schema again when the module was reloaded since. */
   private fresh(): void {
+    poolFresh();
     if (this.generation === generation) return;
-    this.sets.clear();
+    this.slots.clear();
     if (this.schemaName) {
       const name = this.schemaName;
       const r = call((c) => c.preparseSchema(name, this.schema));
@@ -332,27 +393,55 @@ export class Authorizer {
     this.generation = generation;
   }
 
+  /** Called by the pool when a slot of this authorizer is taken back. */
+  forget(key: string): void {
+    this.slots.delete(key);
+  }
+
+  /** Registers a set under `key` and parses it now (a set that does not parse throws here). */
   prepare(key: string, policies: () => Record<string, string>): void {
+    if (!this.defs.has(key)) this.defs.set(key, policies);
+    this.slot(key);
+  }
+
+  /** The slot a registered set is parsed in, parsing it (and evicting others) when it is not. */
+  private slot(key: string): string {
     this.fresh();
-    if (this.sets.has(key)) return;
-    const r = call((c) => c.preparsePolicySet(key, { staticPolicies: policies() }));
-    if (r.type === 'failure') throw new Error(`policy set does not parse: ${r.errors.map((e) => e.message).join('; ')}`);
-    this.sets.set(key, policies);
+    const live = this.slots.get(key);
+    if (live !== undefined) {
+      const s = pool.lru.get(live)!;
+      pool.lru.delete(live);
+      pool.lru.set(live, s);
+      return live;
+    }
+    const def = this.defs.get(key);
+    if (!def) throw new Error(`no policy set was prepared under ${key}`);
+    const policies = def();
+    const weight = Math.max(1, Object.keys(policies).length);
+    while (pool.lru.size && pool.policies + weight > pool.maxPolicies) release(pool.lru.keys().next().value!);
+    const id = pool.free.pop() ?? `set${pool.next++}`;
+    const r = call((c) => c.preparsePolicySet(id, { staticPolicies: policies }));
+    if (r.type === 'failure') {
+      // Cedar leaves the slot as it was on failure: empty, whether new or released.
+      pool.free.push(id);
+      this.defs.delete(key);
+      throw new Error(`policy set does not parse: ${r.errors.map((e) => e.message).join('; ')}`);
+    }
+    pool.lru.set(id, { owner: this, key, weight });
+    pool.policies += weight;
+    this.slots.set(key, id);
+    return id;
   }
 
   authorize(key: string, req: CedarRequest): CedarAnswer {
-    if (this.generation !== generation) {
-      const sets = [...this.sets];
-      this.fresh();
-      for (const [k, p] of sets) this.prepare(k, p);
-    }
+    const id = this.slot(key);
     const r = call((c) => c.statefulIsAuthorized({
       principal: req.principal,
       action: req.action,
       resource: req.resource,
       context: req.context,
       entities: req.entities,
-      preparsedPolicySetId: key,
+      preparsedPolicySetId: id,
       ...(this.schemaName ? { preparsedSchemaName: this.schemaName, validateRequest: true } : {}),
     }));
     if (r.type === 'failure') throw new Error(`Cedar rejected the request: ${r.errors.map((e) => e.message).join('; ')}`);
@@ -361,6 +450,12 @@ export class Authorizer {
       reasons: r.response.diagnostics.reason,
       errors: r.response.diagnostics.errors.map((e) => ({ policyId: e.policyId, message: e.error.message })),
     };
+  }
+
+  /** Frees every set this authorizer has parsed; a later call parses again what it needs. */
+  dispose(): void {
+    for (const id of [...this.slots.values()]) release(id);
+    this.slots.clear();
   }
 }
 

@@ -86,7 +86,10 @@ export class Engine {
    * The preparsed Cedar sets holding the rules that can apply to a request of this category,
    * environment and resource type. Each distinct set is parsed once. The agent is not part of the
    * key: rules naming agents are common enough that keying by agent multiplies the sets to parse,
-   * while Cedar checks a rule's principal condition for almost nothing.
+   * while Cedar checks a rule's principal condition for almost nothing. One set per key, so that a
+   * request costs one call into Cedar per category (a call costs as much as some 60 policies in
+   * it); sets are parsed on first use into Cedar's bounded pool (see Authorizer), which evicts the
+   * least recently used when a large bundle's sets outgrow it.
    */
   private setsFor(category: string, environment: string, resourceType: string): Candidates {
     // A small bundle is one set: parsing it once costs less than parsing many small subsets, and
@@ -108,6 +111,12 @@ export class Engine {
     if (this.candidates.size > 10_000) this.candidates.clear();
     this.candidates.set(key, c);
     return c;
+  }
+
+  /** Frees the Cedar sets this engine parsed (a reload calls it for the engine it replaces). */
+  dispose(): void {
+    this.authorizer.dispose();
+    this.candidates.clear();
   }
 
   /** Every rule, and whether and why it applies to these facts: the matter of `govern explain`. */
