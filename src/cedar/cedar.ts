@@ -478,3 +478,85 @@ export function readsContextAttr(policyText: string, attr: string): boolean {
   };
   return reads((r.json as { conditions?: unknown }).conditions);
 }
+
+// ---- what a policy reads, from Cedar's JSON form of it ----
+
+type Json = Record<string, unknown>;
+/** Policies' JSON forms by text; a policy that does not parse is null. Cleared when it grows large. */
+const jsonForms = new Map<string, Json | null>();
+
+function jsonOf(policyText: string): Json | null {
+  let j = jsonForms.get(policyText);
+  if (j === undefined) {
+    const r = call((c) => c.policyToJson(policyText));
+    j = r.type === 'success' ? (r.json as unknown as Json) : null;
+    if (jsonForms.size >= 20_000) jsonForms.clear();
+    jsonForms.set(policyText, j);
+  }
+  return j;
+}
+
+const COMPARISONS = ['<', '<=', '>', '>=', '==', '!='];
+
+function isAccess(node: unknown, variable: string, attr: string): boolean {
+  const a = (node as Json | null)?.['.'] as { left?: { Var?: string }; attr?: string } | undefined;
+  return !!a && a.left?.Var === variable && a.attr === attr;
+}
+
+function longValue(node: unknown): number | undefined {
+  const v = (node as Json | null)?.Value;
+  return typeof v === 'number' ? v : undefined;
+}
+
+/**
+ * How a policy's conditions use `variable.attr` (e.g. principal.trust): the whole-number constants
+ * it is compared with (`<`, `<=`, `>`, `>=`, `==`, `!=`, either side), and whether it is used any
+ * other way (`has` tests do not count: they do not read the value). Undefined when the policy does
+ * not parse.
+ */
+export function attributeComparisons(policyText: string, variable: string, attr: string): { points: number[]; other: boolean } | undefined {
+  const j = jsonOf(policyText);
+  if (!j) return undefined;
+  const points: number[] = [];
+  let other = false;
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) { node.forEach(walk); return; }
+    if (!node || typeof node !== 'object') return;
+    const o = node as Json;
+    if (isAccess(o, variable, attr)) { other = true; return; }
+    for (const op of COMPARISONS) {
+      const b = o[op] as { left?: unknown; right?: unknown } | undefined;
+      if (!b) continue;
+      const n = isAccess(b.left, variable, attr) ? longValue(b.right) : isAccess(b.right, variable, attr) ? longValue(b.left) : undefined;
+      if (n !== undefined) { points.push(n); return; }
+    }
+    Object.values(o).forEach(walk);
+  };
+  walk(j.conditions);
+  return { points, other };
+}
+
+/**
+ * Whether a policy can tell resources apart by their id: its scope or conditions compare the
+ * resource itself (`resource == ...`, `resource in ...`), or read `resource.id` or
+ * `resource.basename`. True when the policy does not parse.
+ */
+export function readsResourceIdentity(policyText: string): boolean {
+  const j = jsonOf(policyText);
+  if (!j) return true;
+  const scope = j.resource as { op?: string } | undefined;
+  if (scope?.op === '==' || scope?.op === 'in') return true;
+  const isResource = (n: unknown) => (n as Json | null)?.Var === 'resource';
+  const walk = (node: unknown): boolean => {
+    if (Array.isArray(node)) return node.some(walk);
+    if (!node || typeof node !== 'object') return false;
+    const o = node as Json;
+    if (isAccess(o, 'resource', 'id') || isAccess(o, 'resource', 'basename')) return true;
+    for (const op of ['==', '!=', 'in'] as const) {
+      const b = o[op] as { left?: unknown; right?: unknown } | undefined;
+      if (b && (isResource(b.left) || isResource(b.right))) return true;
+    }
+    return Object.values(o).some(walk);
+  };
+  return walk(j.conditions);
+}
