@@ -560,3 +560,15 @@ export function readsResourceIdentity(policyText: string): boolean {
   };
   return walk(j.conditions);
 }
+
+/**
+ * What a policy decides, as Cedar reads it, without its annotations (which do not take part in
+ * evaluation): two policies with the same key match the same requests. The text itself when the
+ * policy does not parse.
+ */
+export function policyLogicKey(policyText: string): string {
+  const j = jsonOf(policyText);
+  if (!j) return policyText;
+  const { annotations: _a, ...logic } = j;
+  return JSON.stringify(logic);
+}

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import type { TestResult } from '../check/check.js';
 import type { Bundle } from '../compile/bundle.js';
-import { attributeComparisons, readsResourceIdentity } from '../cedar/cedar.js';
+import { attributeComparisons, policyLogicKey, readsResourceIdentity } from '../cedar/cedar.js';
 import { PolicyError } from '../runtime/runtime.js';
 import { canonicalJson, sha256 } from '../runtime/canonical.js';
 import { displayPath } from '../policy/files.js';
@@ -43,6 +43,8 @@ export interface DistillOptions {
   drafter?: Drafter;
   /** Leave the rules now in policies/distilled/ out, as if none had been distilled (for held-out replay). */
   fresh?: boolean;
+  /** Decide every record in every verification pass, not only those a changed rule can reach. */
+  full?: boolean;
   /** Told how far verification has come: records decided of the total, per round. */
   progress?: (done: number, total: number) => void;
 }
@@ -365,7 +367,7 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
       keptLive = keptLive.filter((k) => !bad.has(k.id) || (retired.push({ ...k, reason: `does not compile with the written policies: ${why(k.id)}` }), false));
       continue;
     }
-    const { problems, decided, verification } = verify(bundle, records, live, keptLive, opts.router, opts.progress, last);
+    const { problems, decided, verification } = verify(bundle, records, live, keptLive, opts.router, opts.progress, opts.full ? undefined : last);
     if (last) last.pipeline.engine.dispose();
     last = verification;
     // The written policies' own tests must still pass beside the distilled rules.
@@ -517,8 +519,8 @@ interface Verification {
   pipeline: OfflinePipeline;
 }
 
-/** What of a rule can change a decision: its Cedar, verdict, tier, set and index. */
-const ruleSignature = (r: CompiledRule) => `${r.effect}\0${r.tier}\0${r.set}\0${r.matcher}\0${JSON.stringify(r.index)}`;
+/** What of a rule can change a decision: its Cedar (annotations aside), verdict, tier, set and index. */
+const ruleSignature = (r: CompiledRule) => `${r.effect}\0${r.tier}\0${r.set}\0${policyLogicKey(r.matcher)}\0${JSON.stringify(r.index)}`;
 
 /** The rules added, removed or changed from one bundle to the next (both versions of a changed one). */
 function changedRules(a: Bundle, b: Bundle): CompiledRule[] {
