@@ -158,6 +158,8 @@ export function routeAndDecide(engine: Engine, facts: Facts, router: IntentRoute
 const STRICTNESS = { allow: 0, escalate: 1, deny: 2 } as const;
 /** Entries of a process's own decision cache before it starts afresh. */
 const OWN_CACHE_SIZE = 10_000;
+/** Longer keys of the own cache are kept by their hash (the decision cache key itself). */
+const OWN_KEY_MAX = 2048;
 
 /** A decision cache row as a Decision; undefined when the row is not one (it is then ignored). */
 function cachedDecision(row: string | undefined): Decision | undefined {
@@ -344,9 +346,11 @@ export class Runtime {
     let facts = this.facts(request, findings, now);
     // The Cedar request is built in a fixed order from the facts, so its JSON is a stable key.
     const material = this.cacheMaterialOf(request, facts);
-    const own = this.config.cache.enabled ? this.ownCache.get(material) : undefined;
+    // A long request (its free text is in the key) is kept by its hash, so the cache stays small.
+    const hashed = material.length > OWN_KEY_MAX ? sha256(material) : undefined;
+    const own = this.config.cache.enabled ? this.ownCache.get(hashed ?? material) : undefined;
     const fromOwn = own && own.expires > now.getTime() ? own : undefined;
-    const cacheKey = fromOwn?.key ?? sha256(material);
+    const cacheKey = fromOwn?.key ?? hashed ?? sha256(material);
     let key: string | undefined;
     const requestKey = () => (key ??= sha256(canonicalJson({ ...request, id: undefined })));
     const p: Pending = { t0, now, request, findings, facts, cacheKey, requestKey, fresh: true, ...(usageStamp !== undefined ? { usageStamp } : {}) };
@@ -487,7 +491,7 @@ export class Runtime {
           if (this.ownCache.size >= OWN_CACHE_SIZE) this.ownCache.clear();
           // The material of the key the decision is stored under: the prepared facts', or the rechecked ones'.
           const material = this.cacheMaterialOf(request, cacheKey === p.cacheKey ? p.cacheFacts ?? p.facts : facts);
-          this.ownCache.set(material, { decision: stored as Decision, expires: now.getTime() + ttl * 1000, key: cacheKey });
+          this.ownCache.set(material.length > OWN_KEY_MAX ? cacheKey : material, { decision: stored as Decision, expires: now.getTime() + ttl * 1000, key: cacheKey });
         }
       }
     }
