@@ -1,6 +1,7 @@
 // distill on 100,000 decision records: wall time and peak memory of `govern distill --from FILE
 // --dry-run` in its own process, against reading and checking the same records alone (the
 // baseline, measured in the same run), so the ratio shows what learning and verifying cost.
+// Budget (issue 17): under 60 s and 500 MB peak for 100,000 records. DISTILL_RECORDS=N for fewer.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,9 +48,10 @@ export default async function distillBench({ root, runs, keep, log }) {
     const b = med(base.map((x) => x.ms));
     const d = med(full.map((x) => x.ms));
     const rules = summary.rules.length;
+    const peak = med(full.map((x) => x.rss));
     return [
       { case: `read ${N} records (baseline)`, runs: n, median: b, p90: p90(base.map((x) => x.ms)), ratio: 1, note: `peak RSS ${Math.round(med(base.map((x) => x.rss)))} MB` },
-      { case: `distill ${N} records --dry-run`, runs: n, median: d, p90: p90(full.map((x) => x.ms)), ratio: d / b, note: `peak RSS ${Math.round(med(full.map((x) => x.rss)))} MB; ${rules} rules, ${summary.rejected.length} refused, ${summary.stats.evidence} model decisions, ${summary.stats.iterations} verification rounds` },
+      { case: `distill ${N} records --dry-run`, runs: n, median: d, p90: p90(full.map((x) => x.ms)), ratio: d / b, budget: '< 60 s, < 500 MB', ok: d < 60_000 && peak < 500, note: `peak RSS ${Math.round(peak)} MB; ${rules} rules, ${summary.rejected.length} refused, ${summary.stats.evidence} model decisions, ${summary.stats.iterations} verification rounds` },
     ];
   } finally {
     if (keep) log(`kept ${dir}`);

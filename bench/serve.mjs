@@ -7,10 +7,15 @@
 // the decision cache), with the default pack and with a generated set of 1,000 rules.
 // Budgets (DESIGN.md): p99 under 1 ms per decision inside the process, for 50 and 1,000 rules;
 // at least 20,000 cache-hit decisions per second through the pipe.
+// Two more cases run in this process on the runtime itself (no pipe): Cedar decisions with a
+// generated set of 10,000 rules (p50 under 1 ms), and memory across 100 policy reloads of the
+// 1,000-rule set (RSS and Cedar's live policy sets must stay flat). SERVE_BIG_RULES and
+// SERVE_RELOADS make them smaller while developing.
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { generate, writeGovern } from './lib/policyset.mjs';
 import { quantile, runOnce } from './lib/timing.mjs';
 
@@ -21,6 +26,10 @@ const IN_FLIGHT = 256;
 const WARM_CEDAR = 5000;
 const CEDAR_PASS = 4000;
 const CACHE_HIT_RATE = 20_000;
+const BIG_RULES = Number(process.env.SERVE_BIG_RULES ?? 10_000);
+const RELOADS = Number(process.env.SERVE_RELOADS ?? 100);
+const BUDGETS = 'budgets:\n  hour: {usd: 1000000, tokens: 1000000000}\n  day: {usd: 1000000, tokens: 1000000000}\n';
+const rssMb = () => process.memoryUsage().rss / 1e6;
 
 /** Varied requests for the default pack; every one has its own resource, so none is a cache hit. */
 function defaultPackRequests(n) {
@@ -212,6 +221,78 @@ function mergeRuns(label, runs) {
   };
 }
 
+/** A project of `rules` generated rules, compiled; with its set and varied requests. */
+function generatedProject(root, dir, rules, requests) {
+  const set = generate({ rules, tests: Math.max(5000, requests) });
+  writeGovern(set, join(dir, 'policies'));
+  writeFileSync(join(dir, 'govern.config.yaml'), BUDGETS);
+  runOnce(process.execPath, [join(root, 'bin/govern'), 'check', '--no-tests', 'policies'], { cwd: dir });
+  return { set, varied: generatedRequests(set, requests) };
+}
+
+async function runtimeModules(root) {
+  const runtime = await import(pathToFileURL(join(root, 'dist/runtime/runtime.js')).href);
+  const cedar = await import(pathToFileURL(join(root, 'dist/cedar/cedar.js')).href);
+  return { ...runtime, ...cedar };
+}
+
+/** Decides each request in this process (no state file, no pipe); the time of each in ms. */
+function decideAll(rt, requests) {
+  const times = [];
+  for (const q of requests) {
+    const t = performance.now();
+    rt.prepare(q);
+    times.push(performance.now() - t);
+  }
+  return sorted(times);
+}
+
+/** Cedar decisions at a large rule count, in process: the first pass parses sets, the second is timed. */
+export async function benchManyRules(root, dir, { log }) {
+  const { Runtime, parsedSets } = await runtimeModules(root);
+  const { varied } = generatedProject(root, dir, BIG_RULES, 2 * CEDAR_PASS);
+  const t0 = performance.now();
+  const rt = await Runtime.open({ cwd: dir, noState: true });
+  const cold = decideAll(rt, varied.slice(0, CEDAR_PASS));
+  const startMs = performance.now() - t0;
+  const warm = decideAll(rt, varied.slice(CEDAR_PASS));
+  const live = parsedSets();
+  const p50 = quantile(warm, 0.5);
+  log(`${BIG_RULES} rules: first ${CEDAR_PASS} decisions took ${Math.round(startMs)} ms`);
+  rt.close();
+  return {
+    case: `runtime in process, ${BIG_RULES.toLocaleString('en')} rules, Cedar (varied requests)`,
+    runs: warm.length, median: p50, p90: quantile(warm, 0.9), budget: 'p50 < 1 ms', ok: p50 < 1,
+    note: `p99 ${f3(quantile(warm, 0.99))} ms; open and first ${CEDAR_PASS} decisions ${Math.round(startMs)} ms (cold p50 ${f3(quantile(cold, 0.5))} ms); ${live.sets} Cedar sets, ${live.policies} policies live (bound ${live.maxPolicies}); RSS ${Math.round(rssMb())} MB`,
+  };
+}
+
+/** RSS and Cedar's live sets across policy reloads, each followed by some decisions. */
+export async function benchReloads(root, dir, varied, { log }) {
+  const { Runtime, loadBundle, parsedSets } = await runtimeModules(root);
+  const rt = await Runtime.open({ cwd: dir, noState: true });
+  const slice = varied.slice(0, 200);
+  decideAll(rt, slice);
+  const marks = [];
+  for (let i = 1; i <= RELOADS; i++) {
+    rt.useBundle(await loadBundle(rt.config.policies, rt.config.root));
+    decideAll(rt, slice);
+    if (i === Math.min(10, RELOADS) || i === RELOADS) {
+      globalThis.gc?.();
+      marks.push({ i, rss: rssMb(), ...parsedSets() });
+    }
+  }
+  rt.close();
+  const [a, b] = [marks[0], marks[marks.length - 1]];
+  log(`reloads: ${JSON.stringify(marks)}`);
+  const flat = b.policies <= a.policies && b.ids <= a.ids + a.sets && b.rss <= a.rss * 1.1;
+  return {
+    case: `runtime in process, 1,000 rules, ${RELOADS} reloads`,
+    runs: RELOADS, median: null, p90: null, budget: 'memory flat', ok: flat,
+    note: `after reload ${a.i}: RSS ${Math.round(a.rss)} MB, ${a.sets} Cedar sets, ${a.policies} policies, ${a.ids} set ids; after ${b.i}: RSS ${Math.round(b.rss)} MB, ${b.sets} sets, ${b.policies} policies, ${b.ids} ids`,
+  };
+}
+
 export default async function serveBench({ root, runs, keep, log }) {
   const dir = mkdtempSync(join(tmpdir(), 'govern-bench-serve-'));
   const passes = runs ?? 3;
@@ -235,6 +316,8 @@ export default async function serveBench({ root, runs, keep, log }) {
     const first = set.tests.find((t) => t.d.decision !== 'escalate' && plain.has(t.q.command)) ?? set.tests[0];
     const bigHit = { ...generatedRequests({ tests: [first] }, 1)[0], id: 'hit' };
     rows.push(...await benchProject(root, big, '1,000 rules', { hit: bigHit, varied, passes, log }));
+    rows.push(await benchReloads(root, big, varied, { log }));
+    rows.push(await benchManyRules(root, join(dir, 'many'), { log }));
   } finally {
     if (keep) log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });

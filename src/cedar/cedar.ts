@@ -300,13 +300,73 @@ export interface CedarAnswer {
   errors: { policyId: string; message: string }[];
 }
 
+// ---- parsed policy sets: a bounded pool shared by every Authorizer ----
+// cedar-wasm 4.13 keeps each preparsed set in a map inside the module, by id, and has no call to
+// drop one: parsing another set under an id replaces (and frees) the set that was there. So ids
+// are slots: a set that is evicted or disposed is overwritten by an empty set and its id is used
+// again, and the number of live policies is bounded, whatever the callers forget to dispose.
+
+/** Policies kept parsed at once across all sets; the least recently used sets go first. */
+export const DEFAULT_MAX_LIVE_POLICIES = 40_000;
+
+interface Slot { owner: Authorizer; key: string; weight: number }
+
+const pool = {
+  /** Slot id -> what it holds, least recently used first (a Map keeps insertion order). */
+  lru: new Map<string, Slot>(),
+  free: [] as string[],
+  next: 0,
+  policies: 0,
+  maxPolicies: DEFAULT_MAX_LIVE_POLICIES,
+  /** The generation of the module the slots were parsed in. */
+  generation: 0,
+};
+
+/** Empties a slot in Cedar and makes its id available again. */
+function release(id: string): void {
+  const s = pool.lru.get(id);
+  if (!s) return;
+  pool.lru.delete(id);
+  s.owner.forget(s.key);
+  pool.policies -= s.weight;
+  pool.free.push(id);
+  if (pool.generation === generation) call((c) => c.preparsePolicySet(id, { staticPolicies: {} }));
+}
+
+/** Forgets every slot after the module was reloaded (its sets went with it). */
+function poolFresh(): void {
+  if (pool.generation === generation) return;
+  for (const s of pool.lru.values()) s.owner.forget(s.key);
+  pool.lru.clear();
+  pool.free = [];
+  pool.next = 0;
+  pool.policies = 0;
+  pool.generation = generation;
+}
+
+/** How many policy sets and policies are parsed in Cedar now, and how many set ids exist. */
+export function parsedSets(): { sets: number; policies: number; ids: number; maxPolicies: number } {
+  return { sets: pool.lru.size, policies: pool.policies, ids: pool.next, maxPolicies: pool.maxPolicies };
+}
+
+/** Sets the bound on live policies (tests use a small one), evicting down to it; returns the previous bound. */
+export function setMaxLivePolicies(n: number): number {
+  const before = pool.maxPolicies;
+  pool.maxPolicies = Math.max(1, Math.floor(n));
+  while (pool.lru.size && pool.policies > pool.maxPolicies) release(pool.lru.keys().next().value!);
+  return before;
+}
+
 /**
- * Evaluates requests against policy sets parsed once. A set is registered under a key (the bundle
- * hash and the candidate rules) and parsed on first use; the schema is parsed once per bundle.
- * After a reload of the module (see `call`) the sets are parsed again.
+ * Evaluates requests against policy sets parsed once. A set is registered under a key and parsed
+ * on first use into a slot of the shared pool; a set evicted from the pool is parsed again when it
+ * is next used. The schema is parsed once per bundle. `dispose` frees this authorizer's sets.
  */
 export class Authorizer {
-  private sets = new Map<string, () => Record<string, string>>();
+  /** Every set registered, by key: how to get its policies again. */
+  private defs = new Map<string, () => Record<string, string>>();
+  /** The slot each live set is parsed in, by key. */
+  private slots = new Map<string, string>();
   private schemaName: string | undefined;
   private generation = -1;
 
@@ -320,10 +380,11 @@ export class Authorizer {
     this.fresh();
   }
 
-  /** Parses the schema and forgets the sets when the module was reloaded since. */
+  /** Parses the schema again when the module was reloaded since. */
   private fresh(): void {
+    poolFresh();
     if (this.generation === generation) return;
-    this.sets.clear();
+    this.slots.clear();
     if (this.schemaName) {
       const name = this.schemaName;
       const r = call((c) => c.preparseSchema(name, this.schema));
@@ -332,27 +393,55 @@ export class Authorizer {
     this.generation = generation;
   }
 
+  /** Called by the pool when a slot of this authorizer is taken back. */
+  forget(key: string): void {
+    this.slots.delete(key);
+  }
+
+  /** Registers a set under `key` and parses it now (a set that does not parse throws here). */
   prepare(key: string, policies: () => Record<string, string>): void {
+    if (!this.defs.has(key)) this.defs.set(key, policies);
+    this.slot(key);
+  }
+
+  /** The slot a registered set is parsed in, parsing it (and evicting others) when it is not. */
+  private slot(key: string): string {
     this.fresh();
-    if (this.sets.has(key)) return;
-    const r = call((c) => c.preparsePolicySet(key, { staticPolicies: policies() }));
-    if (r.type === 'failure') throw new Error(`policy set does not parse: ${r.errors.map((e) => e.message).join('; ')}`);
-    this.sets.set(key, policies);
+    const live = this.slots.get(key);
+    if (live !== undefined) {
+      const s = pool.lru.get(live)!;
+      pool.lru.delete(live);
+      pool.lru.set(live, s);
+      return live;
+    }
+    const def = this.defs.get(key);
+    if (!def) throw new Error(`no policy set was prepared under ${key}`);
+    const policies = def();
+    const weight = Math.max(1, Object.keys(policies).length);
+    while (pool.lru.size && pool.policies + weight > pool.maxPolicies) release(pool.lru.keys().next().value!);
+    const id = pool.free.pop() ?? `set${pool.next++}`;
+    const r = call((c) => c.preparsePolicySet(id, { staticPolicies: policies }));
+    if (r.type === 'failure') {
+      // Cedar leaves the slot as it was on failure: empty, whether new or released.
+      pool.free.push(id);
+      this.defs.delete(key);
+      throw new Error(`policy set does not parse: ${r.errors.map((e) => e.message).join('; ')}`);
+    }
+    pool.lru.set(id, { owner: this, key, weight });
+    pool.policies += weight;
+    this.slots.set(key, id);
+    return id;
   }
 
   authorize(key: string, req: CedarRequest): CedarAnswer {
-    if (this.generation !== generation) {
-      const sets = [...this.sets];
-      this.fresh();
-      for (const [k, p] of sets) this.prepare(k, p);
-    }
+    const id = this.slot(key);
     const r = call((c) => c.statefulIsAuthorized({
       principal: req.principal,
       action: req.action,
       resource: req.resource,
       context: req.context,
       entities: req.entities,
-      preparsedPolicySetId: key,
+      preparsedPolicySetId: id,
       ...(this.schemaName ? { preparsedSchemaName: this.schemaName, validateRequest: true } : {}),
     }));
     if (r.type === 'failure') throw new Error(`Cedar rejected the request: ${r.errors.map((e) => e.message).join('; ')}`);
@@ -361,6 +450,12 @@ export class Authorizer {
       reasons: r.response.diagnostics.reason,
       errors: r.response.diagnostics.errors.map((e) => ({ policyId: e.policyId, message: e.error.message })),
     };
+  }
+
+  /** Frees every set this authorizer has parsed; a later call parses again what it needs. */
+  dispose(): void {
+    for (const id of [...this.slots.values()]) release(id);
+    this.slots.clear();
   }
 }
 
@@ -382,4 +477,98 @@ export function readsContextAttr(policyText: string, attr: string): boolean {
     return Object.values(o).some(reads);
   };
   return reads((r.json as { conditions?: unknown }).conditions);
+}
+
+// ---- what a policy reads, from Cedar's JSON form of it ----
+
+type Json = Record<string, unknown>;
+/** Policies' JSON forms by text; a policy that does not parse is null. Cleared when it grows large. */
+const jsonForms = new Map<string, Json | null>();
+
+function jsonOf(policyText: string): Json | null {
+  let j = jsonForms.get(policyText);
+  if (j === undefined) {
+    const r = call((c) => c.policyToJson(policyText));
+    j = r.type === 'success' ? (r.json as unknown as Json) : null;
+    if (jsonForms.size >= 20_000) jsonForms.clear();
+    jsonForms.set(policyText, j);
+  }
+  return j;
+}
+
+const COMPARISONS = ['<', '<=', '>', '>=', '==', '!='];
+
+function isAccess(node: unknown, variable: string, attr: string): boolean {
+  const a = (node as Json | null)?.['.'] as { left?: { Var?: string }; attr?: string } | undefined;
+  return !!a && a.left?.Var === variable && a.attr === attr;
+}
+
+function longValue(node: unknown): number | undefined {
+  const v = (node as Json | null)?.Value;
+  return typeof v === 'number' ? v : undefined;
+}
+
+/**
+ * How a policy's conditions use `variable.attr` (e.g. principal.trust): the whole-number constants
+ * it is compared with (`<`, `<=`, `>`, `>=`, `==`, `!=`, either side), and whether it is used any
+ * other way (`has` tests do not count: they do not read the value). Undefined when the policy does
+ * not parse.
+ */
+export function attributeComparisons(policyText: string, variable: string, attr: string): { points: number[]; other: boolean } | undefined {
+  const j = jsonOf(policyText);
+  if (!j) return undefined;
+  const points: number[] = [];
+  let other = false;
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) { node.forEach(walk); return; }
+    if (!node || typeof node !== 'object') return;
+    const o = node as Json;
+    if (isAccess(o, variable, attr)) { other = true; return; }
+    for (const op of COMPARISONS) {
+      const b = o[op] as { left?: unknown; right?: unknown } | undefined;
+      if (!b) continue;
+      const n = isAccess(b.left, variable, attr) ? longValue(b.right) : isAccess(b.right, variable, attr) ? longValue(b.left) : undefined;
+      if (n !== undefined) { points.push(n); return; }
+    }
+    Object.values(o).forEach(walk);
+  };
+  walk(j.conditions);
+  return { points, other };
+}
+
+/**
+ * Whether a policy can tell resources apart by their id: its scope or conditions compare the
+ * resource itself (`resource == ...`, `resource in ...`), or read `resource.id` or
+ * `resource.basename`. True when the policy does not parse.
+ */
+export function readsResourceIdentity(policyText: string): boolean {
+  const j = jsonOf(policyText);
+  if (!j) return true;
+  const scope = j.resource as { op?: string } | undefined;
+  if (scope?.op === '==' || scope?.op === 'in') return true;
+  const isResource = (n: unknown) => (n as Json | null)?.Var === 'resource';
+  const walk = (node: unknown): boolean => {
+    if (Array.isArray(node)) return node.some(walk);
+    if (!node || typeof node !== 'object') return false;
+    const o = node as Json;
+    if (isAccess(o, 'resource', 'id') || isAccess(o, 'resource', 'basename')) return true;
+    for (const op of ['==', '!=', 'in'] as const) {
+      const b = o[op] as { left?: unknown; right?: unknown } | undefined;
+      if (b && (isResource(b.left) || isResource(b.right))) return true;
+    }
+    return Object.values(o).some(walk);
+  };
+  return walk(j.conditions);
+}
+
+/**
+ * What a policy decides, as Cedar reads it, without its annotations (which do not take part in
+ * evaluation): two policies with the same key match the same requests. The text itself when the
+ * policy does not parse.
+ */
+export function policyLogicKey(policyText: string): string {
+  const j = jsonOf(policyText);
+  if (!j) return policyText;
+  const { annotations: _a, ...logic } = j;
+  return JSON.stringify(logic);
 }

@@ -10,12 +10,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import type { TestResult } from '../check/check.js';
 import type { Bundle } from '../compile/bundle.js';
+import { attributeComparisons, policyLogicKey, readsResourceIdentity } from '../cedar/cedar.js';
 import { PolicyError } from '../runtime/runtime.js';
 import { canonicalJson, sha256 } from '../runtime/canonical.js';
 import { displayPath } from '../policy/files.js';
 import { newSource, parseYaml, stringifyYaml } from '../policy/source.js';
-import { decidedByDistilled, decidedCategory, isEvidence, isJudgement, isLowConfidence, type Recorded } from '../records/records.js';
-import { OfflinePipeline, requestKeyOf } from '../records/pipeline.js';
+import { decidedByDistilled, decidedCategory, isEvidence, isJudgement, isLowConfidence, recordFacts, type Recorded } from '../records/records.js';
+import { OfflinePipeline, requestKeyOf, type Replayed } from '../records/pipeline.js';
+import type { CompiledRule } from '../compile/rule.js';
+import { categoriesFor } from '../engine/facts.js';
+import { UNCLASSIFIED } from '../policy/vocabulary.js';
 import type { IntentRouter } from '../runtime/runtime.js';
 import { ABSENT, contextFeatures, FEATURES, sayAll, UNSAYABLE, type Feature } from './features.js';
 import { learn, pinnedFor, ruleKey, VERDICTS, type Learned, type Unlearned, type Verdict } from './learn.js';
@@ -39,6 +43,8 @@ export interface DistillOptions {
   drafter?: Drafter;
   /** Leave the rules now in policies/distilled/ out, as if none had been distilled (for held-out replay). */
   fresh?: boolean;
+  /** Decide every record in every verification pass, not only those a changed rule can reach. */
+  full?: boolean;
   /** Told how far verification has come: records decided of the total, per round. */
   progress?: (done: number, total: number) => void;
 }
@@ -277,6 +283,8 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
   let verified = 0;
   let iterations = 0;
   let reproduced = new Map<string, Set<Recorded>>();
+  /** The last verification: the next decides again only the records a changed rule can reach. */
+  let last: Verification | undefined;
   for (let round = 1; ; round++) {
   ({ rules: learned, unlearned } = learn(examples, features, { minSupport, tolerance, forbidden, unknownOf }));
 
@@ -358,7 +366,9 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
       keptLive = keptLive.filter((k) => !bad.has(k.id) || (retired.push({ ...k, reason: `does not compile with the written policies: ${why(k.id)}` }), false));
       continue;
     }
-    const { problems, decided } = verify(bundle, records, live, keptLive, opts.router, opts.progress);
+    const { problems, decided, verification } = verify(bundle, records, live, keptLive, opts.router, opts.progress, opts.full ? undefined : last);
+    if (last) last.pipeline.engine.dispose();
+    last = verification;
     // The written policies' own tests must still pass beside the distilled rules.
     const ids = new Set([...live.map((c) => c.id), ...keptLive.map((k) => k.id)]);
     for (const t of tests) {
@@ -436,28 +446,37 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
  * rule fails when it allows what was denied or escalated, decides a request otherwise than it was
  * decided (its own outliers aside), or when its group is not decided by it.
  */
-function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Existing[], router?: IntentRouter, progress?: (done: number, total: number) => void): { problems: Map<string, string>; decided: Map<string, Set<Recorded>> } {
+function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Existing[], router?: IntentRouter, progress?: (done: number, total: number) => void, prev?: Verification): { problems: Map<string, string>; decided: Map<string, Set<Recorded>>; verification: Verification } {
   const distilled = new Set([...live.map((c) => c.id), ...kept.map((k) => k.id)]);
   const outliersOf = new Map(live.map((c) => [c.id, new Set(c.outlierRecords)]));
   const pipeline = new OfflinePipeline(bundle, router ? { router } : {});
   const problems = new Map<string, string>();
-  const seen = new Map<string, ReturnType<OfflinePipeline['decide']>>();
-  const replayed = new Map<Recorded, ReturnType<OfflinePipeline['decide']>>();
+  const seen = new Map<string, Replayed>();
+  const replayed = new Map<Recorded, Replayed>();
+  // What the last verification decided stands for every record no added, removed or changed rule
+  // can reach (by the engine's own index): the rules that apply to it are the same.
+  const changed = prev ? changedRules(prev.bundle, bundle) : [];
+  const categories = prev?.categories ?? new Map<Recorded, string[] | null>();
+  const reached = (r: Recorded) => changed.some((rule) => reaches(rule, r, categories));
   // Requests with the same facts are decided alike: decide each once. The resource's id is left
   // out of the key when no rule can see it, and the free text when the router is not needed.
-  const seesId = bundle.rules.some((x) => /resource\.id|resource\.basename|\bresource\s*(==|in)\s/.test(x.text));
+  const seesId = bundle.rules.some((x) => readsResourceIdentity(x.matcher));
   const trustClass = valueClasses(bundle, 'principal.trust');
   const hourClass = valueClasses(bundle, 'context.hour');
   let done = 0;
   for (const r of records) {
     if (progress && ++done % 1000 === 0) progress(done, records.length);
-    const q = r.request;
-    const resource = seesId ? q.resource : { ...q.resource, id: undefined };
-    const f = r.decision.facts;
-    const facts = { ...f, trust: trustClass(typeof f.trust === 'number' ? f.trust : 40), hour: hourClass(typeof f.hour === 'number' ? f.hour : -1) };
-    const key = q.category ? canonicalJson([facts, { ...q, resource, id: undefined, content: undefined, justification: undefined, request: undefined }]) : canonicalJson([facts, { ...q, resource, id: undefined }]);
-    let rep = seen.get(key);
-    if (!rep) seen.set(key, (rep = pipeline.decide(r)));
+    const before = prev?.replayed.get(r);
+    let rep = before && !reached(r) ? before : undefined;
+    if (!rep) {
+      const q = r.request;
+      const resource = seesId ? q.resource : { ...q.resource, id: undefined };
+      const f = r.decision.facts;
+      const facts = { ...f, trust: trustClass(typeof f.trust === 'number' ? f.trust : 40), hour: hourClass(typeof f.hour === 'number' ? f.hour : -1) };
+      const key = q.category ? canonicalJson([facts, { ...q, resource, id: undefined, content: undefined, justification: undefined, request: undefined }]) : canonicalJson([facts, { ...q, resource, id: undefined }]);
+      rep = seen.get(key);
+      if (!rep) seen.set(key, (rep = pipeline.decide(r)));
+    }
     replayed.set(r, rep);
     const by = rep.rules.filter((x) => distilled.has(x));
     if (!by.length || rep.decision === r.decision.decision) continue;
@@ -471,8 +490,9 @@ function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Ex
   }
   const decided = new Map<string, Set<Recorded>>();
   for (const [r, rep] of replayed) for (const id of rep.rules) if (distilled.has(id)) (decided.get(id) ?? decided.set(id, new Set()).get(id)!).add(r);
+  const verification: Verification = { bundle, replayed, categories, pipeline };
   // A rule that decides wrongly can hide another's group: settle those first.
-  if (problems.size) return { problems, decided };
+  if (problems.size) return { problems, decided, verification };
   for (const c of live) {
     const mine = decided.get(c.id);
     if (!mine?.size) {
@@ -486,7 +506,45 @@ function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Ex
     });
     if (missed.length) problems.set(c.id, `does not reproduce its group: ${missed.length} of its ${c.records.length} decisions ${missed.length === 1 ? 'is' : 'are'} not decided by it${c.drafted ? '' : ' (a rule the language cannot say exactly)'}`);
   }
-  return { problems, decided };
+  return { problems, decided, verification };
+}
+
+/** A verification's outcome per record, so that the next one decides again only what changed. */
+interface Verification {
+  bundle: Bundle;
+  replayed: Map<Recorded, Replayed>;
+  /** The categories the engine can ask about each record (null: any, the router may pick it). */
+  categories: Map<Recorded, string[] | null>;
+  pipeline: OfflinePipeline;
+}
+
+/** What of a rule can change a decision: its Cedar (annotations aside), verdict, tier, set and index. */
+const ruleSignature = (r: CompiledRule) => `${r.effect}\0${r.tier}\0${r.set}\0${policyLogicKey(r.matcher)}\0${JSON.stringify(r.index)}`;
+
+/** The rules added, removed or changed from one bundle to the next (both versions of a changed one). */
+function changedRules(a: Bundle, b: Bundle): CompiledRule[] {
+  const before = new Map(a.rules.map((r) => [r.id, ruleSignature(r)]));
+  const after = new Map(b.rules.map((r) => [r.id, ruleSignature(r)]));
+  return [...b.rules.filter((r) => before.get(r.id) !== after.get(r.id)), ...a.rules.filter((r) => after.get(r.id) !== before.get(r.id))];
+}
+
+/**
+ * Whether the engine can ask a rule about a record: the index test of Engine's candidate sets, on
+ * the record's environment, resource type and every category it can be asked with.
+ */
+function reaches(rule: CompiledRule, r: Recorded, categories: Map<Recorded, string[] | null>): boolean {
+  const q = r.request;
+  if (rule.index.environment !== null && !rule.index.environment.includes(q.environment)) return false;
+  if (rule.index.resource && !rule.index.resource.includes(q.resource.type)) return false;
+  if (rule.index.category === null) return true;
+  let cats = categories.get(r);
+  if (cats === undefined) {
+    const all = categoriesFor(recordFacts(r));
+    // An unclassified request may be asked again with the category the router gives it.
+    cats = all.includes(UNCLASSIFIED) ? null : all;
+    categories.set(r, cats);
+  }
+  return cats === null || cats.some((c) => rule.index.category!.includes(c));
 }
 
 /**
@@ -495,18 +553,16 @@ function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Ex
  * is used any other way, every value is its own class.
  */
 export function valueClasses(bundle: Bundle, attr: string): (v: number) => string {
-  const escaped = attr.replace('.', '\\.');
-  const uses = new RegExp(`${escaped}\\b`, 'g');
-  const compared = new RegExp(`${escaped}\\s*(<=|>=|<|>|==|!=)\\s*(-?\\d+)\\b`, 'g');
-  let all = 0;
+  const dot = attr.indexOf('.');
+  const variable = attr.slice(0, dot);
+  const name = attr.slice(dot + 1);
   const points = new Set<number>();
   for (const r of bundle.rules) {
-    all += (r.text.match(uses) ?? []).length;
-    for (const m of r.text.matchAll(compared)) points.add(Number(m[2]));
+    // Read by Cedar's parser: a use other than a comparison with a constant makes every value its own class.
+    const use = attributeComparisons(r.matcher, variable, name);
+    if (!use || use.other) return (v) => String(v);
+    for (const p of use.points) points.add(p);
   }
-  const counted = bundle.rules.reduce((n, r) => n + [...r.text.matchAll(compared)].length, 0);
-  const bracketed = new RegExp(`\\[\\s*"${attr.slice(attr.lastIndexOf('.') + 1)}"\\s*\\]`);
-  if (counted !== all || bundle.rules.some((r) => bracketed.test(r.text))) return (v) => String(v);
   const sorted = [...points].sort((a, b) => a - b);
   return (v) => sorted.map((t) => (v < t ? '<' : v === t ? '=' : '>')).join('');
 }

@@ -52,7 +52,8 @@ export interface RuleOutcome {
   withheld?: { rule: CompiledRule; why: string }[];
 }
 
-interface Candidates { set: string | undefined }
+/** The preparsed sets a request of one category, environment and resource type is asked against. */
+interface Candidates { sets: string[] }
 
 export interface RuleTrace {
   id: string;
@@ -84,30 +85,45 @@ export class Engine {
 
   /**
    * The preparsed Cedar sets holding the rules that can apply to a request of this category,
-   * environment and resource type. Each distinct set is parsed once. The agent is not part of the
-   * key: rules naming agents are common enough that keying by agent multiplies the sets to parse,
-   * while Cedar checks a rule's principal condition for almost nothing.
+   * environment and resource type: at most two, each parsed once, on first use, into Cedar's
+   * bounded pool (see Authorizer). Rules that name categories are in a set by resource type and
+   * category, the others in a set by resource type and environment. A rule without a category or
+   * environment is thus in one set per environment, not one per category and environment (which
+   * made a rule appear in some nine sets of a 1,000-rule bundle); a call costs about as much as 60
+   * policies in it, so two calls where one did cost little more. Sets with the same rules are one.
+   * The agent is not part of the key: Cedar checks a rule's principal condition for almost nothing.
    */
   private setsFor(category: string, environment: string, resourceType: string): Candidates {
     // A small bundle is one set: parsing it once costs less than parsing many small subsets, and
     // each further policy in a call costs only about 2 microseconds.
-    const key = this.bundle.rules.length <= SMALL_BUNDLE ? '' : `${category}\0${environment}\0${resourceType}`;
+    const small = this.bundle.rules.length <= SMALL_BUNDLE;
+    const key = small ? '' : `${category}\0${environment}\0${resourceType}`;
     let c = this.candidates.get(key);
     if (c) return c;
-    const fits = (r: CompiledRule) => key === '' ||
-      ((r.index.category === null || r.index.category.includes(category)) &&
-      (r.index.environment === null || r.index.environment.includes(environment)) &&
-      (!r.index.resource || r.index.resource.includes(resourceType)));
-    const rules = this.bundle.rules.filter(fits);
-    let id: string | undefined;
-    if (rules.length) {
-      id = `${this.bundle.hash.slice(0, 16)}:${createHash('sha1').update(rules.map((r) => r.id).join('\0')).digest('hex')}`;
+    const ofType = (r: CompiledRule) => !r.index.resource || r.index.resource.includes(resourceType);
+    const groups = small
+      ? [this.bundle.rules]
+      : [
+        this.bundle.rules.filter((r) => r.index.category !== null && r.index.category.includes(category) && (r.index.environment === null || r.index.environment.includes(environment)) && ofType(r)),
+        this.bundle.rules.filter((r) => r.index.category === null && (r.index.environment === null || r.index.environment.includes(environment)) && ofType(r)),
+      ];
+    const sets: string[] = [];
+    for (const rules of groups) {
+      if (!rules.length) continue;
+      const id = `${this.bundle.hash.slice(0, 16)}:${createHash('sha1').update(rules.map((r) => r.id).join('\0')).digest('hex')}`;
       this.authorizer.prepare(id, () => Object.fromEntries(rules.map((r) => [r.id, r.matcher])));
+      sets.push(id);
     }
-    c = { set: id };
+    c = { sets };
     if (this.candidates.size > 10_000) this.candidates.clear();
     this.candidates.set(key, c);
     return c;
+  }
+
+  /** Frees the Cedar sets this engine parsed (a reload calls it for the engine it replaces). */
+  dispose(): void {
+    this.authorizer.dispose();
+    this.candidates.clear();
   }
 
   /** Every rule, and whether and why it applies to these facts: the matter of `govern explain`. */
@@ -140,17 +156,26 @@ export class Engine {
 
   /** The rules that hold for one Cedar request, and those Cedar could not evaluate. */
   private pass(facts: Facts, category: string, lowerPath: boolean): { held: CompiledRule[]; errors: { rule: CompiledRule; message: string }[] } {
-    const sets = this.setsFor(category, facts.request.environment, facts.request.resource.type);
-    if (!sets.set) return { held: [], errors: [] };
-    const a = this.authorizer.authorize(sets.set, cedarRequest(facts, this.bundle, { category, lowerPath }));
-    // Every candidate is evaluated as a forbid, so Cedar's reasons are all the rules that hold.
-    // In the bundle's order: Cedar returns its reasons in no fixed order.
-    const held = a.reasons.map((id) => this.byId.get(id)).filter((r): r is CompiledRule => !!r).sort((x, y) => this.rank.get(x.id)! - this.rank.get(y.id)!);
+    const { sets } = this.setsFor(category, facts.request.environment, facts.request.resource.type);
+    if (!sets.length) return { held: [], errors: [] };
+    const req = cedarRequest(facts, this.bundle, { category, lowerPath });
+    const held: CompiledRule[] = [];
     const errors: { rule: CompiledRule; message: string }[] = [];
-    for (const e of a.errors) {
-      const rule = this.byId.get(e.policyId);
-      if (rule) errors.push({ rule, message: e.message });
+    for (const set of sets) {
+      const a = this.authorizer.authorize(set, req);
+      // Every candidate is evaluated as a forbid, so Cedar's reasons are all the rules that hold.
+      for (const id of a.reasons) {
+        const r = this.byId.get(id);
+        if (r) held.push(r);
+      }
+      for (const e of a.errors) {
+        const rule = this.byId.get(e.policyId);
+        if (rule) errors.push({ rule, message: e.message });
+      }
     }
+    // In the bundle's order: Cedar returns its reasons in no fixed order.
+    held.sort((x, y) => this.rank.get(x.id)! - this.rank.get(y.id)!);
+    if (sets.length > 1) errors.sort((x, y) => this.rank.get(x.rule.id)! - this.rank.get(y.rule.id)!);
     return { held, errors };
   }
 

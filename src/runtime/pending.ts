@@ -15,6 +15,8 @@ export interface Pending {
   findings: Finding[];
   facts: Facts;
   cacheKey: string;
+  /** The facts `cacheKey` was computed from, when the router enriched `facts` since. */
+  cacheFacts?: Facts;
   requestKey: () => string;
   /** Not from the cache. */
   fresh: boolean;

@@ -67,7 +67,12 @@ export const MAX_BUDGET_PCT = 1_000_000;
  * model answer thus serves only the same words, and none outlives a change of model.
  */
 export function decisionCacheKey(bundleHash: string, model: string, request: Request, facts: string): string {
-  return sha256(bundleHash, model, canonicalJson([request.content, request.request, request.justification]), facts);
+  return sha256(decisionCacheMaterial(bundleHash, model, request, facts));
+}
+
+/** What the decision cache's key is the hash of (`sha256` joins its parts the same way). */
+function decisionCacheMaterial(bundleHash: string, model: string, request: Request, facts: string): string {
+  return `${bundleHash}\0${model}\0${canonicalJson([request.content, request.request, request.justification])}\0${facts}`;
 }
 
 /** The compiled bundle of a policy folder: from the content-hash cache, else compiled (and cached). */
@@ -106,6 +111,8 @@ export function routeAndDecide(engine: Engine, facts: Facts, router: IntentRoute
 const STRICTNESS = { allow: 0, escalate: 1, deny: 2 } as const;
 /** Entries of a process's own decision cache before it starts afresh. */
 const OWN_CACHE_SIZE = 10_000;
+/** Longer keys of the own cache are kept by their hash (the decision cache key itself). */
+const OWN_KEY_MAX = 2048;
 
 /** A decision cache row as a Decision; undefined when the row is not one (it is then ignored). */
 function cachedDecision(row: string | undefined): Decision | undefined {
@@ -129,8 +136,11 @@ export async function builtinRouter(minConfidence: number): Promise<IntentRouter
 
 export class Runtime {
   private engineInstance?: Engine;
-  /** Decisions this process cached, by cache key: its own memory, so trusted without a second look. */
-  private ownCache = new Map<string, { decision: Decision; expires: number }>();
+  /**
+   * Decisions this process cached, by what their cache key hashes (so that a hit hashes nothing),
+   * with that key: its own memory, so trusted without a second look.
+   */
+  private ownCache = new Map<string, { decision: Decision; expires: number; key: string }>();
   /** The built-in router (and optional small model) for requests no rule decides. */
   router?: IntentRouter;
   /** The large model, when one is configured. */
@@ -157,6 +167,8 @@ export class Runtime {
   useBundle(bundle: Bundle): void {
     if (bundle === this.current) return;
     this.current = bundle;
+    // The old engine's Cedar sets are freed now; were it used again it would parse them again.
+    this.engineInstance?.dispose();
     this.engineInstance = undefined;
   }
 
@@ -290,7 +302,12 @@ export class Runtime {
     const usageStamp = this.state?.usageStamp();
     let facts = this.facts(request, findings, now);
     // The Cedar request is built in a fixed order from the facts, so its JSON is a stable key.
-    const cacheKey = this.cacheKeyOf(request, facts);
+    const material = this.cacheMaterialOf(request, facts);
+    // A long request (its free text is in the key) is kept by its hash, so the cache stays small.
+    const hashed = material.length > OWN_KEY_MAX ? sha256(material) : undefined;
+    const own = this.config.cache.enabled ? this.ownCache.get(hashed ?? material) : undefined;
+    const fromOwn = own && own.expires > now.getTime() ? own : undefined;
+    const cacheKey = fromOwn?.key ?? hashed ?? sha256(material);
     let key: string | undefined;
     const requestKey = () => (key ??= sha256(canonicalJson({ ...request, id: undefined })));
     const p: Pending = { t0, now, request, findings, facts, cacheKey, requestKey, fresh: true, ...(usageStamp !== undefined ? { usageStamp } : {}) };
@@ -306,8 +323,7 @@ export class Runtime {
     // turn a deny or escalate into an allow. A deny read back is as strict as any rule.
     let stored: Decision | undefined;
     if (this.config.cache.enabled) {
-      const own = this.ownCache.get(cacheKey);
-      if (own && own.expires > now.getTime()) return hit(own.decision);
+      if (fromOwn) return hit(fromOwn.decision);
       stored = cachedDecision(this.state?.cacheGet(cacheKey, now.getTime()));
       if (stored?.decision === 'deny') return hit(stored);
     }
@@ -315,6 +331,7 @@ export class Runtime {
     const ruled = routed.decision.route === 'rules' || routed.decision.route === 'router' ? STRICTNESS[routed.decision.decision] : 0;
     if (stored && STRICTNESS[stored.decision] >= ruled) return hit(stored);
     const decision = routed.decision;
+    if (routed.facts !== facts) p.cacheFacts = facts;
     facts = routed.facts;
     p.facts = facts;
     if (routed.intent) p.intent = routed.intent;
@@ -354,8 +371,12 @@ export class Runtime {
   }
 
   private cacheKeyOf(request: Request, facts: Facts): string {
+    return sha256(this.cacheMaterialOf(request, facts));
+  }
+
+  private cacheMaterialOf(request: Request, facts: Facts): string {
     const large = this.config.models.large;
-    return decisionCacheKey(this.bundle.hash, large ? `${large.provider}/${large.model}` : '', request, factsKey(facts, this.bundle));
+    return decisionCacheMaterial(this.bundle.hash, large ? `${large.provider}/${large.model}` : '', request, factsKey(facts, this.bundle));
   }
 
   /**
@@ -425,7 +446,9 @@ export class Runtime {
         this.state.cachePut(cacheKey, this.bundle.hash, JSON.stringify(stored), now.getTime(), ttl);
         if (ttl > 0) {
           if (this.ownCache.size >= OWN_CACHE_SIZE) this.ownCache.clear();
-          this.ownCache.set(cacheKey, { decision: stored as Decision, expires: now.getTime() + ttl * 1000 });
+          // The material of the key the decision is stored under: the prepared facts', or the rechecked ones'.
+          const material = this.cacheMaterialOf(request, cacheKey === p.cacheKey ? p.cacheFacts ?? p.facts : facts);
+          this.ownCache.set(material.length > OWN_KEY_MAX ? cacheKey : material, { decision: stored as Decision, expires: now.getTime() + ttl * 1000, key: cacheKey });
         }
       }
     }
