@@ -73,9 +73,10 @@ export function makeClassifier(settings: ModelSettings, minConfidence: number): 
       const { createProvider } = await import('../router/providers/index.js');
       const { askStructured, loadPrompt, quoteData, INTENT_SCHEMA } = await import('../router/model.js');
       provider ??= createProvider(settings);
-      const { id: _id, ...request } = redactRequest(p.request, p.findings);
+      const redacted = redactRequest(p.request, p.findings);
+      const { id: _id, ...request } = redacted;
       const user = `${quoteData('Classify the request below.', { request })}\n\nAnswer with one JSON object that matches the answer schema, and nothing else.`;
-      const { answer, usage, model } = await askStructured<{ category: Intent['category']; risk: string; confidence: number }>(provider, { system: loadPrompt('intent-router'), user, request: p.request, schema: INTENT_SCHEMA });
+      const { answer, usage, model } = await askStructured<{ category: Intent['category']; risk: string; confidence: number }>(provider, { system: loadPrompt('intent-router'), user, request: redacted, schema: INTENT_SCHEMA });
       const intent: Intent = { category: answer.category, risk: answer.risk, confidence: answer.confidence, unclear: answer.confidence < minConfidence || !answer.category, signals: [`small model ${model}`] };
       return { intent, usage, model };
     } catch {
