@@ -5,8 +5,6 @@ import type { Command } from 'commander';
 import { UsageError } from './output.js';
 import type { GlobalOptions } from './options.js';
 import { openRuntime } from './runtime.js';
-import { resolve } from 'node:path';
-import type { EvalAnswer, EvalCall } from './daemon.js';
 
 interface ServeFlags {
   stdio?: boolean;
@@ -83,77 +81,12 @@ export function register(program: Command): void {
         return;
       }
       if (opts.socket !== undefined) {
-        process.exitCode = await serveOnSocket(c, opts.socket, { watch: opts.watch, reloadDelayMs: delay, quiet });
+        const { serveDaemon } = await import('../serve/daemon.js');
+        process.exitCode = await serveDaemon(c.optsWithGlobals<GlobalOptions & { state?: string | boolean }>(), opts.socket, { watch: opts.watch, reloadDelayMs: delay, quiet }, () => openRuntime(c));
         return;
       }
       const rt = await openRuntime(c);
       const { serve } = await import('../serve/server.js');
       process.exitCode = await serve(rt, { watch: opts.watch && !rt.bundleFile, reloadDelayMs: delay, quiet });
     });
-}
-
-/**
- * `serve --socket PATH`: the service on a Unix socket, plus what the command line's client asks:
- * `govern/eval` (decide and render exactly as `govern eval` would) and `govern/daemon` (who it is).
- */
-async function serveOnSocket(c: Command, path: string, o: { watch: boolean; reloadDelayMs: number; quiet: boolean }): Promise<number> {
-  const socket = await import('../serve/socket.js');
-  const { identityOf, sameIdentity } = await import('./daemon.js');
-  const g = c.optsWithGlobals<GlobalOptions & { state?: string | boolean }>();
-  const identity = identityOf(g);
-  const abs = resolve(path);
-  try {
-    // Refuse an unsafe folder or a live daemon before loading anything.
-    await socket.claimSocketPath(abs);
-  } catch (e) {
-    if (e instanceof socket.SocketSetupError) throw new UsageError(e.message);
-    throw e;
-  }
-  // Read before the runtime opens: a change made while it opens is then seen as a change.
-  const configStamp = socket.fileStamp(identity.config ?? undefined);
-  const { loadConfig } = await import('../config/config.js');
-  let policiesDir: string | undefined;
-  try {
-    policiesDir = identity.policies ?? (await loadConfig(g.config)).policies;
-  } catch {
-    // openRuntime reports a bad configuration below.
-  }
-  const initialKey = policiesDir ? socket.policiesContentKey(policiesDir) : undefined;
-  const rt = await openRuntime(c);
-  const [{ renderDecision, renderExplanation }, { exitCodeOf, explanationData }, { styleFor }, { RequestError }, { StateError }] = await Promise.all([
-    import('./render-decision.js'), import('./eval.js'), import('./output.js'), import('../request/normalize.js'), import('../ledger/state.js'),
-  ]);
-  const evalMethod = async (ctx: import('../serve/socket.js').SocketContext, params: unknown): Promise<EvalAnswer> => {
-    const p = params as EvalCall;
-    if (!p || typeof p !== 'object' || !p.identity) return { fallback: 'not a govern eval call' };
-    if (!sameIdentity(p.identity, identity)) return { fallback: 'the daemon serves another configuration' };
-    const why = await ctx.stale();
-    if (why) return { fallback: why };
-    let ev;
-    try {
-      ev = await ctx.gov.evaluation(p.request);
-    } catch (e) {
-      if (e instanceof RequestError) return { error: e.message, kind: 'request' };
-      if (e instanceof StateError) return { error: e.message, kind: 'state' };
-      throw e;
-    }
-    const exit = exitCodeOf(ev.decision);
-    if (p.format === 'json') return { stdout: JSON.stringify(p.explain ? { ...ev.decision, explanation: explanationData(ev, ctx.rt) } : ev.decision, null, 2) + '\n', exit };
-    if (p.quiet) return { stdout: '', exit };
-    const style = await styleFor(p.color === true);
-    return { stdout: renderDecision(ev, style) + (p.explain ? renderExplanation(ev, ctx.rt, style) : ''), exit };
-  };
-  try {
-    return await socket.serveSocket(rt, {
-      path: abs, watch: o.watch && !rt.bundleFile, reloadDelayMs: o.reloadDelayMs, quiet: o.quiet, configStamp,
-      ...(initialKey !== undefined ? { initialKey } : {}),
-      methods: {
-        'govern/eval': evalMethod,
-        'govern/daemon': (ctx) => ({ ...ctx.info, identity, status: ctx.gov.status() }),
-      },
-    });
-  } catch (e) {
-    if (e instanceof socket.SocketSetupError) throw new UsageError(e.message);
-    throw e;
-  }
 }
