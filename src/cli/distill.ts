@@ -3,8 +3,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { EXIT, parseShare, progressBar, UsageError } from './output.js';
-import { projectConfig, type GlobalOptions } from './options.js';
-import { openRuntime, requireState } from './runtime.js';
+import { openRuntime, projectConfig, requireState, type GlobalOptions } from './options.js';
 
 interface DistillOptions {
   from?: string;

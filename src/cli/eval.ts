@@ -51,7 +51,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExit codes: 0 allow, 2 deny, 3 escalate, 1 failure (bad input, bad policies, internal error).\nWith --batch: 0 when every line was decided, 1 when any line failed (its line holds an error object).');
   cmd.action(async (file: string | undefined, opts: EvalOptions, c: Command) => {
     const g = c.optsWithGlobals<GlobalOptions & EvalOptions>();
-    const openRuntime = async (cmd: Command) => (await import('./runtime.js')).openRuntime(cmd);
+    const openRuntime = async (cmd: Command) => (await import('./options.js')).openRuntime(cmd);
     if (opts.batch !== undefined) {
       if (file) throw new UsageError('--batch reads its own input; drop the request file.');
       const rt = await openRuntime(c);

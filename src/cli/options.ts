@@ -1,9 +1,13 @@
-// The flags every command shares, and where the policies are when no path is given. Apart from
-// program.ts so that command modules can import them without importing the program.
+// The flags every command shares, the one way commands load the configuration, and the runtime
+// opened from the global flags (errors a user can cause become messages saying what and where,
+// exit 1, never a stack trace). Apart from program.ts so that command modules can import them.
 import { resolve } from 'node:path';
+import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/config.js';
 import { displayPath } from '../policy/files.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { usageErrorOf } from './errors.js';
+import { UsageError } from './output.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -38,4 +42,30 @@ export async function projectConfig(g: GlobalOptions): Promise<Config> {
   }
   if (g.policies) config.policies = resolve(g.policies);
   return config;
+}
+
+export interface StateOptions { state?: string | boolean; bundle?: string }
+
+/** The runtime from the global flags; `noState` lets a command that needs no state file open none. */
+export async function openRuntime(cmd: Command, opts: { noState?: boolean } = {}): Promise<Runtime> {
+  const g = cmd.optsWithGlobals<GlobalOptions & StateOptions>();
+  // Loaded here, not at start: commands that never decide (check, compile, --help) don't pay for it.
+  const { Runtime } = await import('../runtime/runtime.js');
+  try {
+    return await Runtime.open({
+      ...(g.config ? { config: g.config } : {}),
+      ...(g.policies ? { policies: g.policies } : {}),
+      ...(typeof g.state === 'string' ? { state: g.state } : {}),
+      noState: g.state === false || opts.noState === true,
+      ...(g.bundle ? { bundle: g.bundle } : {}),
+    });
+  } catch (e) {
+    throw (await usageErrorOf(e)) ?? e;
+  }
+}
+
+/** Commands that need recorded state refuse --no-state with a clear message. */
+export function requireState(rt: Runtime, what: string): NonNullable<Runtime['state']> {
+  if (!rt.state) throw new UsageError(`${what} needs the state file; drop --no-state.`);
+  return rt.state;
 }

@@ -45,8 +45,6 @@ function commandOf(argv: string[]): string | undefined {
   return i < 0 ? undefined : argv[i];
 }
 
-
-
 /**
  * The commander program with every command, or with only the one `argv` runs (help, completion
  * and anything not a known command get them all, for listings and "did you mean").
@@ -107,6 +105,15 @@ function endQuietlyOnClosedStdout(): void {
   });
 }
 
+/** Prints an error the user caused (exit 1, or its own code) and returns true; false for anything else. */
+async function reported(e: unknown): Promise<boolean> {
+  const usage = e instanceof UsageError ? e : await import('./errors.js').then((m) => m.usageErrorOf(e)).catch(() => undefined);
+  if (!usage) return false;
+  process.stderr.write(`govern: ${usage.message}\n`);
+  process.exitCode = usage.code;
+  return true;
+}
+
 export async function main(argv: string[]): Promise<void> {
   endQuietlyOnClosedStdout();
   argv = rewriteExplain(argv);
@@ -115,10 +122,8 @@ export async function main(argv: string[]): Promise<void> {
     try {
       if (await (await import('./eval.js')).evalEarly(argv)) return;
     } catch (e) {
-      if (!(e instanceof UsageError)) throw e;
-      process.stderr.write(`govern: ${e.message}\n`);
-      process.exitCode = e.code;
-      return;
+      if (e instanceof UsageError && (await reported(e))) return;
+      throw e;
     }
   }
   const program = await buildProgram(argv);
@@ -138,17 +143,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = EXIT.failure;
       return;
     }
-    if (e instanceof UsageError) {
-      process.stderr.write(`govern: ${e.message}\n`);
-      process.exitCode = e.code;
-      return;
-    }
-    const usage = await import('./errors.js').then((m) => m.usageErrorOf(e)).catch(() => undefined);
-    if (usage) {
-      process.stderr.write(`govern: ${usage.message}\n`);
-      process.exitCode = usage.code;
-      return;
-    }
+    if (await reported(e)) return;
     process.stderr.write(`govern: internal error: ${(e as Error).stack ?? String(e)}\nPlease report this with the command you ran.\n`);
     process.exitCode = EXIT.failure;
   }

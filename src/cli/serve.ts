@@ -3,8 +3,8 @@
 // SDK are loaded only when this command runs, so other commands start no slower.
 import type { Command } from 'commander';
 import { UsageError } from './output.js';
-import type { GlobalOptions } from './options.js';
-import { openRuntime } from './runtime.js';
+import type { Transport } from '../serve/transport.js';
+import { openRuntime, type GlobalOptions } from './options.js';
 
 interface ServeFlags {
   stdio?: boolean;
@@ -65,28 +65,9 @@ export function register(program: Command): void {
       const delay = Number(opts.reloadDelay);
       if (!opts.reloadDelay.trim() || !Number.isInteger(delay) || delay < 0) throw new UsageError(`--reload-delay: "${opts.reloadDelay}" is not a whole number of milliseconds.`);
       const quiet = c.optsWithGlobals<GlobalOptions>().quiet === true;
-      if (opts.http !== undefined) {
-        const http = await import('../serve/http.js');
-        const token = opts.token ?? (process.env.GOVERN_HTTP_TOKEN || undefined);
-        try {
-          // Refuse a bad address or token before opening anything.
-          http.checkSetup(http.parseAddress(opts.http).host, token);
-          const rt = await openRuntime(c);
-          // A bundle is served as built: its policy folder is not watched.
-          process.exitCode = await http.serveHttp(rt, { address: opts.http, ...(token !== undefined ? { token } : {}), watch: opts.watch && !rt.bundleFile, reloadDelayMs: delay, quiet });
-        } catch (e) {
-          if (e instanceof http.HttpSetupError) throw new UsageError(e.message);
-          throw e;
-        }
-        return;
-      }
-      if (opts.socket !== undefined) {
-        const { serveDaemon } = await import('../serve/daemon.js');
-        process.exitCode = await serveDaemon(c.optsWithGlobals<GlobalOptions & { state?: string | boolean }>(), opts.socket, { watch: opts.watch, reloadDelayMs: delay, quiet }, () => openRuntime(c));
-        return;
-      }
-      const rt = await openRuntime(c);
-      const { serve } = await import('../serve/server.js');
-      process.exitCode = await serve(rt, { watch: opts.watch && !rt.bundleFile, reloadDelayMs: delay, quiet });
+      const token = opts.token ?? (process.env.GOVERN_HTTP_TOKEN || undefined);
+      const transport: Transport = opts.http !== undefined ? { http: opts.http, ...(token !== undefined ? { token } : {}) }
+        : opts.socket !== undefined ? { socket: opts.socket, flags: c.optsWithGlobals<GlobalOptions & { state?: string | boolean }>() } : { stdio: true };
+      process.exitCode = await (await import('../serve/transport.js')).serveOn(transport, { watch: opts.watch, reloadDelayMs: delay, quiet }, () => openRuntime(c));
     });
 }

@@ -5,8 +5,7 @@ import { Option } from 'commander';
 import { TRUST_DELTAS, type State, type TrustEvent } from '../ledger/state.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EXIT, UsageError } from './output.js';
-import type { GlobalOptions } from './options.js';
-import { openRuntime, requireState } from './runtime.js';
+import { openRuntime, requireState, type GlobalOptions } from './options.js';
 
 type Fmt = { format: 'human' | 'json' };
 const formatOption = () => new Option('-f, --format <format>', 'output format').choices(['human', 'json']).default('human');

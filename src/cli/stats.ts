@@ -2,27 +2,10 @@
 // (json) or a monitoring system (prometheus).
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { AUTONOMY_GOAL, prometheus, stats, type Figures } from '../stats/stats.js';
+import { statsText } from '../render/stats.js';
+import { prometheus, stats } from '../stats/stats.js';
 import { UsageError } from './output.js';
-import { openRuntime, requireState } from './runtime.js';
-
-const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
-
-function age(s: number | null): string {
-  if (s === null) return '-';
-  return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
-}
-
-function human(name: string, f: Figures): string {
-  const routes = Object.entries(f.routes).map(([r, n]) => `${r} ${n}`).join(', ') || 'none';
-  return `${name}\n`
-    + `  decisions      ${f.decisions} (allow ${f.by_decision.allow}, deny ${f.by_decision.deny}, escalate ${f.by_decision.escalate})\n`
-    + `  autonomy       ${pct(f.autonomy_rate)} without a human${f.autonomy_rate === null ? '' : f.autonomy_rate >= AUTONOMY_GOAL ? ' (goal met)' : ` (goal ${AUTONOMY_GOAL * 100}%)`}\n`
-    + `  routes         ${routes}\n`
-    + `  cache hits     ${pct(f.cache_hit_rate)}, rule hits ${pct(f.rule_hit_rate)}\n`
-    + `  tokens         ${f.tokens.used} used, ${f.tokens.saved} saved of ${f.tokens.baseline} (all to the model)\n`
-    + `  escalations    ${f.escalations.open} open${f.escalations.open ? `, oldest ${age(f.escalations.oldest_age_s)}` : ''}\n`;
-}
+import { openRuntime, requireState } from './options.js';
 
 export function register(program: Command): void {
   program
@@ -47,7 +30,7 @@ export function register(program: Command): void {
         const s = stats(requireState(rt, 'stats'), { since, ...(opts.agent ? { agent: opts.agent } : {}) });
         if (opts.format === 'json') process.stdout.write(JSON.stringify(s, null, 2) + '\n');
         else if (opts.format === 'prometheus') process.stdout.write(prometheus(s));
-        else process.stdout.write(`since ${s.since}\n` + human('overall', s.overall) + Object.entries(s.agents).map(([a, f]) => human(a, f)).join(''));
+        else process.stdout.write(`since ${s.since}\n` + statsText('overall', s.overall) + Object.entries(s.agents).map(([a, f]) => statsText(a, f)).join(''));
       } finally { rt.close(); }
     });
 }
