@@ -1,7 +1,6 @@
 // `govern build [-o FILE] [--sign KEY]`: the policy folder as one bundle file (compiled Cedar,
 // schema, rules' metadata, manifest, tests' results), optionally signed with Ed25519;
 // `govern keygen`: a key pair to sign with; and `govern check --bundle FILE`: verify a bundle.
-import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { EXIT, styleFor, useColor } from './output.js';
@@ -53,9 +52,8 @@ export function register(program: Command): void {
 
 /** `govern check --bundle FILE`: verifies the bundle against the configured keys and reports its tests' results. */
 export async function checkBundle(path: string, g: GlobalOptions, format: string): Promise<number> {
-  const [{ readBundle }, { bundleReport }] = await Promise.all([import('../bundle/bundle.js'), import('../render/check.js')]);
-  const v = readBundle(resolve(path), (await projectConfig(g)).bundle.publicKeys, path);
-  const signed = v.signedBy ? `signature verified with ${relative(process.cwd(), v.signedBy) || v.signedBy}` : v.file.signature ? 'signed, not verified (no bundle.public_keys configured)' : 'unsigned';
-  process.stdout.write(bundleReport(path, v, signed, format, g.quiet === true));
-  return v.file.tests.failed ? EXIT.testsFailed : EXIT.ok;
+  const [{ verifyBundleFile }, { bundleReport }] = await Promise.all([import('../bundle/files.js'), import('../render/check.js')]);
+  const { verified, signed } = verifyBundleFile(path, (await projectConfig(g)).bundle.publicKeys);
+  process.stdout.write(bundleReport(path, verified, signed, format, g.quiet === true));
+  return verified.file.tests.failed ? EXIT.testsFailed : EXIT.ok;
 }

@@ -2,20 +2,12 @@
 // date) and `govern rules list|show|history` (the distilled rules, their evidence and versions).
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { EXIT, parseShare, progressBar, UsageError } from './output.js';
+import { EXIT, progressBar } from './output.js';
 import { openRuntime, projectConfig, requireState, type GlobalOptions } from './options.js';
 
 interface DistillOptions {
-  from?: string;
-  minSupport: string;
-  minAgreement: string;
-  minAllowAgreement: string;
-  confidence: string;
-  humanWeight: string;
-  model?: boolean;
-  dryRun?: boolean;
-  check?: boolean;
-  format: 'human' | 'json';
+  from?: string; minSupport: string; minAgreement: string; minAllowAgreement: string; confidence: string; humanWeight: string;
+  model?: boolean; dryRun?: boolean; check?: boolean; format: 'human' | 'json';
 }
 
 export function register(program: Command): void {
@@ -44,22 +36,14 @@ Distilled rules never outrank a written deny or escalate.
 Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by hand,
 8 --check: a distilled rule disagrees with the record, 1 failure.`)
     .action(async (opts: DistillOptions, c: Command) => {
-      const minSupport = Number(opts.minSupport);
-      if (!Number.isInteger(minSupport) || minSupport < 1) throw new UsageError(`--min-support: "${opts.minSupport}" is not a whole number of at least 1.`);
-      const minBound = parseShare('--min-agreement', opts.minAgreement);
-      const minAllowBound = parseShare('--min-allow-agreement', opts.minAllowAgreement);
-      const confidence = parseShare('--confidence', opts.confidence, { open: true });
-      const humanWeight = Number(opts.humanWeight);
-      if (!Number.isFinite(humanWeight) || humanWeight <= 0) throw new UsageError(`--human-weight: "${opts.humanWeight}" is not a number above 0.`);
-      if (opts.check && opts.dryRun) throw new UsageError('--check and --dry-run: give one of them (--check also writes nothing, and sets the exit code).');
+      const { minSupport, tolerance, mode } = (await import('../distill/project.js')).distillSettings(opts);
       const g = c.optsWithGlobals<GlobalOptions>();
       const rt = await openRuntime(c, { noState: opts.from !== undefined });
       try {
         const [project, render] = await Promise.all([import('../distill/project.js'), import('../render/distill.js')]);
         const records = await project.distillRecords(opts.from, () => requireState(rt, 'distill (without --from)'));
-        const mode = opts.check ? 'check' : opts.dryRun ? 'dry-run' : 'write';
         const bar = progressBar(records.length, g.quiet);
-        const { result, changes, policies } = await project.distillProject(rt, records, { mode, minSupport, tolerance: { minBound, minAllowBound, confidence, humanWeight }, model: opts.model === true, progress: (done) => bar.tick(done) });
+        const { result, changes, policies } = await project.distillProject(rt, records, { mode, minSupport, tolerance, model: opts.model === true, progress: (done) => bar.tick(done) });
         bar.clear();
         if (opts.format === 'json') process.stdout.write(render.distillJson(mode, result, changes));
         else if (!g.quiet || mode === 'check') process.stdout.write(render.distillText(result, changes, mode, policies, mode === 'dry-run' ? project.dryRunDiff(policies, result) : ''));

@@ -2,6 +2,7 @@
 // to exit codes. Imported by nothing but bin/govern.
 import type { Command } from 'commander';
 import { EXIT, UsageError } from './output.js';
+import { endQuietlyOnClosedStdout } from '../render/terminal.js';
 
 interface CommandModule { register(program: Command): void }
 
@@ -87,22 +88,6 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
 function rewriteExplain(argv: string[]): string[] {
   const i = commandAt(argv);
   return i >= 0 && argv[i] === 'explain' ? [...argv.slice(0, i), 'eval', '--explain', ...argv.slice(i + 1)] : argv;
-}
-
-let pipeHandled = false;
-
-/**
- * A reader that goes away (`govern ledger export | head -n 1`) closes stdout: the command stops
- * quietly, with the exit code it has set so far (0 if none), instead of an EPIPE stack trace.
- */
-function endQuietlyOnClosedStdout(): void {
-  if (pipeHandled) return;
-  pipeHandled = true;
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
-    process.stderr.write(`govern: cannot write the output: ${e.message}\n`);
-    process.exit(EXIT.failure);
-  });
 }
 
 /** Prints an error the user caused (exit 1, or its own code) and returns true; false for anything else. */

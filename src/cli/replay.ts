@@ -8,16 +8,8 @@ import { EXIT, parseShare, progressBar, styleFor, UsageError, useColor } from '.
 import { openRuntime, type GlobalOptions } from './options.js';
 
 interface ReplayOptions {
-  ledger?: boolean;
-  since?: string;
-  agent?: string;
-  category?: string;
-  split?: string;
-  live?: boolean;
-  minAgreement?: string;
-  minCoverage?: string;
-  format: 'human' | 'json';
-  report?: string;
+  ledger?: boolean; since?: string; agent?: string; category?: string; split?: string; live?: boolean;
+  minAgreement?: string; minCoverage?: string; format: 'human' | 'json'; report?: string;
 }
 
 

@@ -6,14 +6,7 @@ import { UsageError } from './output.js';
 import type { Transport } from '../serve/transport.js';
 import { openRuntime, type GlobalOptions } from './options.js';
 
-interface ServeFlags {
-  stdio?: boolean;
-  http?: string;
-  socket?: string;
-  token?: string;
-  watch: boolean;
-  reloadDelay: string;
-}
+interface ServeFlags { stdio?: boolean; http?: string; socket?: string; token?: string; watch: boolean; reloadDelay: string }
 
 const PROTOCOLS = `
 Protocols (one JSON-RPC 2.0 message a line on stdin, answers on stdout, logs on stderr):

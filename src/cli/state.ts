@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { TRUST_DELTAS, type State, type TrustEvent } from '../ledger/state.js';
+import { parseNumber } from '../request/input.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EXIT, UsageError } from './output.js';
 import { openRuntime, requireState, type GlobalOptions } from './options.js';
@@ -64,14 +65,8 @@ export function register(program: Command): void {
     .option('--tokens <n>', 'tokens spent, added to what was recorded before')
     .addOption(formatOption())
     .action(async (decision: string, opts: Fmt & { usd?: string; tokens?: string }, c: Command) => {
-      const num = (flag: string, v: string | undefined, integer: boolean) => {
-        if (v === undefined) return 0;
-        const n = Number(v);
-        if (!v.trim() || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) throw new UsageError(`${flag}: "${v}" is not ${integer ? 'a whole number' : 'a number'} of 0 or more (spend only adds).`);
-        return n;
-      };
-      const usd = num('--usd', opts.usd, false);
-      const tokens = num('--tokens', opts.tokens, true);
+      const usd = opts.usd === undefined ? 0 : parseNumber('--usd', opts.usd, false, 'spend only adds');
+      const tokens = opts.tokens === undefined ? 0 : parseNumber('--tokens', opts.tokens, true, 'spend only adds');
       if (opts.usd === undefined && opts.tokens === undefined) throw new UsageError('give --usd, --tokens or both: what the decision\'s action really cost.');
       await withState(c, 'usage record', async (st) => (await render()).spendRecorded(opts.format, st.recordSpend(decision, usd, tokens, new Date().toISOString()), decision));
     });

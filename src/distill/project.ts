@@ -3,7 +3,7 @@
 // the distilled rules on disk with their version history, for `govern distill` and `govern rules`.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../diagnostics/usage.js';
+import { parseShare, UsageError } from '../diagnostics/usage.js';
 import type { State } from '../ledger/state.js';
 import { displayPath } from '../policy/files.js';
 import { humanRecords, ledgerRecords, readRecords, RecordError, shadowRecords, type Recorded } from '../records/records.js';
@@ -27,6 +27,19 @@ export async function distillRecords(from: string | undefined, state: () => Stat
     if (e instanceof RecordError) throw new UsageError(`${e.message}`);
     throw e;
   }
+}
+
+/** The run's settings from distill's flags; a value out of range is a usage error naming its flag. */
+export function distillSettings(o: { minSupport: string; minAgreement: string; minAllowAgreement: string; confidence: string; humanWeight: string; check?: boolean; dryRun?: boolean }): { minSupport: number; tolerance: Tolerance; mode: DistillMode } {
+  const minSupport = Number(o.minSupport);
+  if (!Number.isInteger(minSupport) || minSupport < 1) throw new UsageError(`--min-support: "${o.minSupport}" is not a whole number of at least 1.`);
+  const minBound = parseShare('--min-agreement', o.minAgreement);
+  const minAllowBound = parseShare('--min-allow-agreement', o.minAllowAgreement);
+  const confidence = parseShare('--confidence', o.confidence, { open: true });
+  const humanWeight = Number(o.humanWeight);
+  if (!Number.isFinite(humanWeight) || humanWeight <= 0) throw new UsageError(`--human-weight: "${o.humanWeight}" is not a number above 0.`);
+  if (o.check && o.dryRun) throw new UsageError('--check and --dry-run: give one of them (--check also writes nothing, and sets the exit code).');
+  return { minSupport, tolerance: { minBound, minAllowBound, confidence, humanWeight }, mode: o.check ? 'check' : o.dryRun ? 'dry-run' : 'write' };
 }
 
 export interface DistillRun { result: DistillResult; changes: Change[]; policies: string }

@@ -1,7 +1,8 @@
 // Where output goes and how it looks: colour only on a TTY and never with NO_COLOR or --no-color;
-// writes that wait for a slow reader; a progress bar on stderr for long runs.
+// writes that wait for a slow reader, and a quiet end when the reader goes away; a progress bar on stderr for long runs.
 import type { Style } from '../diagnostics/render.js';
 import { plain } from '../diagnostics/render.js';
+import { EXIT } from '../diagnostics/exit.js';
 
 export function useColor(opts: { color?: boolean }, stream: NodeJS.WriteStream = process.stdout): boolean {
   if (opts.color === false) return false;
@@ -55,4 +56,20 @@ export function progressBar(total: number, quiet?: boolean): { tick(done: number
       if (on) process.stderr.write('\r\x1b[K');
     },
   };
+}
+
+let pipeHandled = false;
+
+/**
+ * A reader that goes away (`govern ledger export | head -n 1`) closes stdout: the command stops
+ * quietly, with the exit code it has set so far (0 if none), instead of an EPIPE stack trace.
+ */
+export function endQuietlyOnClosedStdout(): void {
+  if (pipeHandled) return;
+  pipeHandled = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
+    process.stderr.write(`govern: cannot write the output: ${e.message}\n`);
+    process.exit(EXIT.failure);
+  });
 }

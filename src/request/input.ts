@@ -19,9 +19,10 @@ export const FLAG_FIELDS: [keyof RequestFlags, string][] = [
   ['namespace', 'namespace'], ['command', 'command'], ['content', 'content'], ['request', 'request'], ['justification', 'justification'],
 ];
 
-export function parseNumber(flag: string, v: string, integer: boolean): number {
+/** A number of 0 or more from a flag (`integer`: a whole one); else a usage error naming the flag, with `note`. */
+export function parseNumber(flag: string, v: string, integer: boolean, note?: string): number {
   const n = Number(v);
-  if (!v.trim() || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) throw new UsageError(`${flag}: "${v}" is not ${integer ? 'a whole number' : 'a number'} of 0 or more.`);
+  if (!v.trim() || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) throw new UsageError(`${flag}: "${v}" is not ${integer ? 'a whole number' : 'a number'} of 0 or more${note ? ` (${note})` : ''}.`);
   return n;
 }
 
