@@ -7,7 +7,7 @@ import { daemonInfo, startDaemon, stopDaemon } from '../serve/daemon.js';
 import { EXIT, writeOut } from './output.js';
 import type { GlobalOptions } from './options.js';
 
-const flagsOf = (c: Command) => c.optsWithGlobals<GlobalOptions & { state?: string | boolean }>();
+const flagsOf = (c: Command) => c.optsWithGlobals<GlobalOptions>();
 
 export function register(program: Command): void {
   const daemon = program

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { EXIT, progressBar } from './output.js';
-import { openRuntime, projectConfig, requireState, type GlobalOptions } from './options.js';
+import { projectConfig, requireState, withRuntime, type GlobalOptions } from './options.js';
 
 interface DistillOptions {
   from?: string; minSupport: string; minAgreement: string; minAllowAgreement: string; confidence: string; humanWeight: string;
@@ -38,8 +38,7 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
     .action(async (opts: DistillOptions, c: Command) => {
       const { minSupport, tolerance, mode } = (await import('../distill/project.js')).distillSettings(opts);
       const g = c.optsWithGlobals<GlobalOptions>();
-      const rt = await openRuntime(c, { noState: opts.from !== undefined });
-      try {
+      await withRuntime(c, async (rt) => {
         const [project, render] = await Promise.all([import('../distill/project.js'), import('../render/distill.js')]);
         const records = await project.distillRecords(opts.from, () => requireState(rt, 'distill (without --from)'));
         const bar = progressBar(records.length, g.quiet);
@@ -48,9 +47,7 @@ Exit codes: 0 done (or up to date), 7 --check: rules missing, stale or edited by
         if (opts.format === 'json') process.stdout.write(render.distillJson(mode, result, changes));
         else if (!g.quiet || mode === 'check') process.stdout.write(render.distillText(result, changes, mode, policies, mode === 'dry-run' ? project.dryRunDiff(policies, result) : ''));
         if (mode === 'check') process.exitCode = result.retired.length ? EXIT.distillDisagrees : changes.length ? EXIT.distillOutOfDate : EXIT.ok;
-      } finally {
-        rt.close();
-      }
+      }, { noState: opts.from !== undefined });
     });
 
   const rules = program.command('rules').description('the distilled rules: list, show one with its evidence, or its version history');

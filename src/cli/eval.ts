@@ -51,19 +51,14 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExit codes: 0 allow, 2 deny, 3 escalate, 1 failure (bad input, bad policies, internal error).\nWith --batch: 0 when every line was decided, 1 when any line failed (its line holds an error object).');
   cmd.action(async (file: string | undefined, opts: EvalOptions, c: Command) => {
     const g = c.optsWithGlobals<GlobalOptions & EvalOptions>();
-    const openRuntime = async (cmd: Command) => (await import('./options.js')).openRuntime(cmd);
     if (opts.batch !== undefined) {
       if (file) throw new UsageError('--batch reads its own input; drop the request file.');
-      const rt = await openRuntime(c);
-      try {
-        const { failed, lines } = await (await import('../batch/batch.js')).runBatch(rt, opts.batch);
+      return (await import('./options.js')).withRuntime(c, async (rt) => {
+        const { failed, lines } = await (await import('../batch/batch.js')).runBatch(rt, opts.batch!);
         if (failed) process.stderr.write(`govern: ${failed} of ${lines} lines could not be decided (see their error objects).\n`);
         process.exitCode = failed ? EXIT.failure : EXIT.ok;
         await rt.settled();
-      } finally {
-        rt.close();
-      }
-      return;
+      });
     }
     const waitS = opts.wait !== undefined ? parseNumber('--wait', opts.wait, false) : undefined;
     const raw = early ? early.request : await readRequest(file, opts);
@@ -76,7 +71,7 @@ export function register(program: Command): void {
       if (answer.stdout) await writeOut(answer.stdout);
       return;
     }
-    const rt = await openRuntime(c);
+    const rt = await (await import('./options.js')).openRuntime(c);
     const { ev, unanswered } = await (await import('../runtime/wait.js')).evaluateAndWait(rt, raw, where, waitS, (id) => {
       if (!g.quiet && opts.format !== 'json') process.stderr.write(`waiting up to ${waitS} s for a human: govern escalations approve ${id}\n`);
     });

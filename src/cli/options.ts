@@ -9,13 +9,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { usageErrorOf } from './errors.js';
 import { UsageError } from './output.js';
 
-export interface GlobalOptions {
-  config?: string;
-  policies?: string;
-  bundle?: string;
-  quiet?: boolean;
-  color?: boolean;
-}
+export interface GlobalOptions { config?: string; policies?: string; bundle?: string; quiet?: boolean; color?: boolean; state?: string | boolean }
 
 /**
  * The paths to check: those given, else --policies, else the policy folder of the configuration
@@ -44,11 +38,9 @@ export async function projectConfig(g: GlobalOptions): Promise<Config> {
   return config;
 }
 
-export interface StateOptions { state?: string | boolean; bundle?: string }
-
 /** The runtime from the global flags; `noState` lets a command that needs no state file open none. */
 export async function openRuntime(cmd: Command, opts: { noState?: boolean } = {}): Promise<Runtime> {
-  const g = cmd.optsWithGlobals<GlobalOptions & StateOptions>();
+  const g = cmd.optsWithGlobals<GlobalOptions>();
   // Loaded here, not at start: commands that never decide (check, compile, --help) don't pay for it.
   const { Runtime } = await import('../runtime/runtime.js');
   try {
@@ -62,6 +54,12 @@ export async function openRuntime(cmd: Command, opts: { noState?: boolean } = {}
   } catch (e) {
     throw (await usageErrorOf(e)) ?? e;
   }
+}
+
+/** Runs `f` with the runtime from the global flags, and closes the runtime after, whatever happens. */
+export async function withRuntime<T>(cmd: Command, f: (rt: Runtime) => Promise<T>, opts: { noState?: boolean } = {}): Promise<T> {
+  const rt = await openRuntime(cmd, opts);
+  try { return await f(rt); } finally { rt.close(); }
 }
 
 /** Commands that need recorded state refuse --no-state with a clear message. */

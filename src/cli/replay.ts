@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { filterFlags, recordFilter } from '../records/filter.js';
 import { EXIT, parseShare, progressBar, styleFor, UsageError, useColor } from './output.js';
-import { openRuntime, type GlobalOptions } from './options.js';
+import { withRuntime, type GlobalOptions } from './options.js';
 
 interface ReplayOptions {
   ledger?: boolean; since?: string; agent?: string; category?: string; split?: string; live?: boolean;
@@ -52,13 +52,11 @@ export function register(program: Command): void {
       const filter = recordFilter(opts);
 
       const { replay } = await import('../replay/run.js');
-      const rt = await openRuntime(c, { noState: !opts.ledger });
-      try {
+      await withRuntime(c, async (rt) => {
         const report = await replay(rt, {
           ...(file !== undefined ? { file } : {}),
           ledger: opts.ledger === true,
-          filter,
-          filterFlags: filterFlags(opts),
+          filter, filterFlags: filterFlags(opts),
           ...(split !== undefined ? { split, splitFlag: opts.split! } : {}),
           live: opts.live === true,
           thresholds,
@@ -71,17 +69,11 @@ export function register(program: Command): void {
           writeHtmlReport(opts.report, report);
           if (!g.quiet) process.stderr.write(`wrote the replay report to ${opts.report}\n`);
         }
-        if (opts.format === 'json') {
-          process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-        } else {
-          const style = await styleFor(useColor(g));
-          // --quiet keeps only what a reader must act on: the false allows.
-          process.stdout.write(g.quiet ? renderFalseAllows(report, style) : renderText(report, style));
-        }
+        const style = await styleFor(useColor(g));
+        // --quiet keeps only what a reader must act on: the false allows.
+        process.stdout.write(opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : g.quiet ? renderFalseAllows(report, style) : renderText(report, style));
         for (const gate of report.gates.failed) process.stderr.write(`govern replay: gate failed: ${gate.message} (exit ${report.gates.exit_code})\n`);
         process.exitCode = report.gates.exit_code;
-      } finally {
-        rt.close();
-      }
+      }, { noState: !opts.ledger });
     });
 }

@@ -3,41 +3,12 @@
 // SDK are loaded only when this command runs, so other commands start no slower.
 import type { Command } from 'commander';
 import { UsageError } from './output.js';
+import { PROTOCOLS } from '../serve/protocols.js';
 import type { Transport } from '../serve/transport.js';
 import { openRuntime, type GlobalOptions } from './options.js';
 
 interface ServeFlags { stdio?: boolean; http?: string; socket?: string; token?: string; watch: boolean; reloadDelay: string }
 
-const PROTOCOLS = `
-Protocols (one JSON-RPC 2.0 message a line on stdin, answers on stdout, logs on stderr):
-  Each message is routed on its own: a method under governance/ is plain JSON-RPC, anything else
-  goes to the MCP server, so MCP clients (initialize, tools/list, tools/call) and other processes
-  both work with no setup.
-  MCP tools:        evaluate, explain, record_outcome, budget_status, autonomy_rate, status
-  plain methods:    governance/evaluate (params: a Request; result: the Decision),
-                    governance/explain, governance/record_outcome {agent, event, note?},
-                    governance/budget_status {agent}, governance/autonomy_rate {agent?, hours?},
-                    governance/status
-  errors:           -32700 not JSON, -32600 not JSON-RPC or a line over 1 MB, -32601 unknown method,
-                    -32602 bad params (data.field names the field), -32002 needs the state file
-  Policy files are watched: a change that compiles is served from the next decision on; one that
-  does not is logged (file:line:col) and shown by status, and the previous policies keep serving.
-
-Unix socket (--socket PATH): the plain methods above as JSON-RPC lines, any number of connections
-  served by one process (what govern daemon start runs). The socket is created 0600 in a folder only
-  you may write; a live daemon's socket is never taken over, a dead one's is removed.
-
-HTTP (--http ADDR): the same plain methods as POST /v1/NAME with the params as a JSON body
-  (/v1/evaluate, also /v1/decide, /v1/explain, ...); answers are the result, or {"error": {...}}
-  with status 400, 401, 404, 405, 413 or 503. GET /healthz, GET /metrics (Prometheus text).
-  A non-loopback address needs a token; bodies over 1 MB are refused.
-
-Example:
-  echo '{"jsonrpc":"2.0","id":1,"method":"governance/evaluate","params":{"agent":"ops","action":"delete","resource":"k8s:pod/web-1","environment":"staging"}}' | govern serve --stdio
-
-Exit codes: 0 stopped on end of input, SIGTERM or SIGINT (every answered decision is recorded),
-1 failure (bad policies or config at start, state file unusable, stdout closed before all answers
-were written, calls unfinished 30 s after a signal).`;
 
 export function register(program: Command): void {
   program
@@ -60,7 +31,7 @@ export function register(program: Command): void {
       const quiet = c.optsWithGlobals<GlobalOptions>().quiet === true;
       const token = opts.token ?? (process.env.GOVERN_HTTP_TOKEN || undefined);
       const transport: Transport = opts.http !== undefined ? { http: opts.http, ...(token !== undefined ? { token } : {}) }
-        : opts.socket !== undefined ? { socket: opts.socket, flags: c.optsWithGlobals<GlobalOptions & { state?: string | boolean }>() } : { stdio: true };
+        : opts.socket !== undefined ? { socket: opts.socket, flags: c.optsWithGlobals<GlobalOptions>() } : { stdio: true };
       process.exitCode = await (await import('../serve/transport.js')).serveOn(transport, { watch: opts.watch, reloadDelayMs: delay, quiet }, () => openRuntime(c));
     });
 }

@@ -6,7 +6,7 @@ import { TRUST_DELTAS, type State, type TrustEvent } from '../ledger/state.js';
 import { parseNumber } from '../request/input.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EXIT, UsageError } from './output.js';
-import { openRuntime, requireState, type GlobalOptions } from './options.js';
+import { requireState, withRuntime, type GlobalOptions } from './options.js';
 
 type Fmt = { format: 'human' | 'json' };
 const formatOption = () => new Option('-f, --format <format>', 'output format').choices(['human', 'json']).default('human');
@@ -14,11 +14,8 @@ const render = () => import('../render/state.js');
 
 /** Runs `f` with the runtime and its state file (`what` needs it), printing what it returns; closes the runtime. */
 async function withState(c: Command, what: string, f: (st: State, rt: Runtime) => Promise<string | void> | string | void): Promise<void> {
-  const rt = await openRuntime(c);
-  try {
-    const out = await f(requireState(rt, what), rt);
-    if (out) process.stdout.write(out);
-  } finally { rt.close(); }
+  const out = await withRuntime(c, async (rt) => f(requireState(rt, what), rt));
+  if (out) process.stdout.write(out);
 }
 
 export function register(program: Command): void {
@@ -91,12 +88,11 @@ export function register(program: Command): void {
     .option('--route <route>', 'only this route: cache, rules, router, model or default')
     .action(async (opts: { out?: string; since?: string; agent?: string; route?: string }, c: Command) => {
       if (opts.since && Number.isNaN(Date.parse(opts.since))) throw new UsageError(`--since: "${opts.since}" is not a date (use ISO 8601, e.g. 2026-11-01 or 2026-11-01T12:00:00Z).`);
-      const rt = await openRuntime(c);
-      try {
-        const since = opts.since ? new Date(opts.since).toISOString() : undefined;
+      const since = opts.since ? new Date(opts.since).toISOString() : undefined;
+      await withRuntime(c, async (rt) => {
         const n = await (await import('../ledger/export.js')).exportLedger(() => requireState(rt, 'ledger export'), { ...(since ? { since } : {}), ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.route ? { route: opts.route } : {}) }, opts.out);
         if (opts.out && !c.optsWithGlobals<GlobalOptions>().quiet) process.stderr.write(`wrote ${n} decision records to ${opts.out}\n`);
-      } finally { rt.close(); }
+      });
     });
 
   const esc = program.command('escalations').description('requests waiting for a human, and their approval or denial');

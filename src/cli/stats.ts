@@ -5,7 +5,7 @@ import { Option } from 'commander';
 import { statsText } from '../render/stats.js';
 import { prometheus, stats } from '../stats/stats.js';
 import { statsWindow } from '../stats/window.js';
-import { openRuntime, requireState } from './options.js';
+import { requireState, withRuntime } from './options.js';
 
 export function register(program: Command): void {
   program
@@ -17,10 +17,7 @@ export function register(program: Command): void {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'json', 'prometheus']).default('human'))
     .action(async (opts: { agent?: string; hours: string; since?: string; format: 'human' | 'json' | 'prometheus' }, c: Command) => {
       const since = statsWindow(opts);
-      const rt = await openRuntime(c);
-      try {
-        const s = stats(requireState(rt, 'stats'), { since, ...(opts.agent ? { agent: opts.agent } : {}) });
-        process.stdout.write(opts.format === 'json' ? JSON.stringify(s, null, 2) + '\n' : opts.format === 'prometheus' ? prometheus(s) : statsText(s));
-      } finally { rt.close(); }
+      const s = await withRuntime(c, async (rt) => stats(requireState(rt, 'stats'), { since, ...(opts.agent ? { agent: opts.agent } : {}) }));
+      process.stdout.write(opts.format === 'json' ? JSON.stringify(s, null, 2) + '\n' : opts.format === 'prometheus' ? prometheus(s) : statsText(s));
     });
 }
