@@ -18,14 +18,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nOn a terminal it asks its questions; elsewhere pass --yes. Exit codes: 0 done (kept files are listed), 1 failure.')
     .action(async (opts: InitOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
-      const settings: InitSettings = {
-        dir: resolve(opts.dir ?? '.'),
-        yes: opts.yes === true,
-        force: opts.force === true,
-        quiet: g.quiet === true,
-        color: useColor(g),
-        ...(g.policies ? { policies: g.policies } : {}),
-      };
+      const settings: InitSettings = { dir: resolve(opts.dir ?? '.'), yes: opts.yes === true, force: opts.force === true, quiet: g.quiet === true, color: useColor(g), ...(g.policies ? { policies: g.policies } : {}) };
       // Questions go where the person sees them: stdout, or stderr when stdout is piped.
       const terminal: Terminal = { input: process.stdin, output: process.stdout.isTTY ? process.stdout : process.stderr, interactive: process.stdin.isTTY === true };
       process.exitCode = await (await import('../init/init.js')).init(settings, terminal, (text) => process.stdout.write(text));

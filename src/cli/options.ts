@@ -28,12 +28,7 @@ export async function policyPaths(paths: string[], g: GlobalOptions): Promise<st
  * is not valid is a usage error (exit 1) listing its diagnostics.
  */
 export async function projectConfig(g: GlobalOptions): Promise<Config> {
-  let config: Config;
-  try {
-    config = await loadConfig(g.config);
-  } catch (e) {
-    throw (await usageErrorOf(e)) ?? e;
-  }
+  const config = await loadConfig(g.config).catch(async (e: unknown) => { throw (await usageErrorOf(e)) ?? e; });
   if (g.policies) config.policies = resolve(g.policies);
   return config;
 }
@@ -43,17 +38,13 @@ export async function openRuntime(cmd: Command, opts: { noState?: boolean } = {}
   const g = cmd.optsWithGlobals<GlobalOptions>();
   // Loaded here, not at start: commands that never decide (check, compile, --help) don't pay for it.
   const { Runtime } = await import('../runtime/runtime.js');
-  try {
-    return await Runtime.open({
-      ...(g.config ? { config: g.config } : {}),
-      ...(g.policies ? { policies: g.policies } : {}),
-      ...(typeof g.state === 'string' ? { state: g.state } : {}),
-      noState: g.state === false || opts.noState === true,
-      ...(g.bundle ? { bundle: g.bundle } : {}),
-    });
-  } catch (e) {
-    throw (await usageErrorOf(e)) ?? e;
-  }
+  return Runtime.open({
+    ...(g.config ? { config: g.config } : {}),
+    ...(g.policies ? { policies: g.policies } : {}),
+    ...(typeof g.state === 'string' ? { state: g.state } : {}),
+    noState: g.state === false || opts.noState === true,
+    ...(g.bundle ? { bundle: g.bundle } : {}),
+  }).catch(async (e: unknown) => { throw (await usageErrorOf(e)) ?? e; });
 }
 
 /** Runs `f` with the runtime from the global flags, and closes the runtime after, whatever happens. */

@@ -4,13 +4,11 @@ import type { Command } from 'commander';
 import { EXIT, UsageError } from './output.js';
 import { endQuietlyOnClosedStdout } from '../render/terminal.js';
 
-interface CommandModule { register(program: Command): void }
-
 /**
  * Each command's module, loaded only when it runs: `govern eval` does not load the compiler, the
  * YAML parser or the other commands. Help, completion and an unknown command load them all.
  */
-const COMMANDS: [names: string[], load: () => Promise<CommandModule>][] = [
+const COMMANDS: [names: string[], load: () => Promise<{ register(program: Command): void }>][] = [
   [['init'], () => import('./init.js')],
   [['check'], () => import('./check.js')],
   [['compile'], () => import('./compile.js')],
@@ -30,7 +28,7 @@ const COMMANDS: [names: string[], load: () => Promise<CommandModule>][] = [
 /** Global options that take a value: the word after them is not the command. */
 const GLOBAL_VALUES = new Set(['-c', '--config', '-p', '--policies', '--state', '--bundle']);
 
-/** The command word of argv (after node and the script), or undefined when there is none. */
+/** Where the command word of argv is (after node and the script), or -1 when there is none. */
 function commandAt(argv: string[]): number {
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i]!;
@@ -41,10 +39,7 @@ function commandAt(argv: string[]): number {
   return -1;
 }
 
-function commandOf(argv: string[]): string | undefined {
-  const i = commandAt(argv);
-  return i < 0 ? undefined : argv[i];
-}
+const commandOf = (argv: string[]): string | undefined => argv[commandAt(argv)];
 
 /**
  * The commander program with every command, or with only the one `argv` runs (help, completion

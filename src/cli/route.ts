@@ -8,7 +8,7 @@ import { readFixtures, shortfalls } from '../route/fixtures.js';
 import { renderHuman, renderJson, renderJunit, type Gate } from '../route/report.js';
 import { runFixtures } from '../route/run.js';
 import { EXIT, parseShare, progressBar, styleFor, UsageError, useColor, writeOut } from './output.js';
-import { openRuntime, type GlobalOptions } from './options.js';
+import { withRuntime, type GlobalOptions } from './options.js';
 
 interface RouteOptions { format: 'human' | 'json' | 'junit'; totals?: boolean; minAccuracy?: string; model?: boolean }
 
@@ -27,16 +27,11 @@ export function register(program: Command): void {
       const min = opts.minAccuracy === undefined ? 1 : parseShare('--min-accuracy', opts.minAccuracy);
       // A FixtureFileError is a usage error through cli/errors.ts.
       const items = readFixtures(file);
-      const rt = await openRuntime(c);
       const progress = progressBar(items.length, g.quiet);
-      let run;
-      try {
+      const run = await withRuntime(c, async (rt) => {
         if (opts.model && !rt.smallRouter) throw new UsageError('--model: no small model is configured; set models.small in govern.config.yaml (see docs/providers.md).');
-        run = await runFixtures(rt, items, { model: opts.model === true, tick: (i) => progress.tick(i) });
-      } finally {
-        progress.clear();
-        rt.close();
-      }
+        return runFixtures(rt, items, { model: opts.model === true, tick: (i) => progress.tick(i) });
+      }).finally(() => progress.clear());
       const failed = shortfalls(run.score, min);
       const exit = run.totals.failed ? EXIT.failure : failed.length ? EXIT.expectationsFailed : EXIT.ok;
       const gate: Gate = { min_accuracy: min, passed: failed.length === 0, failed, exit_code: exit };
