@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { check } from '../src/check/check.js';
 import { renderHuman } from '../src/diagnostics/render.js';
-import { bundleFiles } from '../src/cli/compile.js';
+import { bundleFiles } from '../src/compile/files.js';
 
 const root = join(import.meta.dirname, 'cases');
 

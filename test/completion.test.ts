@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { completionScript } from '../src/cli/completion.js';
+import { completionScript } from '../src/completion/program.js';
 import { buildProgram } from '../src/cli/program.js';
 import { govern, ROOT, tempTree } from './helpers.js';
 

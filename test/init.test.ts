@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join, relative } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { init, type InitSettings, type Terminal } from '../src/cli/init.js';
+import { init, type InitSettings, type Terminal } from '../src/init/init.js';
 import { loadConfig } from '../src/config/config.js';
 import { parseConfig } from '../src/config/parse.js';
 import { BIN, govern, ROOT, tempTree } from './helpers.js';

@@ -6,7 +6,7 @@ import { closeSync, constants, cpSync, mkdirSync, openSync, truncateSync, writeF
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAX_REQUEST_BYTES, readRequestFile } from '../src/cli/eval.js';
+import { MAX_REQUEST_BYTES, readRequestFile } from '../src/request/input.js';
 import { State } from '../src/ledger/state.js';
 import { UsageError } from '../src/cli/output.js';
 import { BIN, govern, ROOT, tempTree } from './helpers.js';

@@ -1,17 +1,11 @@
 // `govern compile [--out DIR]`: write the Cedar policies, the generated Cedar schema and a
 // manifest (rule id -> YAML source, content hash). Byte-identical for the same input.
-import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { renderHuman, renderJson } from '../diagnostics/render.js';
 import { EXIT, styleFor, useColor } from './output.js';
 import { policyPaths, type GlobalOptions } from './options.js';
 
 interface CompileOptions { out: string; format: 'human' | 'json' }
-
-export { bundleFiles } from '../compile/files.js';
-import { bundleFiles } from '../compile/files.js';
 
 export function register(program: Command): void {
   program
@@ -23,26 +17,19 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExit codes: 0 written, 3 policy errors (nothing written), 1 other failure.')
     .action(async (paths: string[], opts: CompileOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions & CompileOptions>();
-      const { check } = await import('../check/check.js');
+      const [{ check }, { bundleFiles, writeBundleFiles }, render] = await Promise.all([import('../check/check.js'), import('../compile/files.js'), import('../render/check.js')]);
       const r = check(await policyPaths(paths, g), { tests: false });
-      const errors = r.diagnostics.filter((d) => d.severity === 'error');
-      if (!r.bundle || errors.length) {
-        process.stdout.write(opts.format === 'json' ? renderJson(r.diagnostics) : renderHuman(r.diagnostics, r.sources, await styleFor(useColor(g))));
+      if (!r.bundle || r.diagnostics.some((d) => d.severity === 'error')) {
+        process.stdout.write(render.policyErrors(r, opts.format, await styleFor(useColor(g))));
         process.exitCode = EXIT.policyErrors;
         return;
       }
       const files = bundleFiles(r.bundle);
-      mkdirSync(opts.out, { recursive: true });
-      for (const [name, text] of Object.entries(files)) {
-        // Write beside and rename, so a reader never sees half a file.
-        const tmp = join(opts.out, `.${name}.${process.pid}.tmp`);
-        writeFileSync(tmp, text);
-        renameSync(tmp, join(opts.out, name));
-      }
+      writeBundleFiles(opts.out, files);
       if (opts.format === 'json') {
         process.stdout.write(JSON.stringify({ out: opts.out, hash: r.bundle.hash, rules: r.bundle.rules.length, files: Object.keys(files), diagnostics: r.diagnostics }, null, 2) + '\n');
       } else if (!g.quiet) {
-        if (r.diagnostics.length) process.stderr.write(renderHuman(r.diagnostics, r.sources, await styleFor(useColor(g, process.stderr))));
+        if (r.diagnostics.length) process.stderr.write(render.policyErrors(r, 'human', await styleFor(useColor(g, process.stderr))));
         const n = r.bundle.rules.length;
         process.stdout.write(`compiled ${n} rule${n === 1 ? '' : 's'} to ${opts.out} (bundle ${r.bundle.hash.slice(0, 12)})\n`);
       }

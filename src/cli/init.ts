@@ -1,36 +1,12 @@
 // `govern init`: sets a project up with a config, the default policy pack, example requests, and
-// optionally a pre-commit hook config and a CI workflow. It asks its questions on a terminal
-// (@inquirer/prompts, loaded only here), takes the defaults with --yes, and never replaces a file
-// unless the user says so (a confirmation per file, or --force).
-import { existsSync, statSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
-import { Writable } from 'node:stream';
+// optionally a pre-commit hook config and a CI workflow (src/init/init.ts).
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Style } from '../diagnostics/render.js';
-import type { Answers, FileResult, PlannedFile, Provider } from '../init/scaffold.js';
-import { VERSION } from '../version.js';
-import { EXIT, styleFor, UsageError, useColor } from './output.js';
+import type { InitSettings, Terminal } from '../init/init.js';
+import { useColor } from './output.js';
 import type { GlobalOptions } from './options.js';
 
 interface InitOptions { yes?: boolean; force?: boolean; dir?: string }
-
-/** Where questions are asked and answered. The CLI passes the process's own; tests pass streams. */
-export interface Terminal {
-  input: NodeJS.ReadableStream;
-  output: NodeJS.WritableStream;
-  /** Whether a person can answer: stdin is a terminal. */
-  interactive: boolean;
-}
-
-export interface InitSettings {
-  dir: string;
-  yes: boolean;
-  force: boolean;
-  quiet: boolean;
-  color: boolean;
-  /** A policy folder given with --policies: the default answer. */
-  policies?: string;
-}
 
 export function register(program: Command): void {
   program
@@ -42,169 +18,9 @@ export function register(program: Command): void {
     .addHelpText('after', '\nOn a terminal it asks its questions; elsewhere pass --yes. Exit codes: 0 done (kept files are listed), 1 failure.')
     .action(async (opts: InitOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
-      const settings: InitSettings = {
-        dir: resolve(opts.dir ?? '.'),
-        yes: opts.yes === true,
-        force: opts.force === true,
-        quiet: g.quiet === true,
-        color: useColor(g),
-        ...(g.policies ? { policies: g.policies } : {}),
-      };
+      const settings: InitSettings = { dir: resolve(opts.dir ?? '.'), yes: opts.yes === true, force: opts.force === true, quiet: g.quiet === true, color: useColor(g), ...(g.policies ? { policies: g.policies } : {}) };
       // Questions go where the person sees them: stdout, or stderr when stdout is piped.
       const terminal: Terminal = { input: process.stdin, output: process.stdout.isTTY ? process.stdout : process.stderr, interactive: process.stdin.isTTY === true };
-      process.exitCode = await init(settings, terminal, (text) => process.stdout.write(text));
+      process.exitCode = await (await import('../init/init.js')).init(settings, terminal, (text) => process.stdout.write(text));
     });
 }
-
-/** Runs init: asks (or takes the defaults), writes, and reports. Returns the exit code. */
-export async function init(s: InitSettings, term: Terminal, print: (text: string) => void): Promise<number> {
-  if (!s.yes && !term.interactive) {
-    throw new UsageError('init asks questions, but stdin is not a terminal. Pass --yes to take the defaults without asking (files that exist are kept; --force overwrites them).');
-  }
-  const scaffold = await import('../init/scaffold.js');
-  // A folder that does not exist yet is created by the first write.
-  if (existsSync(s.dir) && !statSync(s.dir).isDirectory()) throw new UsageError(`--dir: ${s.dir} is not a folder.`);
-  const folderProblem = s.policies === undefined ? undefined : scaffold.policyFolderProblem(s.policies);
-  if (folderProblem) throw new UsageError(`--policies: ${s.policies}: ${folderProblem}`);
-  const defaults: Answers = { ...scaffold.DEFAULT_ANSWERS, ...(s.policies ? { policies: scaffold.normalizeFolder(s.policies) } : {}) };
-
-  let results: FileResult[];
-  let answers: Answers;
-  try {
-    const prompts = s.yes ? undefined : await loadPrompts(s.color);
-    answers = prompts ? await ask(prompts, scaffold, defaults, term) : defaults;
-    const files = scaffold.plan(answers, VERSION);
-    results = await scaffold.writeFiles(s.dir, files, (file: PlannedFile, state) => {
-      if (s.force) return true;
-      if (!prompts || state === 'same') return false;
-      return prompts.confirm({ message: `${file.path} exists and differs from the default. Overwrite it?`, default: false }, promptContext(term));
-    });
-  } catch (e) {
-    if ((e as Error).name === 'ExitPromptError' || (e as Error).name === 'AbortPromptError') throw new UsageError('cancelled; nothing was written.');
-    throw e;
-  }
-  print(report(scaffold, s, answers, results, await styleFor(s.color)));
-  return EXIT.ok;
-}
-
-type Prompts = typeof import('@inquirer/prompts');
-type Scaffold = typeof import('../init/scaffold.js');
-
-/**
- * The streams for one prompt. A prompt ends its output stream when it is answered (harmless for
- * stdout, which never closes), so each prompt writes through a stream of its own into the terminal.
- */
-function promptContext(term: Terminal): { input: NodeJS.ReadableStream; output: NodeJS.WritableStream } {
-  const target = term.output as NodeJS.WritableStream & { columns?: number; rows?: number };
-  const output = new Writable({ write: (chunk: Buffer, _encoding, done) => { target.write(chunk); done(); } });
-  // The prompts wrap their text at the terminal's width.
-  Object.defineProperties(output, { columns: { get: () => target.columns }, rows: { get: () => target.rows } });
-  return { input: term.input, output };
-}
-
-async function loadPrompts(color: boolean): Promise<Prompts> {
-  // The prompts colour with node's styleText, which follows NO_COLOR; --no-color must count too.
-  if (!color) process.env.NO_COLOR = '1';
-  return import('@inquirer/prompts');
-}
-
-/** The questions, in order; each default is the --yes answer. */
-export async function ask(prompts: Prompts, scaffold: Scaffold, defaults: Answers, term: Terminal): Promise<Answers> {
-  const { KNOWN_ENVIRONMENTS, DEFAULT_MODELS, environmentProblem, keyNote, keyVariable, normalizeFolder, parseEnvironments, policyFolderProblem, unknownEnvironments } = scaffold;
-  const ctx = () => promptContext(term);
-  const say = (text: string) => term.output.write(text);
-
-  const known = await prompts.checkbox<string>({
-    message: 'Which environments do your agents act in?',
-    choices: KNOWN_ENVIRONMENTS.map((e) => ({ value: e, name: e, checked: defaults.environments.includes(e) })),
-  }, ctx());
-  const othersText = await prompts.input({
-    message: 'Other environments (names separated by commas; Enter for none):',
-    validate: (v: string) => {
-      const names = parseEnvironments(v);
-      if (!known.length && !names.length) return 'Name at least one environment.';
-      return names.map(environmentProblem).find((p) => p !== undefined) ?? true;
-    },
-  }, ctx());
-  const environments = [...new Set([...known, ...parseEnvironments(othersText)])];
-  const unknown = unknownEnvironments(environments);
-  if (unknown.length) say(`  The default pack has no rules of its own for ${unknown.join(', ')}: the rules for "outside dev and test" apply there.\n`);
-
-  const provider = await prompts.select<'none' | Provider>({
-    message: 'Which model decides what no rule decides?',
-    choices: [
-      { value: 'none', name: 'none: a human decides them (they escalate)' },
-      { value: 'anthropic', name: 'anthropic' },
-      { value: 'openai', name: 'openai (or an OpenAI-compatible server)' },
-      { value: 'ollama', name: 'ollama (a local server)' },
-    ],
-    default: defaults.model?.provider ?? 'none',
-  }, ctx());
-  let model: Answers['model'];
-  if (provider !== 'none') {
-    const name = await prompts.input({
-      message: `Which ${provider} model?`,
-      default: defaults.model?.provider === provider ? defaults.model.model : DEFAULT_MODELS[provider],
-      validate: (v: string) => (/^\S+$/.test(v.trim()) ? true : 'Name one model, e.g. ' + DEFAULT_MODELS[provider] + '.'),
-    }, ctx());
-    model = { provider, model: name.trim() };
-    const variable = keyVariable(provider);
-    say(`  ${keyNote(provider)}${variable && !process.env[variable] ? ` (It is not set in this shell yet.)` : ''}\n`);
-  }
-
-  const policies = normalizeFolder(await prompts.input({
-    message: 'Which folder holds the policies?',
-    default: defaults.policies,
-    validate: (v: string) => policyFolderProblem(v) ?? true,
-  }, ctx()));
-  const precommit = await prompts.confirm({ message: 'Add a pre-commit hook (.pre-commit-config.yaml)?', default: defaults.precommit }, ctx());
-  const workflow = await prompts.confirm({ message: 'Add a GitHub Actions workflow (.github/workflows/govern.yml)?', default: defaults.workflow }, ctx());
-  return { environments, ...(model ? { model } : {}), policies, precommit, workflow };
-}
-
-function report(scaffold: Scaffold, s: InitSettings, answers: Answers, results: FileResult[], style: Style): string {
-  const written = results.filter((r) => r.outcome === 'written');
-  const overwritten = results.filter((r) => r.outcome === 'overwritten');
-  const skipped = results.filter((r) => r.outcome === 'skipped');
-  const rel = relative(process.cwd(), s.dir);
-  const where = rel === '' ? '' : ` in ${rel.startsWith('..') ? s.dir : rel}`;
-  const files = (n: number) => `${n} file${n === 1 ? '' : 's'}`;
-  const list = (rs: FileResult[], note?: (r: FileResult) => string) => {
-    const width = Math.max(...rs.map((r) => r.path.length));
-    return rs.map((r) => `  ${note ? `${r.path.padEnd(width)}  ${note(r)}` : r.path}\n`).join('');
-  };
-  let out = '';
-  if (!s.quiet) {
-    if (written.length) out += `${style.bold(`Wrote ${files(written.length)}${where}:`)}\n${list(written)}`;
-    if (overwritten.length) out += `${style.bold(`Overwrote ${files(overwritten.length)}${where}:`)}\n${list(overwritten)}`;
-  }
-  // Quiet, a kept file that holds what init would write is no news; one that differs is.
-  const kept = s.quiet ? skipped.filter((r) => r.differs) : skipped;
-  if (kept.length) {
-    out += `${style.yellow(`Skipped ${files(kept.length)} that already exist${kept.length === 1 ? 's' : ''}${s.force ? '' : ` (--force overwrites ${kept.length === 1 ? 'it' : 'them'})`}:`)}\n`;
-    out += list(kept, (r) => style.dim(r.differs ? 'differs from the default: yours is kept' : 'unchanged'));
-    if (skipped.some((r) => r.path === '.pre-commit-config.yaml' && r.differs)) {
-      out += '  To run govern from your own pre-commit config, add the govern-check hook (see govern\'s README).\n';
-    }
-  }
-  if (s.quiet) return out;
-  if (!written.length && !overwritten.length) out += 'Nothing was written.\n';
-  const { checkCommand, exampleRequests, keyVariable } = scaffold;
-  const example = exampleRequests(answers.environments).find((e) => e.name.startsWith('escalate-')) ?? exampleRequests(answers.environments)[0]!;
-  const steps: [string, string][] = [];
-  if (where) steps.push([`cd ${rel.startsWith('..') ? s.dir : rel}`, '']);
-  steps.push([checkCommand(answers.policies), 'lint, validate and test the policies']);
-  steps.push([`govern eval examples/requests/${example.name}.json`, 'decide an example: exit 0 allow, 2 deny, 3 escalate']);
-  steps.push(['govern explain examples/requests/deny-drop-table.json', 'the facts and each rule that matched']);
-  steps.push([`govern route ${scaffold.LABELED_REQUESTS}`, 'decide labeled requests and score them: exit 11 on a miss']);
-  if (answers.precommit) steps.push(['pre-commit install', 'run govern check before each commit (needs pre-commit)']);
-  if (answers.model) {
-    const variable = keyVariable(answers.model.provider);
-    steps.push([variable ? `export ${variable}=...` : 'ollama serve', variable ? 'the key stays in the environment, never in a file' : `and ollama pull ${answers.model.model}`]);
-    steps.push(['govern providers check', 'check that the model answers']);
-  }
-  const width = Math.max(...steps.map(([c]) => c.length));
-  out += `\n${style.bold('Next steps:')}\n${steps.map(([c, why]) => `  ${why ? `${c.padEnd(width)}  ${style.dim(why)}` : c}\n`).join('')}`;
-  return out;
-}
-

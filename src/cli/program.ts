@@ -2,14 +2,13 @@
 // to exit codes. Imported by nothing but bin/govern.
 import type { Command } from 'commander';
 import { EXIT, UsageError } from './output.js';
-
-interface CommandModule { register(program: Command): void }
+import { endQuietlyOnClosedStdout } from '../render/terminal.js';
 
 /**
  * Each command's module, loaded only when it runs: `govern eval` does not load the compiler, the
  * YAML parser or the other commands. Help, completion and an unknown command load them all.
  */
-const COMMANDS: [names: string[], load: () => Promise<CommandModule>][] = [
+const COMMANDS: [names: string[], load: () => Promise<{ register(program: Command): void }>][] = [
   [['init'], () => import('./init.js')],
   [['check'], () => import('./check.js')],
   [['compile'], () => import('./compile.js')],
@@ -29,7 +28,7 @@ const COMMANDS: [names: string[], load: () => Promise<CommandModule>][] = [
 /** Global options that take a value: the word after them is not the command. */
 const GLOBAL_VALUES = new Set(['-c', '--config', '-p', '--policies', '--state', '--bundle']);
 
-/** The command word of argv (after node and the script), or undefined when there is none. */
+/** Where the command word of argv is (after node and the script), or -1 when there is none. */
 function commandAt(argv: string[]): number {
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i]!;
@@ -40,12 +39,7 @@ function commandAt(argv: string[]): number {
   return -1;
 }
 
-function commandOf(argv: string[]): string | undefined {
-  const i = commandAt(argv);
-  return i < 0 ? undefined : argv[i];
-}
-
-
+const commandOf = (argv: string[]): string | undefined => argv[commandAt(argv)];
 
 /**
  * The commander program with every command, or with only the one `argv` runs (help, completion
@@ -91,20 +85,13 @@ function rewriteExplain(argv: string[]): string[] {
   return i >= 0 && argv[i] === 'explain' ? [...argv.slice(0, i), 'eval', '--explain', ...argv.slice(i + 1)] : argv;
 }
 
-let pipeHandled = false;
-
-/**
- * A reader that goes away (`govern ledger export | head -n 1`) closes stdout: the command stops
- * quietly, with the exit code it has set so far (0 if none), instead of an EPIPE stack trace.
- */
-function endQuietlyOnClosedStdout(): void {
-  if (pipeHandled) return;
-  pipeHandled = true;
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
-    process.stderr.write(`govern: cannot write the output: ${e.message}\n`);
-    process.exit(EXIT.failure);
-  });
+/** Prints an error the user caused (exit 1, or its own code) and returns true; false for anything else. */
+async function reported(e: unknown): Promise<boolean> {
+  const usage = e instanceof UsageError ? e : await import('./errors.js').then((m) => m.usageErrorOf(e)).catch(() => undefined);
+  if (!usage) return false;
+  process.stderr.write(`govern: ${usage.message}\n`);
+  process.exitCode = usage.code;
+  return true;
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -115,10 +102,8 @@ export async function main(argv: string[]): Promise<void> {
     try {
       if (await (await import('./eval.js')).evalEarly(argv)) return;
     } catch (e) {
-      if (!(e instanceof UsageError)) throw e;
-      process.stderr.write(`govern: ${e.message}\n`);
-      process.exitCode = e.code;
-      return;
+      if (e instanceof UsageError && (await reported(e))) return;
+      throw e;
     }
   }
   const program = await buildProgram(argv);
@@ -138,17 +123,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = EXIT.failure;
       return;
     }
-    if (e instanceof UsageError) {
-      process.stderr.write(`govern: ${e.message}\n`);
-      process.exitCode = e.code;
-      return;
-    }
-    const usage = await import('./errors.js').then((m) => m.usageErrorOf(e)).catch(() => undefined);
-    if (usage) {
-      process.stderr.write(`govern: ${usage.message}\n`);
-      process.exitCode = usage.code;
-      return;
-    }
+    if (await reported(e)) return;
     process.stderr.write(`govern: internal error: ${(e as Error).stack ?? String(e)}\nPlease report this with the command you ran.\n`);
     process.exitCode = EXIT.failure;
   }

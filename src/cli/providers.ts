@@ -5,8 +5,6 @@ import type { ModelSettings } from '../router/provider.js';
 import { EXIT } from './output.js';
 import { projectConfig, type GlobalOptions } from './options.js';
 
-interface Status { role: string; provider: string; model: string; ok: boolean; detail: string }
-
 export function register(program: Command): void {
   const providers = program.command('providers').description('the language models govern may ask');
   providers
@@ -17,20 +15,7 @@ export function register(program: Command): void {
     .action(async (opts: { format: 'human' | 'json' }, c: Command) => {
       const g = c.optsWithGlobals<GlobalOptions>();
       const config = await projectConfig(g);
-      const { createProvider } = await import('../router/providers/index.js');
-      const rows: Status[] = [];
-      for (const [role, settings] of Object.entries(config.models) as [string, ModelSettings | undefined][]) {
-        if (!settings) continue;
-        const row: Status = { role, provider: settings.provider, model: settings.model, ok: false, detail: '' };
-        try {
-          const r = await createProvider(settings).check();
-          row.ok = r.ok;
-          row.detail = r.detail;
-        } catch (e) {
-          row.detail = (e as Error).message;
-        }
-        rows.push(row);
-      }
+      const rows = await (await import('../router/check.js')).checkModels(config.models as Record<string, ModelSettings | undefined>);
       if (opts.format === 'json') process.stdout.write(JSON.stringify({ models: rows }, null, 2) + '\n');
       else if (!rows.length) process.stdout.write('no model configured: requests no rule decides escalate to a human.\nAdd models.large to govern.config.yaml to let a model decide them.\n');
       else for (const r of rows) process.stdout.write(`${r.role.padEnd(6)} ${r.provider}/${r.model}  ${r.ok ? 'ok' : 'FAILED'}  ${r.detail}\n`);

@@ -1,44 +1,17 @@
 // `govern replay FILE|--ledger`: recorded requests decided again by cache, rules and router without
 // the model, compared with the recorded decisions; a table, JSON or an HTML report, and exit codes
 // that gate CI on false allows, agreement and coverage.
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { CATEGORIES } from '../policy/vocabulary.js';
-import type { RecordFilter } from '../records/records.js';
+import { filterFlags, recordFilter } from '../records/filter.js';
 import { EXIT, parseShare, progressBar, styleFor, UsageError, useColor } from './output.js';
-import type { GlobalOptions } from './options.js';
-import { openRuntime } from './runtime.js';
+import { withRuntime, type GlobalOptions } from './options.js';
 
 interface ReplayOptions {
-  ledger?: boolean;
-  since?: string;
-  agent?: string;
-  category?: string;
-  split?: string;
-  live?: boolean;
-  minAgreement?: string;
-  minCoverage?: string;
-  format: 'human' | 'json';
-  report?: string;
+  ledger?: boolean; since?: string; agent?: string; category?: string; split?: string; live?: boolean;
+  minAgreement?: string; minCoverage?: string; format: 'human' | 'json'; report?: string;
 }
 
-
-function parseFilter(opts: ReplayOptions): RecordFilter {
-  const f: RecordFilter = {};
-  if (opts.since !== undefined) {
-    const t = Date.parse(opts.since);
-    if (Number.isNaN(t)) throw new UsageError(`--since: "${opts.since}" is not a date (use ISO 8601, e.g. 2026-11-01 or 2026-11-01T12:00:00Z).`);
-    f.since = t;
-  }
-  if (opts.agent !== undefined) f.agent = opts.agent;
-  if (opts.category !== undefined) {
-    const c = opts.category.toUpperCase();
-    if (!(CATEGORIES as readonly string[]).includes(c)) throw new UsageError(`--category: "${opts.category}" is not one of ${CATEGORIES.join(', ')}.`);
-    f.category = c;
-  }
-  return f;
-}
 
 const HELP_AFTER = `
 Definitions: judged = records whose recorded decision was a judgement (default escalations and failed
@@ -76,16 +49,14 @@ export function register(program: Command): void {
         ...(opts.minCoverage !== undefined ? { minCoverage: parseShare('--min-coverage', opts.minCoverage) } : {}),
       };
       const split = opts.split !== undefined ? parseShare('--split', opts.split, { open: true }) : undefined;
-      const filter = parseFilter(opts);
+      const filter = recordFilter(opts);
 
       const { replay } = await import('../replay/run.js');
-      const rt = await openRuntime(c, { noState: !opts.ledger });
-      try {
+      await withRuntime(c, async (rt) => {
         const report = await replay(rt, {
           ...(file !== undefined ? { file } : {}),
           ledger: opts.ledger === true,
-          filter,
-          filterFlags: [opts.since && `--since ${opts.since}`, opts.agent && `--agent ${opts.agent}`, opts.category && `--category ${opts.category}`].filter((x): x is string => !!x),
+          filter, filterFlags: filterFlags(opts),
           ...(split !== undefined ? { split, splitFlag: opts.split! } : {}),
           live: opts.live === true,
           thresholds,
@@ -93,26 +64,16 @@ export function register(program: Command): void {
         });
         report.gates.exit_code = report.false_allows.length ? EXIT.falseAllow : report.gates.failed.length ? EXIT.belowThreshold : EXIT.ok;
 
-        const { renderFalseAllows, renderHtml, renderText } = await import('../replay/report.js');
+        const { renderFalseAllows, renderText, writeHtmlReport } = await import('../replay/report.js');
         if (opts.report) {
-          try {
-            writeFileSync(opts.report, renderHtml(report));
-          } catch (e) {
-            throw new UsageError(`--report: cannot write ${opts.report} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
-          }
+          writeHtmlReport(opts.report, report);
           if (!g.quiet) process.stderr.write(`wrote the replay report to ${opts.report}\n`);
         }
-        if (opts.format === 'json') {
-          process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-        } else {
-          const style = await styleFor(useColor(g));
-          // --quiet keeps only what a reader must act on: the false allows.
-          process.stdout.write(g.quiet ? renderFalseAllows(report, style) : renderText(report, style));
-        }
+        const style = await styleFor(useColor(g));
+        // --quiet keeps only what a reader must act on: the false allows.
+        process.stdout.write(opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : g.quiet ? renderFalseAllows(report, style) : renderText(report, style));
         for (const gate of report.gates.failed) process.stderr.write(`govern replay: gate failed: ${gate.message} (exit ${report.gates.exit_code})\n`);
         process.exitCode = report.gates.exit_code;
-      } finally {
-        rt.close();
-      }
+      }, { noState: !opts.ledger });
     });
 }

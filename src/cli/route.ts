@@ -4,12 +4,11 @@
 // carry labels (category, risk, route, decision, rules) are scored, and the run is a CI gate.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { FixtureFileError, readFixtures, shortfalls } from '../route/fixtures.js';
+import { readFixtures, shortfalls } from '../route/fixtures.js';
 import { renderHuman, renderJson, renderJunit, type Gate } from '../route/report.js';
 import { runFixtures } from '../route/run.js';
 import { EXIT, parseShare, progressBar, styleFor, UsageError, useColor, writeOut } from './output.js';
-import type { GlobalOptions } from './options.js';
-import { openRuntime } from './runtime.js';
+import { withRuntime, type GlobalOptions } from './options.js';
 
 interface RouteOptions { format: 'human' | 'json' | 'junit'; totals?: boolean; minAccuracy?: string; model?: boolean }
 
@@ -26,35 +25,20 @@ export function register(program: Command): void {
     .action(async (file: string, opts: RouteOptions, c: Command) => {
       const g = c.optsWithGlobals<GlobalOptions>();
       const min = opts.minAccuracy === undefined ? 1 : parseShare('--min-accuracy', opts.minAccuracy);
-      let items;
-      try {
-        items = readFixtures(file);
-      } catch (e) {
-        if (e instanceof FixtureFileError) throw new UsageError(e.message);
-        throw e;
-      }
-      const rt = await openRuntime(c);
+      // A FixtureFileError is a usage error through cli/errors.ts.
+      const items = readFixtures(file);
       const progress = progressBar(items.length, g.quiet);
-      let run;
-      try {
+      const run = await withRuntime(c, async (rt) => {
         if (opts.model && !rt.smallRouter) throw new UsageError('--model: no small model is configured; set models.small in govern.config.yaml (see docs/providers.md).');
-        run = await runFixtures(rt, items, { model: opts.model === true, tick: (i) => progress.tick(i) });
-      } finally {
-        progress.clear();
-        rt.close();
-      }
+        return runFixtures(rt, items, { model: opts.model === true, tick: (i) => progress.tick(i) });
+      }).finally(() => progress.clear());
       const failed = shortfalls(run.score, min);
       const exit = run.totals.failed ? EXIT.failure : failed.length ? EXIT.expectationsFailed : EXIT.ok;
       const gate: Gate = { min_accuracy: min, passed: failed.length === 0, failed, exit_code: exit };
       process.exitCode = exit;
       // Awaited: a report larger than the pipe is written whole before the process exits.
-      if (opts.format === 'json') {
-        await writeOut(renderJson(run, gate, { totals: opts.totals === true }));
-      } else if (opts.format === 'junit') {
-        await writeOut(renderJunit(run, file, gate));
-      } else {
-        const s = await styleFor(useColor(g));
-        await writeOut(renderHuman(run, file, gate, s, { totals: opts.totals === true, model: opts.model === true }));
-      }
+      await writeOut(opts.format === 'json' ? renderJson(run, gate, { totals: opts.totals === true })
+        : opts.format === 'junit' ? renderJunit(run, file, gate)
+        : renderHuman(run, file, gate, await styleFor(useColor(g)), { totals: opts.totals === true, model: opts.model === true }));
     });
 }

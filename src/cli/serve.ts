@@ -3,50 +3,12 @@
 // SDK are loaded only when this command runs, so other commands start no slower.
 import type { Command } from 'commander';
 import { UsageError } from './output.js';
-import type { GlobalOptions } from './options.js';
-import { openRuntime } from './runtime.js';
-import { resolve } from 'node:path';
-import type { EvalAnswer, EvalCall } from './daemon.js';
+import { PROTOCOLS } from '../serve/protocols.js';
+import type { Transport } from '../serve/transport.js';
+import { openRuntime, type GlobalOptions } from './options.js';
 
-interface ServeFlags {
-  stdio?: boolean;
-  http?: string;
-  socket?: string;
-  token?: string;
-  watch: boolean;
-  reloadDelay: string;
-}
+interface ServeFlags { stdio?: boolean; http?: string; socket?: string; token?: string; watch: boolean; reloadDelay: string }
 
-const PROTOCOLS = `
-Protocols (one JSON-RPC 2.0 message a line on stdin, answers on stdout, logs on stderr):
-  Each message is routed on its own: a method under governance/ is plain JSON-RPC, anything else
-  goes to the MCP server, so MCP clients (initialize, tools/list, tools/call) and other processes
-  both work with no setup.
-  MCP tools:        evaluate, explain, record_outcome, budget_status, autonomy_rate, status
-  plain methods:    governance/evaluate (params: a Request; result: the Decision),
-                    governance/explain, governance/record_outcome {agent, event, note?},
-                    governance/budget_status {agent}, governance/autonomy_rate {agent?, hours?},
-                    governance/status
-  errors:           -32700 not JSON, -32600 not JSON-RPC or a line over 1 MB, -32601 unknown method,
-                    -32602 bad params (data.field names the field), -32002 needs the state file
-  Policy files are watched: a change that compiles is served from the next decision on; one that
-  does not is logged (file:line:col) and shown by status, and the previous policies keep serving.
-
-Unix socket (--socket PATH): the plain methods above as JSON-RPC lines, any number of connections
-  served by one process (what govern daemon start runs). The socket is created 0600 in a folder only
-  you may write; a live daemon's socket is never taken over, a dead one's is removed.
-
-HTTP (--http ADDR): the same plain methods as POST /v1/NAME with the params as a JSON body
-  (/v1/evaluate, also /v1/decide, /v1/explain, ...); answers are the result, or {"error": {...}}
-  with status 400, 401, 404, 405, 413 or 503. GET /healthz, GET /metrics (Prometheus text).
-  A non-loopback address needs a token; bodies over 1 MB are refused.
-
-Example:
-  echo '{"jsonrpc":"2.0","id":1,"method":"governance/evaluate","params":{"agent":"ops","action":"delete","resource":"k8s:pod/web-1","environment":"staging"}}' | govern serve --stdio
-
-Exit codes: 0 stopped on end of input, SIGTERM or SIGINT (every answered decision is recorded),
-1 failure (bad policies or config at start, state file unusable, stdout closed before all answers
-were written, calls unfinished 30 s after a signal).`;
 
 export function register(program: Command): void {
   program
@@ -67,93 +29,9 @@ export function register(program: Command): void {
       const delay = Number(opts.reloadDelay);
       if (!opts.reloadDelay.trim() || !Number.isInteger(delay) || delay < 0) throw new UsageError(`--reload-delay: "${opts.reloadDelay}" is not a whole number of milliseconds.`);
       const quiet = c.optsWithGlobals<GlobalOptions>().quiet === true;
-      if (opts.http !== undefined) {
-        const http = await import('../serve/http.js');
-        const token = opts.token ?? (process.env.GOVERN_HTTP_TOKEN || undefined);
-        try {
-          // Refuse a bad address or token before opening anything.
-          http.checkSetup(http.parseAddress(opts.http).host, token);
-          const rt = await openRuntime(c);
-          // A bundle is served as built: its policy folder is not watched.
-          process.exitCode = await http.serveHttp(rt, { address: opts.http, ...(token !== undefined ? { token } : {}), watch: opts.watch && !rt.bundleFile, reloadDelayMs: delay, quiet });
-        } catch (e) {
-          if (e instanceof http.HttpSetupError) throw new UsageError(e.message);
-          throw e;
-        }
-        return;
-      }
-      if (opts.socket !== undefined) {
-        process.exitCode = await serveOnSocket(c, opts.socket, { watch: opts.watch, reloadDelayMs: delay, quiet });
-        return;
-      }
-      const rt = await openRuntime(c);
-      const { serve } = await import('../serve/server.js');
-      process.exitCode = await serve(rt, { watch: opts.watch && !rt.bundleFile, reloadDelayMs: delay, quiet });
+      const token = opts.token ?? (process.env.GOVERN_HTTP_TOKEN || undefined);
+      const transport: Transport = opts.http !== undefined ? { http: opts.http, ...(token !== undefined ? { token } : {}) }
+        : opts.socket !== undefined ? { socket: opts.socket, flags: c.optsWithGlobals<GlobalOptions>() } : { stdio: true };
+      process.exitCode = await (await import('../serve/transport.js')).serveOn(transport, { watch: opts.watch, reloadDelayMs: delay, quiet }, () => openRuntime(c));
     });
-}
-
-/**
- * `serve --socket PATH`: the service on a Unix socket, plus what the command line's client asks:
- * `govern/eval` (decide and render exactly as `govern eval` would) and `govern/daemon` (who it is).
- */
-async function serveOnSocket(c: Command, path: string, o: { watch: boolean; reloadDelayMs: number; quiet: boolean }): Promise<number> {
-  const socket = await import('../serve/socket.js');
-  const { identityOf, sameIdentity } = await import('./daemon.js');
-  const g = c.optsWithGlobals<GlobalOptions & { state?: string | boolean }>();
-  const identity = identityOf(g);
-  const abs = resolve(path);
-  try {
-    // Refuse an unsafe folder or a live daemon before loading anything.
-    await socket.claimSocketPath(abs);
-  } catch (e) {
-    if (e instanceof socket.SocketSetupError) throw new UsageError(e.message);
-    throw e;
-  }
-  // Read before the runtime opens: a change made while it opens is then seen as a change.
-  const configStamp = socket.fileStamp(identity.config ?? undefined);
-  const { loadConfig } = await import('../config/config.js');
-  let policiesDir: string | undefined;
-  try {
-    policiesDir = identity.policies ?? (await loadConfig(g.config)).policies;
-  } catch {
-    // openRuntime reports a bad configuration below.
-  }
-  const initialKey = policiesDir ? socket.policiesContentKey(policiesDir) : undefined;
-  const rt = await openRuntime(c);
-  const [{ renderDecision, renderExplanation }, { exitCodeOf, explanationData }, { styleFor }, { RequestError }, { StateError }] = await Promise.all([
-    import('./render-decision.js'), import('./eval.js'), import('./output.js'), import('../request/normalize.js'), import('../ledger/state.js'),
-  ]);
-  const evalMethod = async (ctx: import('../serve/socket.js').SocketContext, params: unknown): Promise<EvalAnswer> => {
-    const p = params as EvalCall;
-    if (!p || typeof p !== 'object' || !p.identity) return { fallback: 'not a govern eval call' };
-    if (!sameIdentity(p.identity, identity)) return { fallback: 'the daemon serves another configuration' };
-    const why = await ctx.stale();
-    if (why) return { fallback: why };
-    let ev;
-    try {
-      ev = await ctx.gov.evaluation(p.request);
-    } catch (e) {
-      if (e instanceof RequestError) return { error: e.message, kind: 'request' };
-      if (e instanceof StateError) return { error: e.message, kind: 'state' };
-      throw e;
-    }
-    const exit = exitCodeOf(ev.decision);
-    if (p.format === 'json') return { stdout: JSON.stringify(p.explain ? { ...ev.decision, explanation: explanationData(ev, ctx.rt) } : ev.decision, null, 2) + '\n', exit };
-    if (p.quiet) return { stdout: '', exit };
-    const style = await styleFor(p.color === true);
-    return { stdout: renderDecision(ev, style) + (p.explain ? renderExplanation(ev, ctx.rt, style) : ''), exit };
-  };
-  try {
-    return await socket.serveSocket(rt, {
-      path: abs, watch: o.watch && !rt.bundleFile, reloadDelayMs: o.reloadDelayMs, quiet: o.quiet, configStamp,
-      ...(initialKey !== undefined ? { initialKey } : {}),
-      methods: {
-        'govern/eval': evalMethod,
-        'govern/daemon': (ctx) => ({ ...ctx.info, identity, status: ctx.gov.status() }),
-      },
-    });
-  } catch (e) {
-    if (e instanceof socket.SocketSetupError) throw new UsageError(e.message);
-    throw e;
-  }
 }

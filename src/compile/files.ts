@@ -2,6 +2,8 @@
 // (warn) set, the generated schema and a manifest (rule id -> YAML source, content hash).
 // Byte-identical for the same bundle.
 import { createHash } from 'node:crypto';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { VERSION } from '../version.js';
 import type { Bundle } from './bundle.js';
 
@@ -22,4 +24,14 @@ export function bundleFiles(bundle: Bundle): Record<string, string> {
     'schema.cedarschema': bundle.schema,
     'manifest.json': JSON.stringify(manifest, null, 2) + '\n',
   };
+}
+
+/** Writes the bundle's files into `dir`, each beside and renamed, so a reader never sees half a file. */
+export function writeBundleFiles(dir: string, files: Record<string, string>): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) {
+    const tmp = join(dir, `.${name}.${process.pid}.tmp`);
+    writeFileSync(tmp, text);
+    renameSync(tmp, join(dir, name));
+  }
 }

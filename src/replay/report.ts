@@ -2,6 +2,8 @@
 // CSS and SVG charts (no script, font, image or style sheet fetched from anywhere). Recorded
 // requests are agent-controlled text: escaped for HTML, stripped of control characters for a
 // terminal, and only their agent, action and resource are ever shown.
+import { writeFileSync } from 'node:fs';
+import { UsageError } from '../diagnostics/usage.js';
 import type { Style } from '../diagnostics/render.js';
 import { ROUTES, VERDICTS, type Confusion, type Figures, type Report } from './metrics.js';
 
@@ -227,4 +229,13 @@ export function renderHtml(r: Report): string {
   parts.push(`<h2>Definitions</h2><ul><li><b>judged</b>: records whose recorded decision was a judgement (rules, cache, router or an answering model); default escalations and failed model calls are skipped.</li><li><b>coverage</b>: judged requests the pipeline decides without the model (cache, rules, router), over judged requests.</li><li><b>agreement</b>: covered requests decided as recorded, over covered requests.</li><li><b>false allow</b>: replayed allow where the recorded decision was deny or escalate. <b>false deny</b>: replayed deny where it was allow or escalate.</li><li><b>tokens</b>: baseline is every recorded request sent to the large model (its recorded usage, else an estimate); replayed is the baseline of the requests the pipeline does not cover, failed model calls and default escalations included: they saved nothing.</li></ul>`);
   parts.push('</body></html>\n');
   return parts.join('\n');
+}
+
+/** Writes the HTML report to `path`; a file that cannot be written is a usage error naming --report. */
+export function writeHtmlReport(path: string, r: Report): void {
+  try {
+    writeFileSync(path, renderHtml(r));
+  } catch (e) {
+    throw new UsageError(`--report: cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
+  }
 }

@@ -1,7 +1,20 @@
-// Human output of a decision and of its explanation: the verdict first, then the rules that
-// decided with their YAML source, warnings, findings (redacted) and what happens next.
+// Output of a decision and of its explanation: the verdict first, then the rules that decided
+// with their YAML source, warnings, findings (redacted) and what happens next; or the decision as
+// JSON. `govern eval` prints it, and the daemon answers a client's eval with the same text.
 import type { Style } from '../diagnostics/render.js';
+import { explanationData } from '../runtime/explain.js';
 import type { Evaluation, Runtime } from '../runtime/runtime.js';
+import { styleFor } from './terminal.js';
+
+export interface EvalFormat { format: 'human' | 'json'; explain: boolean; quiet: boolean; color: boolean }
+
+/** What `govern eval` prints for a decision: JSON, nothing when quiet, else the human text. */
+export async function evalOutput(ev: Evaluation, rt: Runtime, f: EvalFormat): Promise<string> {
+  if (f.format === 'json') return JSON.stringify(f.explain ? { ...ev.decision, explanation: explanationData(ev, rt) } : ev.decision, null, 2) + '\n';
+  if (f.quiet) return '';
+  const style = await styleFor(f.color);
+  return renderDecision(ev, style) + (f.explain ? renderExplanation(ev, rt, style) : '');
+}
 
 export function renderDecision(ev: Evaluation, s: Style): string {
   const d = ev.decision;
