@@ -92,5 +92,5 @@ describe.skipIf(why !== undefined)(`the workflow govern init writes${why ? ` (sk
     const broken = sh(governSteps[0]!);
     expect(broken.status).toBe(3);
     expect(broken.stdout).toMatch(/^::error file=policies\/broken\.yaml,line=3,col=13/m);
-  });
+  }, 1_800_000);
 });
