@@ -359,16 +359,71 @@ export class State {
     this.db.close();
   }
 
+  /**
+   * Inside `atomically`, the chain's head as this transaction has moved it, read once when the
+   * transaction first needs it (the write lock keeps every other writer out until the commit) and
+   * written once, just before the commit, when it moved. Undefined outside `atomically` and until
+   * the transaction's first read.
+   */
+  private head?: { seq: number; hash: string; moved: boolean };
+  /** Inside `atomically`, cache hits counted per key, added to their rows just before the commit. */
+  private hits = new Map<string, number>();
+  /** True while an outermost `atomically` holds the write lock: head moves and hit counts wait for its commit. */
+  private deferring = false;
+
   /** Runs `fn` in one IMMEDIATE transaction: the decision, its usage and its ledger row commit together. */
   atomically<T>(fn: () => T): T {
-    if (!this.db.inTransaction) this.transactions++;
+    const outer = !this.db.inTransaction;
+    if (outer) this.transactions++;
+    // A nested call is a savepoint: rolled back, it takes its head moves and hit counts with it.
+    const saved = outer ? undefined : { head: this.head && { ...this.head }, hits: new Map(this.hits) };
+    if (outer) this.deferring = true;
     try {
-      return this.db.transaction(fn);
+      return this.db.transaction(outer ? () => {
+        const out = fn();
+        this.flushDeferred();
+        return out;
+      } : fn);
     } catch (e) {
+      if (saved) {
+        this.head = saved.head;
+        this.hits = saved.hits;
+      }
       // Writers queue on the lock for the busy timeout; past that, say so rather than crash.
       if (isLockTimeout(e)) throw new StateError(`${this.path} stayed locked by another process for ${this.busyTimeoutMs / 1000} s; nothing was recorded. Try again.`);
       throw e;
+    } finally {
+      if (outer) {
+        this.deferring = false;
+        // Committed or rolled back: the lock is gone, and another writer may move the head next.
+        this.head = undefined;
+        this.hits.clear();
+      }
     }
+  }
+
+  /** Writes what the transaction deferred: the chain's head, and the cache hits per key. */
+  private flushDeferred(): void {
+    if (this.head?.moved) {
+      this.write('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', this.head.seq, this.head.hash);
+      this.head.moved = false;
+    }
+    for (const [key, n] of this.hits) this.write('UPDATE cache SET hits = hits + ? WHERE key = ?', n, key);
+    this.hits.clear();
+  }
+
+  /** The chain's head as stored (not as an open transaction may have moved it). */
+  private storedHead(): { seq: number; hash: string } {
+    return (this.sql('SELECT seq, hash FROM ledger_head WHERE one = 1').get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS };
+  }
+
+  /** Moves the chain's head to a row just written: at once outside `atomically`, else at its commit. */
+  private moveHead(seq: number, hash: string): void {
+    if (this.deferring) {
+      this.head = { seq, hash, moved: true };
+      return;
+    }
+    this.write('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', seq, hash);
   }
 
   /** True inside `atomically`: a budget is checked and reserved only under the write lock. */
@@ -379,9 +434,9 @@ export class State {
   // ---- ledger
 
   append(entry: { id: string; at: string; agent: string; decision: string; route: string; category?: string | null; model?: string | null; inputTokens?: number; outputTokens?: number; policyHash: string; record: string }): LedgerRow {
-    const head = this.sql('SELECT seq, hash FROM ledger_head WHERE one = 1').get() as { seq: number; hash: string } | undefined;
-    const prev = head?.hash ?? GENESIS;
-    const seq = (head?.seq ?? 0) + 1;
+    const head = this.ledgerHead();
+    const prev = head.hash;
+    const seq = head.seq + 1;
     const hash = chainHash(prev, entry.record);
     const row: LedgerRow = {
       seq, id: entry.id, at: entry.at, agent: entry.agent, decision: entry.decision, route: entry.route,
@@ -390,7 +445,7 @@ export class State {
     };
     this.write(`INSERT INTO ledger (seq, id, at, agent, decision, route, category, model, input_tokens, output_tokens, policy_hash, record, prev_hash, hash)
       VALUES (@seq, @id, @at, @agent, @decision, @route, @category, @model, @input_tokens, @output_tokens, @policy_hash, @record, @prev_hash, @hash)`, row);
-    this.write('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', seq, hash);
+    this.moveHead(seq, hash);
     return row;
   }
 
@@ -405,8 +460,11 @@ export class State {
     return this.sql(sql).iterate(args) as IterableIterator<LedgerRow>;
   }
 
+  /** The chain's head: the last row's seq and hash (inside `atomically`, as the transaction has moved it). */
   ledgerHead(): { seq: number; hash: string } {
-    return (this.sql('SELECT seq, hash FROM ledger_head WHERE one = 1').get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS };
+    if (!this.deferring) return this.storedHead();
+    this.head ??= { ...this.storedHead(), moved: false };
+    return { seq: this.head.seq, hash: this.head.hash };
   }
 
   /**
@@ -462,7 +520,7 @@ export class State {
     const record = JSON.stringify({ kind, id, agent, ref, at, ...body });
     const row: ChainEvent = { seq: head.seq + 1, id, at, kind, agent, ref, record, prev_hash: head.hash, hash: chainHash(head.hash, record) };
     this.write('INSERT INTO chain_events (seq, id, at, kind, agent, ref, record, prev_hash, hash) VALUES (@seq, @id, @at, @kind, @agent, @ref, @record, @prev_hash, @hash)', row);
-    this.write('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', row.seq, row.hash);
+    this.moveHead(row.seq, row.hash);
     return row;
   }
 
@@ -489,12 +547,16 @@ export class State {
     return row.decision;
   }
 
+  /** Counts a hit on a cache row: inside `atomically` the hits of each key are added at the commit, in one statement a key. */
   cacheHit(key: string): void {
-    this.write('UPDATE cache SET hits = hits + 1 WHERE key = ?', key);
+    if (this.deferring) this.hits.set(key, (this.hits.get(key) ?? 0) + 1);
+    else this.write('UPDATE cache SET hits = hits + 1 WHERE key = ?', key);
   }
 
   cachePut(key: string, policyHash: string, decision: string, now: number, ttlSeconds: number): void {
     if (ttlSeconds <= 0) return;
+    // The row starts again at 0 hits: hits counted on the old one are not added to it.
+    this.hits.delete(key);
     this.write(`INSERT INTO cache (key, policy_hash, decision, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(key) DO UPDATE SET decision = excluded.decision, policy_hash = excluded.policy_hash, created_at = excluded.created_at, expires_at = excluded.expires_at, hits = 0`,
       key, policyHash, decision, now, now + ttlSeconds * 1000);
