@@ -632,11 +632,24 @@ export class State {
     return (this.sql('SELECT usd, tokens, requests FROM usage WHERE agent = ? AND period = ?').get(agent, period) as Usage | undefined) ?? { usd: 0, tokens: 0, requests: 0 };
   }
 
+  /** An agent's usage in two periods (its hour and its day), in one statement. */
+  usagePair(agent: string, first: string, second: string): [Usage, Usage] {
+    const rows = this.sql('SELECT period, usd, tokens, requests FROM usage WHERE agent = ? AND period IN (?, ?)').all(agent, first, second) as (Usage & { period: string })[];
+    const of = (period: string): Usage => {
+      const r = rows.find((x) => x.period === period);
+      return r ? { usd: r.usd, tokens: r.tokens, requests: r.requests } : { usd: 0, tokens: 0, requests: 0 };
+    };
+    return [of(first), of(second)];
+  }
+
   addUsage(agent: string, periods: string[], usd: number, tokens: number): void {
     this.usageWrites++;
-    for (const p of periods) {
-      this.write(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES (?, ?, ?, ?, 1)
-      ON CONFLICT(agent, period) DO UPDATE SET usd = usage.usd + excluded.usd, tokens = usage.tokens + excluded.tokens, requests = usage.requests + 1`, agent, p, usd, tokens);
+    if (periods.length === 0) return;
+    // One statement for every period (a row may not be named twice in one upsert).
+    const each = new Set(periods).size === periods.length ? [periods] : periods.map((p) => [p]);
+    for (const ps of each) {
+      this.write(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES ${ps.map(() => '(?, ?, ?, ?, 1)').join(', ')}
+      ON CONFLICT(agent, period) DO UPDATE SET usd = usage.usd + excluded.usd, tokens = usage.tokens + excluded.tokens, requests = usage.requests + 1`, ...ps.flatMap((p) => [agent, p, usd, tokens]));
     }
   }
 
