@@ -13,7 +13,8 @@
 // SERVE_RELOADS make them smaller while developing.
 // SERVE_HITS_ONLY=1 runs only the cache-hit cases. SERVE_BASELINE=DIR (a checkout of another
 // version, built) runs the cache-hit cases on it too, alternating with this one pass by pass in
-// the same run, and reports this version's rate as a ratio of the baseline's.
+// the same run, and reports this version's rate as a ratio of the baseline's. SERVE_NODE_ARGS
+// passes node flags to the servers (--cpu-prof to profile them).
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,8 @@ const RELOADS = Number(process.env.SERVE_RELOADS ?? 100);
 const BUDGETS = 'budgets:\n  hour: {usd: 1000000, tokens: 1000000000}\n  day: {usd: 1000000, tokens: 1000000000}\n';
 const HITS_ONLY = process.env.SERVE_HITS_ONLY === '1';
 const BASELINE = process.env.SERVE_BASELINE;
+/** Node flags for the servers, e.g. SERVE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile them. */
+const NODE_ARGS = (process.env.SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const rssMb = () => process.memoryUsage().rss / 1e6;
 
 /** Varied requests for the default pack; every one has its own resource, so none is a cache hit. */
@@ -68,7 +71,7 @@ function generatedRequests(set, n) {
 /** A running `govern serve --stdio` and a client that keeps `inFlight` requests outstanding. */
 class Server {
   constructor(root, dir) {
-    this.proc = spawn(process.execPath, [join(root, 'bin/govern'), 'serve', '--stdio', '--no-watch'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = spawn(process.execPath, [...NODE_ARGS, join(root, 'bin/govern'), 'serve', '--stdio', '--no-watch'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
     this.stderr = '';
     this.rest = '';
     this.onLine = undefined;
