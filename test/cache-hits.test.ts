@@ -154,6 +154,42 @@ describe('cache hits and the state', () => {
     }
   });
 
+  it('within one transaction, spend and trust written by one decision are what the next one reads', async () => {
+    const dir = project('budgets:\n  hour: {usd: 10, tokens: 1000000}\n  day: {usd: 100, tokens: 1000000}\n');
+    const rt = await Runtime.open({ cwd: dir });
+    const state = rt.state!;
+    const spend = { agent: 'trainer', action: 'create', resource: 'k8s:deployment/x', environment: 'dev', cost: { usd: 4 } };
+    try {
+      const out = rt.transaction(() => [0, 1, 2].map(() => rt.commit(rt.prepare(spend)).decision));
+      // 4 + 4 fit in 10; the third would pass the budget: cached or not, it is denied.
+      expect(out.map((d) => d.decision)).toEqual(['allow', 'allow', 'deny']);
+      expect(out[2]!.reasons[0]!.rule).toBe('deny-over-budget');
+      const trustBefore = state.trust('coder');
+      const denied = rt.transaction(() => {
+        const first = rt.commit(rt.prepare({ agent: 'coder', action: 'send_message', resource: 'chat:m-9', environment: 'dev', content: `here is ${AWS_KEY}` }));
+        return { first: first.decision.decision, trust: state.trust('coder'), facts: rt.prepare(hit).facts.trust };
+      });
+      expect(denied.first).toBe('deny');
+      expect(denied.trust).toBeLessThan(trustBefore);
+      expect(denied.facts).toBe(denied.trust);
+      // A savepoint rolled back after spending: the spend is gone from what the transaction reads.
+      const hour = () => state.usagePair('trainer', `h:${new Date().toISOString().slice(0, 13)}`, `d:${new Date().toISOString().slice(0, 10)}`)[0].usd;
+      const small = { ...spend, resource: 'k8s:deployment/y', cost: { usd: 0.5 } };
+      rt.transaction(() => {
+        const before = hour();
+        expect(() => state.atomically(() => {
+          rt.commit(rt.prepare(small));
+          expect(hour()).toBeCloseTo(before + 0.5);
+          throw new Error('undo');
+        })).toThrow('undo');
+        expect(hour()).toBe(before);
+      });
+      expect(state.verifyLedger().problems).toEqual([]);
+    } finally {
+      rt.close();
+    }
+  });
+
   it('a hit after a reload that adds a deny rule is denied', async () => {
     const dir = project();
     const rt = await Runtime.open({ cwd: dir });

@@ -370,6 +370,17 @@ export class State {
   private hits = new Map<string, number>();
   /** True while an outermost `atomically` holds the write lock: head moves and hit counts wait for its commit. */
   private deferring = false;
+  /**
+   * Inside `atomically`, trust and usage rows read so far, kept as the transaction writes them
+   * (every write still goes to the database at once): nobody else writes until the commit. Cleared
+   * at its end and when a savepoint rolls back (the database then says again what is true).
+   */
+  private seen = { trust: new Map<string, number>(), usage: new Map<string, Usage>() };
+
+  private forgetSeen(): void {
+    this.seen.trust.clear();
+    this.seen.usage.clear();
+  }
 
   /** Runs `fn` in one IMMEDIATE transaction: the decision, its usage and its ledger row commit together. */
   atomically<T>(fn: () => T): T {
@@ -388,6 +399,7 @@ export class State {
       if (saved) {
         this.head = saved.head;
         this.hits = saved.hits;
+        this.forgetSeen();
       }
       // Writers queue on the lock for the busy timeout; past that, say so rather than crash.
       if (isLockTimeout(e)) throw new StateError(`${this.path} stayed locked by another process for ${this.busyTimeoutMs / 1000} s; nothing was recorded. Try again.`);
@@ -398,6 +410,7 @@ export class State {
         // Committed or rolled back: the lock is gone, and another writer may move the head next.
         this.head = undefined;
         this.hits.clear();
+        this.forgetSeen();
       }
     }
   }
@@ -570,8 +583,12 @@ export class State {
   // ---- trust
 
   trust(agent: string): number {
+    const known = this.deferring ? this.seen.trust.get(agent) : undefined;
+    if (known !== undefined) return known;
     const row = this.sql('SELECT trust FROM agents WHERE agent = ?').get(agent) as { trust: number } | undefined;
-    return row?.trust ?? INITIAL_TRUST;
+    const trust = row?.trust ?? INITIAL_TRUST;
+    if (this.deferring) this.seen.trust.set(agent, trust);
+    return trust;
   }
 
   /** Moves an agent's trust by `delta` (clamped to 0-100) and chains the change. Call inside a transaction. */
@@ -580,6 +597,7 @@ export class State {
     const after = kind === 'carried' ? delta : Math.max(0, Math.min(100, before + delta));
     this.sql(`INSERT INTO agents (agent, trust, events, updated_at) VALUES (?, ?, 1, ?)
       ON CONFLICT(agent) DO UPDATE SET trust = excluded.trust, events = agents.events + 1, updated_at = excluded.updated_at`).run(agent, after, at);
+    this.seen.trust.delete(agent);
     this.appendEvent(kind, agent, ref, { ...fields, delta: after - before, before, trust_after: after }, at);
     return { before, after };
   }
@@ -632,8 +650,22 @@ export class State {
     return (this.sql('SELECT usd, tokens, requests FROM usage WHERE agent = ? AND period = ?').get(agent, period) as Usage | undefined) ?? { usd: 0, tokens: 0, requests: 0 };
   }
 
-  /** An agent's usage in two periods (its hour and its day), in one statement. */
+  /** An agent's usage in two periods (its hour and its day), in one statement (none when this transaction has read them). */
   usagePair(agent: string, first: string, second: string): [Usage, Usage] {
+    if (this.deferring) {
+      const a = this.seen.usage.get(`${agent}\0${first}`);
+      const b = this.seen.usage.get(`${agent}\0${second}`);
+      if (a && b) return [{ ...a }, { ...b }];
+    }
+    const pair = this.readUsagePair(agent, first, second);
+    if (this.deferring) {
+      this.seen.usage.set(`${agent}\0${first}`, { ...pair[0] });
+      this.seen.usage.set(`${agent}\0${second}`, { ...pair[1] });
+    }
+    return pair;
+  }
+
+  private readUsagePair(agent: string, first: string, second: string): [Usage, Usage] {
     const rows = this.sql('SELECT period, usd, tokens, requests FROM usage WHERE agent = ? AND period IN (?, ?)').all(agent, first, second) as (Usage & { period: string })[];
     const of = (period: string): Usage => {
       const r = rows.find((x) => x.period === period);
@@ -645,6 +677,15 @@ export class State {
   addUsage(agent: string, periods: string[], usd: number, tokens: number): void {
     this.usageWrites++;
     if (periods.length === 0) return;
+    // The rows as the upsert leaves them: the same sums, in the same order, as the database makes.
+    for (const p of periods) {
+      const u = this.seen.usage.get(`${agent}\0${p}`);
+      if (u) {
+        u.usd = u.usd + usd;
+        u.tokens = u.tokens + tokens;
+        u.requests = u.requests + 1;
+      }
+    }
     // One statement for every period (a row may not be named twice in one upsert).
     const each = new Set(periods).size === periods.length ? [periods] : periods.map((p) => [p]);
     for (const ps of each) {
@@ -747,6 +788,7 @@ export class State {
       const dTokens = Math.max(declared.tokens, after.tokens) - Math.max(declared.tokens, before.tokens);
       const when = new Date(row.at);
       if (dUsd > 0 || dTokens > 0) {
+        this.seen.usage.clear();
         const st = this.sql(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES (?, ?, ?, ?, 0)
           ON CONFLICT(agent, period) DO UPDATE SET usd = usage.usd + excluded.usd, tokens = usage.tokens + excluded.tokens`);
         for (const p of [hourPeriod(when), dayPeriod(when)]) st.run(row.agent, p, dUsd, dTokens);
