@@ -11,6 +11,10 @@
 // generated set of 10,000 rules (p50 under 1 ms), and memory across 100 policy reloads of the
 // 1,000-rule set (RSS and Cedar's live policy sets must stay flat). SERVE_BIG_RULES and
 // SERVE_RELOADS make them smaller while developing.
+// SERVE_HITS_ONLY=1 runs only the cache-hit cases. SERVE_BASELINE=DIR (a checkout of another
+// version, built) runs the cache-hit cases on it too, alternating with this one pass by pass in
+// the same run, and reports this version's rate as a ratio of the baseline's. SERVE_NODE_ARGS
+// passes node flags to the servers (--cpu-prof to profile them).
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +33,10 @@ const CACHE_HIT_RATE = 20_000;
 const BIG_RULES = Number(process.env.SERVE_BIG_RULES ?? 10_000);
 const RELOADS = Number(process.env.SERVE_RELOADS ?? 100);
 const BUDGETS = 'budgets:\n  hour: {usd: 1000000, tokens: 1000000000}\n  day: {usd: 1000000, tokens: 1000000000}\n';
+const HITS_ONLY = process.env.SERVE_HITS_ONLY === '1';
+const BASELINE = process.env.SERVE_BASELINE;
+/** Node flags for the servers, e.g. SERVE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile them. */
+const NODE_ARGS = (process.env.SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const rssMb = () => process.memoryUsage().rss / 1e6;
 
 /** Varied requests for the default pack; every one has its own resource, so none is a cache hit. */
@@ -63,7 +71,7 @@ function generatedRequests(set, n) {
 /** A running `govern serve --stdio` and a client that keeps `inFlight` requests outstanding. */
 class Server {
   constructor(root, dir) {
-    this.proc = spawn(process.execPath, [join(root, 'bin/govern'), 'serve', '--stdio', '--no-watch'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = spawn(process.execPath, [...NODE_ARGS, join(root, 'bin/govern'), 'serve', '--stdio', '--no-watch'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
     this.stderr = '';
     this.rest = '';
     this.onLine = undefined;
@@ -180,12 +188,58 @@ function row(m, { inFlight, budget, ok }) {
   };
 }
 
-/** One project: cache hits on `hit`, Cedar on `varied`, and the round trip of one request at a time. */
-async function benchProject(root, dir, label, { hit, varied, passes, log }) {
-  const server = new Server(root, dir);
+/**
+ * Cache hits on this version and on the baseline's, pass by pass in turn (each server in its own
+ * copy of the project, so that neither reads the other's state file); this one's rate and
+ * latencies as a ratio of the baseline's.
+ */
+async function hitsAgainstBaseline(root, dir, label, { hit, passes, log }) {
+  const baseDir = `${dir}-baseline`;
+  cpSync(dir, baseDir, { recursive: true });
+  const ours = new Server(root, dir);
+  const theirs = new Server(BASELINE, baseDir);
   const rows = [];
   try {
+    await Promise.all([ours.ready, theirs.ready]);
+    for (const [name, inFlight, n] of [['cache hits', IN_FLIGHT, 20_000], ['cache hits, one at a time', 1, 3000]]) {
+      const lines = Array.from({ length: n }, () => hit);
+      const a = [];
+      const b = [];
+      for (const s of [ours, theirs]) await measure(s, '', lines, { passes: 1, inFlight, log });
+      for (let p = 0; p < passes; p++) {
+        b.push(await measure(theirs, '', lines, { passes: 1, inFlight, warm: false, log }));
+        a.push(await measure(ours, '', lines, { passes: 1, inFlight, warm: false, log }));
+      }
+      const m = mergeRuns(`${label}, ${name}`, a);
+      const base = mergeRuns(`${label}, ${name}, baseline`, b);
+      const ratio = m.rate / base.rate;
+      rows.push({ ...row(base, { inFlight }), case: `serve, ${label}, ${name}, BASELINE ${BASELINE}` });
+      rows.push({ ...row(m, { inFlight, ...(inFlight === IN_FLIGHT ? { budget: `>= ${CACHE_HIT_RATE / 1000}k/s`, ok: m.rate >= CACHE_HIT_RATE } : {}) }), ratio, note: `${row(m, { inFlight }).note}; ${ratio.toFixed(2)}x the baseline's rate; inside p50 ${(m.inside.p50 / base.inside.p50).toFixed(2)}x, p99 ${(m.inside.p99 / base.inside.p99).toFixed(2)}x the baseline's` });
+    }
+    await Promise.all([ours.stop(), theirs.stop()]);
+  } catch (e) {
+    ours.proc.kill();
+    theirs.proc.kill();
+    throw e;
+  }
+  return rows;
+}
+
+/** One project: cache hits on `hit`, Cedar on `varied`, and the round trip of one request at a time. */
+async function benchProject(root, dir, label, { hit, varied, passes, log }) {
+  if (HITS_ONLY && BASELINE) return hitsAgainstBaseline(root, dir, label, { hit, passes, log });
+  const rows = BASELINE ? await hitsAgainstBaseline(root, dir, label, { hit, passes, log }) : [];
+  const server = new Server(root, dir);
+  try {
     await server.ready;
+    if (HITS_ONLY) {
+      const hits = await measure(server, `${label}, cache hits`, Array.from({ length: 20_000 }, () => hit), { passes, inFlight: IN_FLIGHT, log });
+      rows.push(row(hits, { inFlight: IN_FLIGHT, budget: `>= ${CACHE_HIT_RATE / 1000}k/s`, ok: hits.rate >= CACHE_HIT_RATE }));
+      const single = await measure(server, `${label}, cache hits, one at a time`, Array.from({ length: 3000 }, () => hit), { passes, inFlight: 1, log });
+      rows.push(row(single, { inFlight: 1 }));
+      await server.stop();
+      return rows;
+    }
     const hits = await measure(server, `${label}, cache hits`, Array.from({ length: 20_000 }, () => hit), { passes, inFlight: IN_FLIGHT, log });
     rows.push(row(hits, { inFlight: IN_FLIGHT, budget: `>= ${CACHE_HIT_RATE / 1000}k/s`, ok: hits.rate >= CACHE_HIT_RATE }));
     // Each pass needs requests the cache has not seen: one untimed slice to warm up (V8 tiers Cedar's
@@ -316,8 +370,10 @@ export default async function serveBench({ root, runs, keep, log }) {
     const first = set.tests.find((t) => t.d.decision !== 'escalate' && plain.has(t.q.command)) ?? set.tests[0];
     const bigHit = { ...generatedRequests({ tests: [first] }, 1)[0], id: 'hit' };
     rows.push(...await benchProject(root, big, '1,000 rules', { hit: bigHit, varied, passes, log }));
-    rows.push(await benchReloads(root, big, varied, { log }));
-    rows.push(await benchManyRules(root, join(dir, 'many'), { log }));
+    if (!HITS_ONLY) {
+      rows.push(await benchReloads(root, big, varied, { log }));
+      rows.push(await benchManyRules(root, join(dir, 'many'), { log }));
+    }
   } finally {
     if (keep) log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });

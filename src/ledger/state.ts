@@ -359,16 +359,84 @@ export class State {
     this.db.close();
   }
 
+  /**
+   * Inside `atomically`, the chain's head as this transaction has moved it, read once when the
+   * transaction first needs it (the write lock keeps every other writer out until the commit) and
+   * written once, just before the commit, when it moved. Undefined outside `atomically` and until
+   * the transaction's first read.
+   */
+  private head?: { seq: number; hash: string; moved: boolean };
+  /** Inside `atomically`, cache hits counted per key, added to their rows just before the commit. */
+  private hits = new Map<string, number>();
+  /** True while an outermost `atomically` holds the write lock: head moves and hit counts wait for its commit. */
+  private deferring = false;
+  /**
+   * Inside `atomically`, trust and usage rows read so far, kept as the transaction writes them
+   * (every write still goes to the database at once): nobody else writes until the commit. Cleared
+   * at its end and when a savepoint rolls back (the database then says again what is true).
+   */
+  private seen = { trust: new Map<string, number>(), usage: new Map<string, Usage>() };
+
+  private forgetSeen(): void {
+    this.seen.trust.clear();
+    this.seen.usage.clear();
+  }
+
   /** Runs `fn` in one IMMEDIATE transaction: the decision, its usage and its ledger row commit together. */
   atomically<T>(fn: () => T): T {
-    if (!this.db.inTransaction) this.transactions++;
+    const outer = !this.db.inTransaction;
+    if (outer) this.transactions++;
+    // A nested call is a savepoint: rolled back, it takes its head moves and hit counts with it.
+    const saved = outer ? undefined : { head: this.head && { ...this.head }, hits: new Map(this.hits) };
+    if (outer) this.deferring = true;
     try {
-      return this.db.transaction(fn);
+      return this.db.transaction(outer ? () => {
+        const out = fn();
+        this.flushDeferred();
+        return out;
+      } : fn);
     } catch (e) {
+      if (saved) {
+        this.head = saved.head;
+        this.hits = saved.hits;
+        this.forgetSeen();
+      }
       // Writers queue on the lock for the busy timeout; past that, say so rather than crash.
       if (isLockTimeout(e)) throw new StateError(`${this.path} stayed locked by another process for ${this.busyTimeoutMs / 1000} s; nothing was recorded. Try again.`);
       throw e;
+    } finally {
+      if (outer) {
+        this.deferring = false;
+        // Committed or rolled back: the lock is gone, and another writer may move the head next.
+        this.head = undefined;
+        this.hits.clear();
+        this.forgetSeen();
+      }
     }
+  }
+
+  /** Writes what the transaction deferred: the chain's head, and the cache hits per key. */
+  private flushDeferred(): void {
+    if (this.head?.moved) {
+      this.write('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', this.head.seq, this.head.hash);
+      this.head.moved = false;
+    }
+    for (const [key, n] of this.hits) this.write('UPDATE cache SET hits = hits + ? WHERE key = ?', n, key);
+    this.hits.clear();
+  }
+
+  /** The chain's head as stored (not as an open transaction may have moved it). */
+  private storedHead(): { seq: number; hash: string } {
+    return (this.sql('SELECT seq, hash FROM ledger_head WHERE one = 1').get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS };
+  }
+
+  /** Moves the chain's head to a row just written: at once outside `atomically`, else at its commit. */
+  private moveHead(seq: number, hash: string): void {
+    if (this.deferring) {
+      this.head = { seq, hash, moved: true };
+      return;
+    }
+    this.write('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', seq, hash);
   }
 
   /** True inside `atomically`: a budget is checked and reserved only under the write lock. */
@@ -379,9 +447,9 @@ export class State {
   // ---- ledger
 
   append(entry: { id: string; at: string; agent: string; decision: string; route: string; category?: string | null; model?: string | null; inputTokens?: number; outputTokens?: number; policyHash: string; record: string }): LedgerRow {
-    const head = this.sql('SELECT seq, hash FROM ledger_head WHERE one = 1').get() as { seq: number; hash: string } | undefined;
-    const prev = head?.hash ?? GENESIS;
-    const seq = (head?.seq ?? 0) + 1;
+    const head = this.ledgerHead();
+    const prev = head.hash;
+    const seq = head.seq + 1;
     const hash = chainHash(prev, entry.record);
     const row: LedgerRow = {
       seq, id: entry.id, at: entry.at, agent: entry.agent, decision: entry.decision, route: entry.route,
@@ -390,7 +458,7 @@ export class State {
     };
     this.write(`INSERT INTO ledger (seq, id, at, agent, decision, route, category, model, input_tokens, output_tokens, policy_hash, record, prev_hash, hash)
       VALUES (@seq, @id, @at, @agent, @decision, @route, @category, @model, @input_tokens, @output_tokens, @policy_hash, @record, @prev_hash, @hash)`, row);
-    this.write('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', seq, hash);
+    this.moveHead(seq, hash);
     return row;
   }
 
@@ -405,8 +473,11 @@ export class State {
     return this.sql(sql).iterate(args) as IterableIterator<LedgerRow>;
   }
 
+  /** The chain's head: the last row's seq and hash (inside `atomically`, as the transaction has moved it). */
   ledgerHead(): { seq: number; hash: string } {
-    return (this.sql('SELECT seq, hash FROM ledger_head WHERE one = 1').get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS };
+    if (!this.deferring) return this.storedHead();
+    this.head ??= { ...this.storedHead(), moved: false };
+    return { seq: this.head.seq, hash: this.head.hash };
   }
 
   /**
@@ -462,7 +533,7 @@ export class State {
     const record = JSON.stringify({ kind, id, agent, ref, at, ...body });
     const row: ChainEvent = { seq: head.seq + 1, id, at, kind, agent, ref, record, prev_hash: head.hash, hash: chainHash(head.hash, record) };
     this.write('INSERT INTO chain_events (seq, id, at, kind, agent, ref, record, prev_hash, hash) VALUES (@seq, @id, @at, @kind, @agent, @ref, @record, @prev_hash, @hash)', row);
-    this.write('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', row.seq, row.hash);
+    this.moveHead(row.seq, row.hash);
     return row;
   }
 
@@ -489,12 +560,16 @@ export class State {
     return row.decision;
   }
 
+  /** Counts a hit on a cache row: inside `atomically` the hits of each key are added at the commit, in one statement a key. */
   cacheHit(key: string): void {
-    this.write('UPDATE cache SET hits = hits + 1 WHERE key = ?', key);
+    if (this.deferring) this.hits.set(key, (this.hits.get(key) ?? 0) + 1);
+    else this.write('UPDATE cache SET hits = hits + 1 WHERE key = ?', key);
   }
 
   cachePut(key: string, policyHash: string, decision: string, now: number, ttlSeconds: number): void {
     if (ttlSeconds <= 0) return;
+    // The row starts again at 0 hits: hits counted on the old one are not added to it.
+    this.hits.delete(key);
     this.write(`INSERT INTO cache (key, policy_hash, decision, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(key) DO UPDATE SET decision = excluded.decision, policy_hash = excluded.policy_hash, created_at = excluded.created_at, expires_at = excluded.expires_at, hits = 0`,
       key, policyHash, decision, now, now + ttlSeconds * 1000);
@@ -508,8 +583,12 @@ export class State {
   // ---- trust
 
   trust(agent: string): number {
+    const known = this.deferring ? this.seen.trust.get(agent) : undefined;
+    if (known !== undefined) return known;
     const row = this.sql('SELECT trust FROM agents WHERE agent = ?').get(agent) as { trust: number } | undefined;
-    return row?.trust ?? INITIAL_TRUST;
+    const trust = row?.trust ?? INITIAL_TRUST;
+    if (this.deferring) this.seen.trust.set(agent, trust);
+    return trust;
   }
 
   /** Moves an agent's trust by `delta` (clamped to 0-100) and chains the change. Call inside a transaction. */
@@ -518,6 +597,7 @@ export class State {
     const after = kind === 'carried' ? delta : Math.max(0, Math.min(100, before + delta));
     this.sql(`INSERT INTO agents (agent, trust, events, updated_at) VALUES (?, ?, 1, ?)
       ON CONFLICT(agent) DO UPDATE SET trust = excluded.trust, events = agents.events + 1, updated_at = excluded.updated_at`).run(agent, after, at);
+    this.seen.trust.delete(agent);
     this.appendEvent(kind, agent, ref, { ...fields, delta: after - before, before, trust_after: after }, at);
     return { before, after };
   }
@@ -570,11 +650,47 @@ export class State {
     return (this.sql('SELECT usd, tokens, requests FROM usage WHERE agent = ? AND period = ?').get(agent, period) as Usage | undefined) ?? { usd: 0, tokens: 0, requests: 0 };
   }
 
+  /** An agent's usage in two periods (its hour and its day), in one statement (none when this transaction has read them). */
+  usagePair(agent: string, first: string, second: string): [Usage, Usage] {
+    if (this.deferring) {
+      const a = this.seen.usage.get(`${agent}\0${first}`);
+      const b = this.seen.usage.get(`${agent}\0${second}`);
+      if (a && b) return [{ ...a }, { ...b }];
+    }
+    const pair = this.readUsagePair(agent, first, second);
+    if (this.deferring) {
+      this.seen.usage.set(`${agent}\0${first}`, { ...pair[0] });
+      this.seen.usage.set(`${agent}\0${second}`, { ...pair[1] });
+    }
+    return pair;
+  }
+
+  private readUsagePair(agent: string, first: string, second: string): [Usage, Usage] {
+    const rows = this.sql('SELECT period, usd, tokens, requests FROM usage WHERE agent = ? AND period IN (?, ?)').all(agent, first, second) as (Usage & { period: string })[];
+    const of = (period: string): Usage => {
+      const r = rows.find((x) => x.period === period);
+      return r ? { usd: r.usd, tokens: r.tokens, requests: r.requests } : { usd: 0, tokens: 0, requests: 0 };
+    };
+    return [of(first), of(second)];
+  }
+
   addUsage(agent: string, periods: string[], usd: number, tokens: number): void {
     this.usageWrites++;
+    if (periods.length === 0) return;
+    // The rows as the upsert leaves them: the same sums, in the same order, as the database makes.
     for (const p of periods) {
-      this.write(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES (?, ?, ?, ?, 1)
-      ON CONFLICT(agent, period) DO UPDATE SET usd = usage.usd + excluded.usd, tokens = usage.tokens + excluded.tokens, requests = usage.requests + 1`, agent, p, usd, tokens);
+      const u = this.seen.usage.get(`${agent}\0${p}`);
+      if (u) {
+        u.usd = u.usd + usd;
+        u.tokens = u.tokens + tokens;
+        u.requests = u.requests + 1;
+      }
+    }
+    // One statement for every period (a row may not be named twice in one upsert).
+    const each = new Set(periods).size === periods.length ? [periods] : periods.map((p) => [p]);
+    for (const ps of each) {
+      this.write(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES ${ps.map(() => '(?, ?, ?, ?, 1)').join(', ')}
+      ON CONFLICT(agent, period) DO UPDATE SET usd = usage.usd + excluded.usd, tokens = usage.tokens + excluded.tokens, requests = usage.requests + 1`, ...ps.flatMap((p) => [agent, p, usd, tokens]));
     }
   }
 
@@ -672,6 +788,7 @@ export class State {
       const dTokens = Math.max(declared.tokens, after.tokens) - Math.max(declared.tokens, before.tokens);
       const when = new Date(row.at);
       if (dUsd > 0 || dTokens > 0) {
+        this.seen.usage.clear();
         const st = this.sql(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES (?, ?, ?, ?, 0)
           ON CONFLICT(agent, period) DO UPDATE SET usd = usage.usd + excluded.usd, tokens = usage.tokens + excluded.tokens`);
         for (const p of [hourPeriod(when), dayPeriod(when)]) st.run(row.agent, p, dUsd, dTokens);

@@ -259,8 +259,7 @@ export class Runtime {
 
   budget(agent: string, now: Date): BudgetStatus {
     const l = this.limits(agent);
-    const h = this.state?.usage(agent, hourPeriod(now)) ?? { usd: 0, tokens: 0 };
-    const d = this.state?.usage(agent, dayPeriod(now)) ?? { usd: 0, tokens: 0 };
+    const [h, d] = this.state?.usagePair(agent, hourPeriod(now), dayPeriod(now)) ?? [{ usd: 0, tokens: 0 }, { usd: 0, tokens: 0 }];
     return { agent, hour: { usd: h.usd, tokens: h.tokens, limit: l.hour }, day: { usd: d.usd, tokens: d.tokens, limit: l.day } };
   }
 

@@ -103,22 +103,76 @@ function preview(text: string, hit: Hit, sensitive: Hit[]): string {
   return excerpt.length > PREVIEW_LENGTH ? excerpt.slice(0, PREVIEW_LENGTH - 1) + '…' : excerpt;
 }
 
+/** What a text was scanned for, besides secrets and personal identifiers. */
+export interface Scan {
+  destructive?: boolean;
+  sql?: boolean;
+  injection?: boolean;
+}
+
+/** A finding without its field: what one text holds, whichever field it came from. */
+type Found = Omit<Finding, 'field'>;
+
+/** Texts whose findings are remembered, at most; the least recently used is forgotten first. */
+export const DETECT_MEMO_SIZE = 4096;
+/** Longer texts are scanned every time: the memo holds at most DETECT_MEMO_SIZE texts this long. */
+export const DETECT_MEMO_TEXT_MAX = 1024;
+
+/**
+ * Findings of texts scanned lately, by the scan's flags and the whole text (the detectors read
+ * nothing else: their rule sets and the injection model are fixed when the module loads). A
+ * repeated request, as every cache hit is, finds its texts here instead of running the secret
+ * rule set, the PII checks and the injection classifier again.
+ */
+const memo = new Map<string, readonly Found[]>();
+
+function memoKey(text: string, what: Scan): string {
+  return `${what.destructive ? 'd' : '-'}${what.sql ? 's' : '-'}${what.injection ? 'i' : '-'}\0${text}`;
+}
+
+/** Forgets every remembered text (tests, and nothing else, need it). */
+export function clearDetectMemo(): void {
+  memo.clear();
+}
+
+/** Texts remembered now. */
+export function detectMemoSize(): number {
+  return memo.size;
+}
+
 /** Detects what one field of the request holds. */
-export function detectText(text: string, field: string, what: { destructive?: boolean; sql?: boolean; injection?: boolean }): Finding[] {
+export function detectText(text: string, field: string, what: Scan): Finding[] {
   if (text.length === 0) return [];
+  if (text.length > DETECT_MEMO_TEXT_MAX) return scanText(text, what).map((f) => ({ ...f, field, span: { ...f.span } }));
+  const key = memoKey(text, what);
+  let found = memo.get(key);
+  if (found) {
+    // Most recently used last: Map keeps insertion order, so the first key is the least recent.
+    memo.delete(key);
+  } else {
+    found = scanText(text, what);
+    if (memo.size >= DETECT_MEMO_SIZE) memo.delete(memo.keys().next().value!);
+  }
+  memo.set(key, found);
+  // Fresh objects each time: a caller may change what it was given without changing the memo.
+  return found.map((f) => ({ kind: f.kind, field, span: { start: f.span.start, end: f.span.end }, preview: f.preview }));
+}
+
+/** The findings of one text, sorted by where they start. */
+function scanText(text: string, what: Scan): Found[] {
   const sensitive = [...detectSecrets(text), ...detectPii(text)];
   const hits: Hit[] = [...sensitive];
   if (what.destructive) hits.push(...detectDestructive(text));
   else if (what.sql && mentionsSql(text)) hits.push(...detectSqlEmbedded(text));
   if (what.injection) hits.push(...detectInjection(text));
   const seen = new Set<string>();
-  const out: Finding[] = [];
+  const out: Found[] = [];
   for (const h of hits) {
     if (!(h.kind in FINDING_KINDS)) continue;
     const key = `${h.kind}:${h.start}:${h.end}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ kind: h.kind, field, span: { start: h.start, end: h.end }, preview: preview(text, h, sensitive) });
+    out.push({ kind: h.kind, span: { start: h.start, end: h.end }, preview: preview(text, h, sensitive) });
   }
   return out.sort((a, b) => a.span.start - b.span.start || a.kind.localeCompare(b.kind));
 }
