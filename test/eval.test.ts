@@ -423,7 +423,8 @@ describe('--no-state', () => {
 describe('concurrency', () => {
   it('parallel eval processes on one state file lose no ledger row and no usage increment', async () => {
     const dir = project('budgets:\n  hour: {usd: 1000, tokens: 100000000}\n  day: {usd: 1000, tokens: 100000000}\n');
-    const n = 24;
+    // Enough processes to overlap on the state file's lock on two cores; each must be counted.
+    const n = 10;
     await Promise.all(Array.from({ length: n }, (_, i) => new Promise<void>((resolve, reject) => {
       const p = spawn(process.execPath, [BIN, 'eval', '--format', 'json'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
       p.stdin.end(JSON.stringify({ id: `r${i}`, agent: 'trainer', action: 'create', resource: 'k8s:deployment/x', environment: 'dev', cost: { usd: 0.25, tokens: 10 } }));
