@@ -21,7 +21,7 @@ let queue: Promise<unknown> = Promise.resolve();
  * src/cli/program.ts reports them: commander's usage line, or `govern: MESSAGE` for a user's error;
  * anything else is thrown, so that a test fails on it.
  */
-export function run(args: string[], opts: { cwd?: string; input?: string; env?: Record<string, string> } = {}): Promise<Run> {
+export function cli(args: string[], opts: { cwd?: string; input?: string; env?: Record<string, string> } = {}): Promise<Run> {
   const next = queue.then(() => runNow(args, opts));
   queue = next.catch(() => undefined);
   return next;

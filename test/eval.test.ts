@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { openGovernor } from '../src/index.js';
-import { run } from './core.js';
+import { cli } from './core.js';
 import { BIN, govern, ROOT, tempTree } from './helpers.js';
 
 const require = createRequire(import.meta.url);
@@ -21,7 +21,7 @@ function project(config = '', extra: Record<string, string> = {}): string {
 const AWS_KEY = ['AKIA', 'QYLPMN5HFIQR7XYZ'].join('');
 
 async function evalJson(dir: string, req: unknown, args: string[] = []) {
-  const r = await run(['eval', '--format', 'json', ...args], { cwd: dir, input: JSON.stringify(req) });
+  const r = await cli(['eval', '--format', 'json', ...args], { cwd: dir, input: JSON.stringify(req) });
   return { ...r, decision: r.stdout ? JSON.parse(r.stdout) : undefined };
 }
 
@@ -78,7 +78,7 @@ describe('one request in, one decision out', () => {
 
   it('explain shows facts and why each rule matched or not', async () => {
     const dir = project();
-    const r = await run(['explain', '--agent', 'deploy-agent', '--action', 'deploy', '--resource', 'k8s:deployment/web', '--env', 'prod'], { cwd: dir });
+    const r = await cli(['explain', '--agent', 'deploy-agent', '--action', 'deploy', '--resource', 'k8s:deployment/web', '--env', 'prod'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stdout).toContain('trust 40');
     expect(r.stdout).toMatch(/matched deny +deny-production-write-low-trust/);
@@ -87,7 +87,7 @@ describe('one request in, one decision out', () => {
     expect(r.stdout).toMatch(/skipped escalate escalate-credential-read[^\n]*\n +because the request's category CREATE is not ACCESS\n/);
     expect(r.stdout).not.toMatch(/because not [^\n]* is not /);
     expect(r.stdout).toMatch(/unmet +escalate escalate-cost-over-50[^\n]*\n +because not when: cost\.usd: \{gt: 50\}/);
-    const j = JSON.parse((await run(['explain', '--format', 'json', '--agent', 'ops', '--action', 'delete', '--resource', 'k8s:pod/x', '--env', 'staging'], { cwd: dir })).stdout);
+    const j = JSON.parse((await cli(['explain', '--format', 'json', '--agent', 'ops', '--action', 'delete', '--resource', 'k8s:pod/x', '--env', 'staging'], { cwd: dir })).stdout);
     const rule = (id: string) => j.explanation.rules.find((x: { id: string }) => x.id === id);
     expect(rule('escalate-delete-outside-dev')).toMatchObject({ status: 'matched', source: 'policies/approvals.yaml:7:5' });
     expect(rule('escalate-cost-over-50')).toMatchObject({ status: 'unmet', because: [{ label: 'when: cost.usd: {gt: 50}' }] });
@@ -107,7 +107,7 @@ describe('bad input gets a clear error and changes no state', () => {
   for (const [name, input, message] of cases) {
     it(name, async () => {
       const dir = project();
-      await run(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
+      await cli(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
       const before = db(dir).prepare('SELECT count(*) n FROM ledger').get().n;
       const r = govern(['eval'], { cwd: dir, input });
       expect(r.code).toBe(1);
@@ -162,7 +162,7 @@ describe('--batch', () => {
       JSON.stringify({ id: 'r3', agent: 'ops', command: 'rm -rf /', environment: 'dev' }),
       JSON.stringify({ id: 'r4', agent: 'a', action: 'x', nope: true }),
     ].join('\n') + '\n';
-    const r = await run(['eval', '--batch', '-'], { cwd: dir, input: lines });
+    const r = await cli(['eval', '--batch', '-'], { cwd: dir, input: lines });
     const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(out).toHaveLength(4);
     expect(out[0].decision).toBe('allow');
@@ -178,11 +178,11 @@ const PROD_DEPLOY_FLAGS = ['--agent', 'deploy-agent', '--action', 'deploy', '--r
 describe('the ledger', () => {
   it('records every decision in a hash chain that verify checks', async () => {
     const dir = project();
-    for (let i = 0; i < 3; i++) await run(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
-    const v = await run(['ledger', 'verify', '--format', 'json'], { cwd: dir });
+    for (let i = 0; i < 3; i++) await cli(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
+    const v = await cli(['ledger', 'verify', '--format', 'json'], { cwd: dir });
     expect(v.code).toBe(0);
     expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, rows: 3 });
-    const exported = (await run(['ledger', 'export'], { cwd: dir })).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const exported = (await cli(['ledger', 'export'], { cwd: dir })).stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(exported).toHaveLength(3);
     expect(exported[0]).toMatchObject({ request: { agent: { id: 'a' } }, decision: { decision: 'escalate' }, model: null, usage: null, at: expect.any(String) });
   });
@@ -190,25 +190,25 @@ describe('the ledger', () => {
   it('verify finds an edited row, a deleted row and a truncated end', async () => {
     const dir = project();
     // Denied requests: an escalation would add its own entry to the chain between the decisions.
-    for (let i = 0; i < 4; i++) await run(['eval', ...PROD_DEPLOY_FLAGS], { cwd: dir });
+    for (let i = 0; i < 4; i++) await cli(['eval', ...PROD_DEPLOY_FLAGS], { cwd: dir });
     const d = db(dir);
     d.exec('DROP TRIGGER ledger_no_update; DROP TRIGGER ledger_no_delete');
     d.prepare("UPDATE ledger SET record = replace(record, '\"deny\"', '\"allow\"') WHERE seq = 2").run();
     d.close();
-    let v = await run(['ledger', 'verify'], { cwd: dir });
+    let v = await cli(['ledger', 'verify'], { cwd: dir });
     expect(v.code).toBe(5);
     expect(v.stdout).toContain('row 2: its content does not match its hash (the row was edited)');
     const d2 = db(dir);
     d2.prepare('DELETE FROM ledger WHERE seq IN (3, 4)').run();
     d2.close();
-    v = await run(['ledger', 'verify'], { cwd: dir });
+    v = await cli(['ledger', 'verify'], { cwd: dir });
     expect(v.stdout).toMatch(/the chain ends at row 2 but the head says row 4/);
   });
 
   it('verify finds a column edited beside an intact record (agent, decision, route, category, model, time)', async () => {
     const dir = project();
-    for (let i = 0; i < 3; i++) await run(['eval', ...PROD_DEPLOY_FLAGS], { cwd: dir });
-    expect((await run(['ledger', 'verify'], { cwd: dir })).code).toBe(0);
+    for (let i = 0; i < 3; i++) await cli(['eval', ...PROD_DEPLOY_FLAGS], { cwd: dir });
+    expect((await cli(['ledger', 'verify'], { cwd: dir })).code).toBe(0);
     const edits: [string, string, RegExp][] = [
       ["agent = 'zz'", 'agent', /row 1: its agent column says "zz"/],
       ["decision = 'allow'", 'decision', /row 1: its decision column says "allow"/],
@@ -225,7 +225,7 @@ describe('the ledger', () => {
       const e = db(dir);
       e.prepare(`UPDATE ledger SET ${set} WHERE seq = 1`).run();
       e.close();
-      const v = await run(['ledger', 'verify'], { cwd: dir });
+      const v = await cli(['ledger', 'verify'], { cwd: dir });
       expect(v.code, column).toBe(5);
       expect(v.stdout).toMatch(message);
       expect(v.stdout).toContain('ledger TAMPERED: 1 problem in 3 rows');
@@ -233,19 +233,19 @@ describe('the ledger', () => {
       r.prepare(`UPDATE ledger SET ${column} = ? WHERE seq = 1`).run(original[column]);
       r.close();
     }
-    expect((await run(['ledger', 'verify'], { cwd: dir })).code).toBe(0);
+    expect((await cli(['ledger', 'verify'], { cwd: dir })).code).toBe(0);
   });
 
   it('export filters by agent, route and time, and names a bad --since', async () => {
     const dir = project();
-    await run(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
-    await run(['eval', '--agent', 'b', '--command', 'rm -rf /', '--env', 'dev'], { cwd: dir });
-    const lines = async (args: string[]) => (await run(['ledger', 'export', ...args], { cwd: dir })).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    await cli(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
+    await cli(['eval', '--agent', 'b', '--command', 'rm -rf /', '--env', 'dev'], { cwd: dir });
+    const lines = async (args: string[]) => (await cli(['ledger', 'export', ...args], { cwd: dir })).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
     expect((await lines(['--agent', 'b'])).map((r) => r.request.agent.id)).toEqual(['b']);
     expect((await lines(['--route', 'rules'])).map((r) => r.decision.decision)).toEqual(['deny']);
     expect(await lines(['--since', '2999-01-01'])).toEqual([]);
     expect(await lines(['--since', '2000-01-01'])).toHaveLength(2);
-    const bad = await run(['ledger', 'export', '--since', 'yesterday'], { cwd: dir });
+    const bad = await cli(['ledger', 'export', '--since', 'yesterday'], { cwd: dir });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--since: "yesterday" is not a date');
   });
@@ -282,7 +282,7 @@ describe('the ledger', () => {
 
   it('the ledger refuses updates and deletes', async () => {
     const dir = project();
-    await run(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir });
+    await cli(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir });
     expect(() => db(dir).prepare('DELETE FROM ledger').run()).toThrow(/append-only/);
   });
 });
@@ -291,12 +291,12 @@ describe('secrets never reach the ledger, logs or reports in clear', () => {
   it('a key in content is denied, and neither output nor the state file holds it', async () => {
     const dir = project();
     const req = { agent: 'coder', action: 'write_file', resource: 'file:src/a.ts', environment: 'dev', content: `const k = "${AWS_KEY}";`, justification: `uses ${AWS_KEY}` };
-    const r = await run(['explain', '--format', 'json'], { cwd: dir, input: JSON.stringify(req) });
+    const r = await cli(['explain', '--format', 'json'], { cwd: dir, input: JSON.stringify(req) });
     expect(r.code).toBe(2);
-    const r2 = await run(['explain'], { cwd: dir, input: JSON.stringify(req) });
+    const r2 = await cli(['explain'], { cwd: dir, input: JSON.stringify(req) });
     for (const out of [r.stdout, r.stderr, r2.stdout, r2.stderr]) expect(out).not.toContain(AWS_KEY);
     expect(JSON.parse(r.stdout).facts.detectors).toContain('aws-access-key');
-    const exported = (await run(['ledger', 'export'], { cwd: dir })).stdout;
+    const exported = (await cli(['ledger', 'export'], { cwd: dir })).stdout;
     expect(exported).toContain('[REDACTED:aws-access-key]');
     expect(exported).not.toContain(AWS_KEY);
     for (const f of ['state.db', 'state.db-wal']) {
@@ -317,7 +317,7 @@ describe('budgets', () => {
     const over = await spend(2);
     expect(over.decision).toBe('deny');
     expect(over.reasons[0]!.rule).toBe('deny-over-budget');
-    const u = JSON.parse((await run(['usage', 'trainer', '--format', 'json'], { cwd: dir })).stdout);
+    const u = JSON.parse((await cli(['usage', 'trainer', '--format', 'json'], { cwd: dir })).stdout);
     expect(u[0].hour.usd).toBeCloseTo(8.5);
   });
 });
@@ -333,17 +333,17 @@ describe('trust', () => {
     expect((await evalJson(dir, prodDeploy)).decision.reasons[0].rule).toBe('deny-production-write-low-trust');
     for (let i = 0; i < 2; i++) {
       const id = (await evalJson(dir, { ...dev, id: `run-${i}` })).decision.id;
-      expect((await run(['trust', 'record', id, 'success'], { cwd: dir })).code).toBe(0);
+      expect((await cli(['trust', 'record', id, 'success'], { cwd: dir })).code).toBe(0);
     }
-    const shown = JSON.parse((await run(['trust', 'show', 'deploy-agent', '-f', 'json'], { cwd: dir })).stdout);
+    const shown = JSON.parse((await cli(['trust', 'show', 'deploy-agent', '-f', 'json'], { cwd: dir })).stdout);
     expect(shown).toMatchObject({ trust: 60, tier: 'trusted' });
     expect(shown.events[0]).toMatchObject({ event: 'success', by: 'alice', decision: expect.stringMatching(/^dec_/) });
     const deploy = (await evalJson(dir, prodDeploy)).decision;
     expect(deploy.reasons[0].rule).toBe('escalate-production-write');
-    await run(['trust', 'record', deploy.id, 'violation', '--note', 'touched prod db'], { cwd: dir });
+    await cli(['trust', 'record', deploy.id, 'violation', '--note', 'touched prod db'], { cwd: dir });
     expect((await evalJson(dir, prodDeploy)).decision.decision).toBe('deny');
-    expect((await run(['trust', 'record', deploy.id, 'great'], { cwd: dir })).stderr).toContain('"great" is not one of success, failure, exception, violation');
-    expect((await run(['trust', 'record', deploy.id, 'success'], { cwd: dir })).stderr).toContain('already has an outcome');
+    expect((await cli(['trust', 'record', deploy.id, 'great'], { cwd: dir })).stderr).toContain('"great" is not one of success, failure, exception, violation');
+    expect((await cli(['trust', 'record', deploy.id, 'success'], { cwd: dir })).stderr).toContain('already has an outcome');
   });
 
   it('the team comes from the agent registry, not the request', async () => {
@@ -374,7 +374,7 @@ describe('the decision cache and the ledger', () => {
     expect((await decide(dir, req)).route).toBe('router');
     expect(await decide(dir, req)).toMatchObject({ route: 'cache', facts: { category: 'DELETE' } });
     expect(db(dir).prepare('SELECT route, category FROM ledger ORDER BY seq').all()).toEqual([{ route: 'router', category: 'DELETE' }, { route: 'cache', category: 'DELETE' }]);
-    expect((await run(['ledger', 'verify'], { cwd: dir })).code).toBe(0);
+    expect((await cli(['ledger', 'verify'], { cwd: dir })).code).toBe(0);
   });
 });
 
@@ -382,27 +382,27 @@ describe('escalations', () => {
   it('an approval allows that exact request once, and no other', async () => {
     const dir = project(APPROVERS);
     const req = { agent: 'ops', action: 'delete', resource: 'k8s:pod/web-1', environment: 'staging' };
-    const first = await run(['eval'], { cwd: dir, input: JSON.stringify(req) });
+    const first = await cli(['eval'], { cwd: dir, input: JSON.stringify(req) });
     expect(first.code).toBe(3);
     const id = /escalations approve (esc_\w+)/.exec(first.stdout)![1]!;
-    const list = JSON.parse((await run(['escalations', 'list', '-f', 'json'], { cwd: dir })).stdout);
+    const list = JSON.parse((await cli(['escalations', 'list', '-f', 'json'], { cwd: dir })).stdout);
     expect(list.map((e: { id: string }) => e.id)).toEqual([id]);
-    expect((await run(['escalations', 'approve', id], { cwd: dir })).code).toBe(0);
-    expect((await run(['escalations', 'approve', id], { cwd: dir })).stderr).toContain('already approved');
+    expect((await cli(['escalations', 'approve', id], { cwd: dir })).code).toBe(0);
+    expect((await cli(['escalations', 'approve', id], { cwd: dir })).stderr).toContain('already approved');
     expect((await evalJson(dir, { ...req, resource: 'k8s:pod/web-2' })).code).toBe(3);
     const approved = await evalJson(dir, req);
     expect(approved.code).toBe(0);
     expect(approved.decision.reasons[0].message).toContain(`approved by alice (escalation ${id})`);
     expect((await evalJson(dir, req)).code).toBe(3);
-    expect((await run(['escalations', 'list', '--status', 'all'], { cwd: dir })).stdout).toMatch(new RegExp(`${id}  used  ops: [^\n]*\n[^\n]*; approved by alice, used\n`));
-    expect((await run(['escalations', 'deny', 'esc_nope'], { cwd: dir })).stderr).toContain('no escalation esc_nope');
+    expect((await cli(['escalations', 'list', '--status', 'all'], { cwd: dir })).stdout).toMatch(new RegExp(`${id}  used  ops: [^\n]*\n[^\n]*; approved by alice, used\n`));
+    expect((await cli(['escalations', 'deny', 'esc_nope'], { cwd: dir })).stderr).toContain('no escalation esc_nope');
   });
 
   it('an approval never turns a deny into an allow', async () => {
     const dir = project(APPROVERS);
     const req = { agent: 'ops', action: 'delete', resource: 'k8s:pod/web-1', environment: 'staging' };
-    const id = /escalations approve (esc_\w+)/.exec((await run(['eval'], { cwd: dir, input: JSON.stringify(req) })).stdout)![1]!;
-    await run(['escalations', 'approve', id], { cwd: dir });
+    const id = /escalations approve (esc_\w+)/.exec((await cli(['eval'], { cwd: dir, input: JSON.stringify(req) })).stdout)![1]!;
+    await cli(['escalations', 'approve', id], { cwd: dir });
     writeFileSync(join(dir, 'policies', 'extra.yaml'), 'rules:\n  - id: deny-pod-deletes\n    match: {category: DELETE, resource: "k8s:pod"}\n    effect: deny\n');
     expect((await evalJson(dir, req)).decision.decision).toBe('deny');
   });
@@ -411,13 +411,13 @@ describe('escalations', () => {
 describe('--no-state', () => {
   it('reads and writes no state file', async () => {
     const dir = project();
-    const r = await run(['eval', '--no-state', '--agent', 'a', '--action', 'read'], { cwd: dir });
+    const r = await cli(['eval', '--no-state', '--agent', 'a', '--action', 'read'], { cwd: dir });
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/^ESCALATE/);
     expect(r.stdout).not.toContain('recorded');
     expect(existsSync(join(dir, '.govern', 'state.db'))).toBe(false);
-    expect((await run(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir })).stdout).toMatch(/\n  recorded as dec_\w+\n/);
-    expect((await run(['ledger', 'verify', '--no-state'], { cwd: dir })).stderr).toContain('needs the state file; drop --no-state');
+    expect((await cli(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir })).stdout).toMatch(/\n  recorded as dec_\w+\n/);
+    expect((await cli(['ledger', 'verify', '--no-state'], { cwd: dir })).stderr).toContain('needs the state file; drop --no-state');
   });
 });
 
@@ -436,7 +436,7 @@ describe('concurrency', () => {
     // Summed over the hours: a run that crosses the hour counts in two hourly rows.
     expect(d.prepare("SELECT sum(usd) usd, sum(tokens) tokens, sum(requests) requests FROM usage WHERE period LIKE 'h:%'").get()).toEqual({ usd: n * 0.25, tokens: n * 10, requests: n });
     d.close();
-    expect((await run(['ledger', 'verify'], { cwd: dir })).code).toBe(0);
+    expect((await cli(['ledger', 'verify'], { cwd: dir })).code).toBe(0);
   }, 300_000);
 });
 
