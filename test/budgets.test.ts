@@ -205,7 +205,7 @@ describe('a budget spent while the model was asked', () => {
   it("is checked again at commit: the model's allow becomes the rules' deny, its tokens still recorded", async () => {
     server = await FakeServer.start();
     server.reply({ json: openaiWire.completion(JSON.stringify({ decision: 'allow', confidence: 0.9, reason: 'fine' }), { input: 700, output: 30 }) });
-    const dir = project(`${LIMITS}models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: 5000}\n`);
+    const dir = project(`${LIMITS}models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: 60000}\n`);
     const rt = await Runtime.open({ cwd: dir });
     try {
       // No rule decides a query in dev: the model is asked, with the budget as it was.

@@ -286,7 +286,7 @@ describe('govern distill --model', () => {
 
   function modelProject(): string {
     const dir = project(baseRecords());
-    writeFileSync(join(dir, 'govern.config.yaml'), `models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: 3000}\n`);
+    writeFileSync(join(dir, 'govern.config.yaml'), `models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: 60000}\n`);
     return dir;
   }
   const draft = (yaml: string) => ({ json: openaiWire.completion(JSON.stringify({ rule: yaml }), { input: 900, output: 120 }) });

@@ -165,7 +165,7 @@ function fakeTerminal() {
     screen: () => screen,
     /** Waits until `question` is on the screen (after the last answer), then types `keys`. */
     async answer(question: RegExp, keys: string): Promise<void> {
-      const until = Date.now() + 10_000;
+      const until = Date.now() + 100_000;
       while (!question.test(screen.slice(seen))) {
         if (Date.now() > until) throw new Error(`no question ${question} on the screen:\n${screen.slice(seen)}`);
         await new Promise((r) => setTimeout(r, 5));
@@ -260,7 +260,7 @@ describe('govern init on a terminal', () => {
     child.stdout.on('data', (d: Buffer) => (screen += d.toString()));
     const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
     const answer = async (question: RegExp, keys: string) => {
-      const until = Date.now() + 15_000;
+      const until = Date.now() + 100_000;
       while (!question.test(screen.slice(seen))) {
         if (Date.now() > until) throw new Error(`no question ${question} on the screen:\n${screen}`);
         await new Promise((r) => setTimeout(r, 10));

@@ -270,7 +270,7 @@ describe('govern replay with a model', () => {
 
   const env = { OPENAI_API_KEY: 'test-key' };
   const answer = (decision: string, usage = { input: 700, output: 30 }) => ({ json: openaiWire.completion(JSON.stringify({ decision, confidence: 0.9, reason: `the model says ${decision}` }), usage) });
-  const modelConfig = () => `models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: 1500}\n`;
+  const modelConfig = () => `models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: 60000}\n`;
 
   it('--ledger replays a real state file written by govern eval', async () => {
     const dir = project({ config: modelConfig() });

@@ -169,7 +169,7 @@ describe('honest savings', () => {
   });
 
   it('failed model calls and default escalations save nothing, and the report says so', async () => {
-    const dir = project(`models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: 1500}\n`);
+    const dir = project(`models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: 60000}\n`);
     server.reply(openaiWire.error(500, 'server_error', 'down'), openaiWire.error(500, 'server_error', 'down'));
     const rt = await Runtime.open({ cwd: dir, noState: true });
     writeFileSync(join(dir, 'f.jsonl'), jsonl([
