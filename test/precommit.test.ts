@@ -154,6 +154,9 @@ describe.skipIf(missing !== undefined)(`pre-commit hook govern-check${missing ? 
       // SQLite from source twice (npm install in the clone, then npm install -g of the packed
       // govern), which takes minutes on a small machine and proves nothing about the hook.
       npm_config_prefer_offline: 'true',
+      // No security audit or funding notes: requests and work that no step of the hook uses.
+      npm_config_audit: 'false',
+      npm_config_fund: 'false',
       ...localPrebuilds(),
     };
     const r = spawnSync('pre-commit', ['run', '--all-files'], { cwd: project, env: nodeEnv, encoding: 'utf8', timeout: 1_500_000, stdio: ['ignore', 'pipe', 'pipe'] });
