@@ -9,6 +9,7 @@ import { check } from '../src/check/check.js';
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { canonicalJson } from '../src/runtime/canonical.js';
 import { Runtime } from '../src/runtime/runtime.js';
+import { cli } from './core.js';
 import { govern, ROOT, tempTree } from './helpers.js';
 
 const DENY = { agent: 'coder', action: 'read_file', resource: 'file:secrets/db.yaml', environment: 'dev' };
@@ -138,12 +139,12 @@ describe('govern build, eval --bundle, check --bundle (end to end)', () => {
     cpSync(join(ROOT, 'policies'), join(project, 'policies'), { recursive: true });
   });
 
-  it('builds a signed bundle that eval decides from, and refuses it once one byte changed', () => {
-    const b = govern(['build', '--sign', 'keys/signer.key', '-o', 'out/bundle.json'], { cwd: project });
+  it('builds a signed bundle that eval decides from, and refuses it once one byte changed', async () => {
+    const b = await cli(['build', '--sign', 'keys/signer.key', '-o', 'out/bundle.json'], { cwd: project });
     expect(b.stderr).toBe('');
     expect(b.code).toBe(0);
     expect(b.stdout).toMatch(/^built out\/bundle\.json: \d+ rules, (\d+)\/\1 tests passed, policy hash [0-9a-f]{12}, signed by key [0-9a-f]{16}\n$/);
-    const ok = govern(['eval', '--bundle', 'out/bundle.json', '--no-state', '--format', 'json'], { cwd: project, input: JSON.stringify(DENY) });
+    const ok = await cli(['eval', '--bundle', 'out/bundle.json', '--no-state', '--format', 'json'], { cwd: project, input: JSON.stringify(DENY) });
     expect(ok.code).toBe(2);
     expect(JSON.parse(ok.stdout).decision).toBe('deny');
     const text = readFileSync(join(project, 'out/bundle.json'), 'utf8');
@@ -158,21 +159,21 @@ describe('govern build, eval --bundle, check --bundle (end to end)', () => {
     expect(serve.stderr).toMatch(/^govern: out\/tampered\.json was altered after it was built/);
   });
 
-  it('check --bundle verifies the signature and refuses an unsigned bundle when keys are configured', () => {
-    expect(govern(['build', '-o', 'unsigned.json', '-q'], { cwd: project }).code).toBe(0);
-    const r = govern(['check', '--bundle', 'unsigned.json'], { cwd: project });
+  it('check --bundle verifies the signature and refuses an unsigned bundle when keys are configured', async () => {
+    expect((await cli(['build', '-o', 'unsigned.json', '-q'], { cwd: project })).code).toBe(0);
+    const r = await cli(['check', '--bundle', 'unsigned.json'], { cwd: project });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^govern: unsigned\.json is not signed, and the configuration's bundle\.public_keys require a signature\. Refused; sign it with `govern build --sign KEY`\.\n$/);
   });
 
-  it('check without paths checks the config\'s bundle.file, as eval and serve decide from it', () => {
+  it('check without paths checks the config\'s bundle.file, as eval and serve decide from it', async () => {
     const dir = tempTree({ 'govern.config.yaml': 'bundle:\n  file: out/b.json\n  public_keys: [signer.pub]\n', 'signer.pub': keys.publicKey });
     cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
-    expect(govern(['build', '-o', 'out/b.json', '-q'], { cwd: dir }).code).toBe(0);
-    const r = govern(['check'], { cwd: dir });
+    expect((await cli(['build', '-o', 'out/b.json', '-q'], { cwd: dir })).code).toBe(0);
+    const r = await cli(['check'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^govern: out\/b\.json is not signed, and the configuration's bundle\.public_keys require a signature/);
     // Paths given on the command line are checked as policy files, bundle or not.
-    expect(govern(['check', 'policies'], { cwd: dir }).code).toBe(0);
+    expect((await cli(['check', 'policies'], { cwd: dir })).code).toBe(0);
   });
 });

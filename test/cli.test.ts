@@ -3,6 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cli } from './core.js';
 import { govern, tempTree } from './helpers.js';
 
 const GOOD = `rules:
@@ -23,47 +24,47 @@ describe('govern check', () => {
     expect(r.code).toBe(0);
   });
 
-  it('exits 3 on a policy error and prints file:line:col with a code frame', () => {
+  it('exits 3 on a policy error and prints file:line:col with a code frame', async () => {
     const dir = tempTree({ 'p.yaml': 'rules:\n  - id: a\n    effect: dney\n' });
-    const r = govern(['check', dir]);
+    const r = await cli(['check', dir]);
     expect(r.code).toBe(3);
     expect(r.stdout).toContain('p.yaml:3:13 error schema/invalid-value');
     expect(r.stdout).toContain('3 |     effect: dney\n  |             ^^^^');
     expect(r.stdout).toContain('Did you mean `deny`?');
   });
 
-  it('exits 4 when only tests fail', () => {
+  it('exits 4 when only tests fail', async () => {
     const dir = tempTree({ 'p.yaml': GOOD.replace('expect: deny', 'expect: allow') });
-    const r = govern(['check', dir]);
+    const r = await cli(['check', dir]);
     expect(r.code).toBe(4);
     expect(r.stdout).toContain('test/failed');
     expect(r.stdout).toContain('expected allow, got deny (by deny-prod-delete)');
   });
 
-  it('--strict makes warnings fail; without it they pass', () => {
+  it('--strict makes warnings fail; without it they pass', async () => {
     const dir = tempTree({ 'p.yaml': 'rules:\n  - id: a\n    match: {category: ACCESS}\n    effect: allow\n' });
-    expect(govern(['check', dir]).code).toBe(0);
-    const r = govern(['check', '--strict', dir]);
+    expect((await cli(['check', dir])).code).toBe(0);
+    const r = await cli(['check', '--strict', dir]);
     expect(r.code).toBe(3);
     expect(r.stdout).toContain('lint/unconditional-allow');
   });
 
-  it('--no-tests skips the tests', () => {
+  it('--no-tests skips the tests', async () => {
     const dir = tempTree({ 'p.yaml': GOOD.replace('expect: deny', 'expect: allow') });
-    expect(govern(['check', '--no-tests', dir]).code).toBe(0);
+    expect((await cli(['check', '--no-tests', dir])).code).toBe(0);
   });
 
-  it('json output is the diagnostics and a summary', () => {
+  it('json output is the diagnostics and a summary', async () => {
     const dir = tempTree({ 'p.yaml': 'rules:\n  - id: a\n    effect: deny\n    when: {trust: {gt: x}}\n' });
-    const r = govern(['check', '--format', 'json', dir]);
+    const r = await cli(['check', '--format', 'json', dir]);
     const out = JSON.parse(r.stdout);
     expect(out.summary.errors).toBe(1);
     expect(out.diagnostics[0]).toMatchObject({ code: 'schema/wrong-type', severity: 'error', file: expect.stringContaining('p.yaml'), line: 4, column: 24 });
   });
 
-  it('sarif output is SARIF 2.1.0 with regions', () => {
+  it('sarif output is SARIF 2.1.0 with regions', async () => {
     const dir = tempTree({ 'p.yaml': 'rules:\n  - id: a\n    effect: deny\n    bogus: 1\n' });
-    const out = JSON.parse(govern(['check', '-f', 'sarif', dir]).stdout);
+    const out = JSON.parse((await cli(['check', '-f', 'sarif', dir])).stdout);
     expect(out.version).toBe('2.1.0');
     const res = out.runs[0].results[0];
     expect(res.ruleId).toBe('schema/unknown-field');
@@ -72,9 +73,9 @@ describe('govern check', () => {
     expect(out.runs[0].tool.driver.rules.map((x: { id: string }) => x.id)).toContain('schema/unknown-field');
   });
 
-  it('github output is one workflow annotation per diagnostic', () => {
+  it('github output is one workflow annotation per diagnostic', async () => {
     const dir = tempTree({ 'p.yaml': 'rules:\n  - id: a\n    effect: deny\n    bogus: 1\n' });
-    const r = govern(['check', '--format=github', dir]);
+    const r = await cli(['check', '--format=github', dir]);
     expect(r.stdout).toMatch(/^::error file=[^,]*p\.yaml,line=4,col=5,endLine=4,endColumn=10,title=schema\/unknown-field::unknown field `bogus`/);
     expect(r.code).toBe(3);
   });
@@ -105,9 +106,9 @@ describe('govern check', () => {
     expect(govern(['check', '--no-color', dir], { env: { NO_COLOR: '', FORCE_COLOR: '1' } }).stdout).not.toMatch(/\x1b\[/);
   });
 
-  it('a .cedar policy\'s @effect("warn") only warns, and an @effect that contradicts its keyword is an error', () => {
+  it('a .cedar policy\'s @effect("warn") only warns, and an @effect that contradicts its keyword is an error', async () => {
     const dir = tempTree({ 'policies/w.cedar': '@id("w") @effect("warn") @message("watched") permit (principal, action, resource);\n' });
-    const ev = govern(['eval', '--no-state', '--agent', 'a', '--action', 'delete', '--env', 'production'], { cwd: dir });
+    const ev = await cli(['eval', '--no-state', '--agent', 'a', '--action', 'delete', '--env', 'production'], { cwd: dir });
     expect(ev.stdout).toMatch(/^ESCALATE/);
     expect(ev.stdout).toContain('warning w: watched');
     expect(ev.code).toBe(3);
@@ -126,31 +127,31 @@ describe('govern check', () => {
       'sub/deeper/policies/broken.yaml': BROKEN,
     });
 
-    it('with the config found by walking up, from a subfolder', () => {
+    it('with the config found by walking up, from a subfolder', async () => {
       const dir = repo();
-      const r = govern(['check'], { cwd: join(dir, 'sub', 'deeper') });
+      const r = await cli(['check'], { cwd: join(dir, 'sub', 'deeper') });
       expect(r.stdout).toMatch(/^1 file, 1 rule, 1\/1 tests passed; no problems\n$/);
       expect(r.code).toBe(0);
       const out = tempTree({});
-      const c = govern(['compile', '--out', out], { cwd: join(dir, 'sub', 'deeper') });
+      const c = await cli(['compile', '--out', out], { cwd: join(dir, 'sub', 'deeper') });
       expect(c.code).toBe(0);
       expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).rules.map((x: { id: string }) => x.id)).toEqual(['deny-prod-delete']);
     });
 
-    it('with --config naming a config in another folder', () => {
+    it('with --config naming a config in another folder', async () => {
       const dir = repo();
-      const r = govern(['--config', '../../govern.config.yaml', 'check'], { cwd: join(dir, 'sub', 'deeper') });
+      const r = await cli(['--config', '../../govern.config.yaml', 'check'], { cwd: join(dir, 'sub', 'deeper') });
       expect(r.stdout).toMatch(/^1 file, 1 rule, 1\/1 tests passed; no problems\n$/);
       expect(r.code).toBe(0);
-      const ev = govern(['--config', '../../govern.config.yaml', 'eval', '--no-state', '--agent', 'a', '--action', 'delete', '--env', 'production'], { cwd: join(dir, 'sub', 'deeper') });
+      const ev = await cli(['--config', '../../govern.config.yaml', 'eval', '--no-state', '--agent', 'a', '--action', 'delete', '--env', 'production'], { cwd: join(dir, 'sub', 'deeper') });
       expect(ev.stdout).toContain('deny-prod-delete');
     });
 
-    it('without a policies: key, the folder beside the config; a bad config is an error with its place', () => {
+    it('without a policies: key, the folder beside the config; a bad config is an error with its place', async () => {
       const dir = tempTree({ 'govern.config.yaml': 'budgets: {day: {usd: 5}}\n', 'policies/p.yaml': GOOD, 'sub/x.txt': '' });
-      expect(govern(['check'], { cwd: join(dir, 'sub') }).stdout).toMatch(/^1 file, 1 rule, 1\/1 tests passed; no problems\n$/);
+      expect((await cli(['check'], { cwd: join(dir, 'sub') })).stdout).toMatch(/^1 file, 1 rule, 1\/1 tests passed; no problems\n$/);
       const bad = tempTree({ 'govern.config.yaml': 'policies: 7\n', 'policies/p.yaml': GOOD });
-      const r = govern(['check'], { cwd: bad });
+      const r = await cli(['check'], { cwd: bad });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('govern.config.yaml:1:11 error config/wrong-type `policies` must be a string.');
     });
@@ -166,9 +167,9 @@ describe('govern check', () => {
       ['duplicate keys', { 'p.yaml': 'rules: []\nrules: []\n' }, 'yaml/syntax', /Map keys must be unique/],
     ];
     for (const [name, files, code, pattern] of cases) {
-      it(name, () => {
+      it(name, async () => {
         const dir = tempTree(files);
-        const r = govern(['check', dir]);
+        const r = await cli(['check', dir]);
         expect(r.code).toBe(3);
         expect(r.stdout).toContain(code);
         expect(r.stdout).toMatch(pattern);
@@ -176,16 +177,16 @@ describe('govern check', () => {
       });
     }
 
-    it('an empty file is a warning, not an error', () => {
+    it('an empty file is a warning, not an error', async () => {
       const dir = tempTree({ 'p.yaml': '', 'q.yaml': GOOD });
-      const r = govern(['check', dir]);
+      const r = await cli(['check', dir]);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('warning policy/empty-file');
     });
 
-    it('a folder without policies', () => {
+    it('a folder without policies', async () => {
       const dir = tempTree({ 'README.md': '# nothing here\n' });
-      const r = govern(['check', dir]);
+      const r = await cli(['check', dir]);
       expect(r.code).toBe(3);
       expect(r.stdout).toContain('error policy/no-policies');
       expect(r.stdout).toContain('holds no policy files');
@@ -200,11 +201,11 @@ describe('govern check', () => {
 });
 
 describe('govern compile', () => {
-  it('writes Cedar, schema and manifest, byte-identical on a second run', () => {
+  it('writes Cedar, schema and manifest, byte-identical on a second run', async () => {
     const out1 = tempTree({});
     const out2 = tempTree({});
-    expect(govern(['compile', '--out', out1]).code).toBe(0);
-    expect(govern(['compile', '--out', out2, '--quiet']).code).toBe(0);
+    expect((await cli(['compile', '--out', out1])).code).toBe(0);
+    expect((await cli(['compile', '--out', out2, '--quiet'])).code).toBe(0);
     const files = readdirSync(out1).sort();
     expect(files).toEqual(['manifest.json', 'policies.cedar', 'schema.cedarschema', 'warnings.cedar']);
     for (const f of files) expect(readFileSync(join(out2, f), 'utf8')).toBe(readFileSync(join(out1, f), 'utf8'));
@@ -216,19 +217,19 @@ describe('govern compile', () => {
     expect(readFileSync(join(out1, 'policies.cedar'), 'utf8')).toContain('@id("deny-secret-in-content")');
   });
 
-  it('says how many rules it compiled, in the singular for one', () => {
+  it('says how many rules it compiled, in the singular for one', async () => {
     const one = tempTree({ 'p.yaml': GOOD });
     const out = tempTree({});
-    const r = govern(['compile', one, '--out', out]);
+    const r = await cli(['compile', one, '--out', out]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^compiled 1 rule to \S+ \(bundle [0-9a-f]{12}\)\n$/);
-    expect(govern(['compile', '--out', out]).stdout).toMatch(/^compiled \d+ rules to /);
+    expect((await cli(['compile', '--out', out])).stdout).toMatch(/^compiled \d+ rules to /);
   });
 
-  it('refuses to write anything when the policies have errors', () => {
+  it('refuses to write anything when the policies have errors', async () => {
     const dir = tempTree({ 'p.yaml': 'rules:\n  - id: a\n    effect: dney\n' });
     const out = tempTree({});
-    const r = govern(['compile', dir, '--out', out]);
+    const r = await cli(['compile', dir, '--out', out]);
     expect(r.code).toBe(3);
     expect(readdirSync(out)).toEqual([]);
   });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { completionScript } from '../src/completion/program.js';
 import { buildProgram } from '../src/cli/program.js';
+import { cli } from './core.js';
 import { govern, ROOT, tempTree } from './helpers.js';
 
 const has = (shell: string) => spawnSync('which', [shell], { encoding: 'utf8' }).status === 0;
@@ -31,12 +32,12 @@ printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' });
 describe('govern completion', () => {
   const bash = govern(['completion', 'bash']);
 
-  it('prints a bash script, plain, with exit 0', () => {
+  it('prints a bash script, plain, with exit 0', async () => {
     expect(bash.code).toBe(0);
     expect(bash.stderr).toBe('');
     expect(bash.stdout).toMatch(/^# bash completion for govern /);
     expect(bash.stdout).not.toMatch(/\x1b\[/);
-    expect(govern(['completion', 'bash'], { env: { NO_COLOR: '', FORCE_COLOR: '1' } }).stdout).toBe(bash.stdout);
+    expect((await cli(['completion', 'bash'], { env: { NO_COLOR: '', FORCE_COLOR: '1' } })).stdout).toBe(bash.stdout);
   });
 
   it('bash completes commands, flags and flag values', () => {
@@ -74,8 +75,8 @@ describe('govern completion', () => {
   });
 
   for (const shell of ['zsh', 'fish'] as const) {
-    it.skipIf(!has(shell))(`${shell}: the script parses (${shell} -n)${has(shell) ? '' : ` (skipped: ${shell} is not installed)`}`, () => {
-      const r = govern(['completion', shell]);
+    it.skipIf(!has(shell))(`${shell}: the script parses (${shell} -n)${has(shell) ? '' : ` (skipped: ${shell} is not installed)`}`, async () => {
+      const r = await cli(['completion', shell]);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`${shell} completion for govern`);
       const file = join(tempTree({}), `govern.${shell}`);
@@ -86,9 +87,9 @@ describe('govern completion', () => {
     });
   }
 
-  it.skipIf(!has('fish'))(`fish completes commands and flag values${has('fish') ? '' : ' (skipped: fish is not installed)'}`, () => {
+  it.skipIf(!has('fish'))(`fish completes commands and flag values${has('fish') ? '' : ' (skipped: fish is not installed)'}`, async () => {
     const file = join(tempTree({}), 'govern.fish');
-    writeFileSync(file, govern(['completion', 'fish']).stdout);
+    writeFileSync(file, (await cli(['completion', 'fish'])).stdout);
     const complete = (line: string) => {
       const r = spawnSync('fish', ['--no-config', '-c', `source ${file}; complete -C '${line}'`], { encoding: 'utf8' });
       expect(r.stderr).toBe('');
@@ -99,8 +100,8 @@ describe('govern completion', () => {
     expect(complete('govern check --format ')).toEqual(['github', 'human', 'json', 'sarif']);
   });
 
-  it('an unknown shell is a usage error naming it, exit 1', () => {
-    const r = govern(['completion', 'powershell']);
+  it('an unknown shell is a usage error naming it, exit 1', async () => {
+    const r = await cli(['completion', 'powershell']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("'powershell' is invalid for argument 'shell'. Allowed choices are bash, zsh, fish.");
     expect(r.stderr).toContain('usage: govern completion [options] <shell>');

@@ -358,8 +358,10 @@ describe('adversarial input', () => {
     ['shell', 'echo $('.repeat(MB / 7)],
     ['caps', 'IGNORE '.repeat(MB / 7)],
   ];
+  // A backtracking pattern on a megabyte runs for hours; the suite's timeout catches that without
+  // making a busy machine's slower, still linear, scan a failure.
   it.each(cases)('%s (1 MB) is scanned in linear time', (_, text) => {
     const r = normalizeRequest({ agent: 'a', action: 'x', content: text, command: text.slice(0, 200_000) });
     expect(Array.isArray(detect(r))).toBe(true);
-  }, 10_000);
+  });
 });

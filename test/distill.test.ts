@@ -11,6 +11,7 @@ import { check } from '../src/check/check.js';
 import { valueClasses } from '../src/distill/distill.js';
 import { LABELED_REQUESTS, labeledRequests } from '../src/init/scaffold.js';
 import { FakeServer, openaiWire } from './fake-servers.js';
+import { cli } from './core.js';
 import { govern, governAsync, ROOT, tempTree } from './helpers.js';
 
 type Verdict = 'allow' | 'deny' | 'escalate';
@@ -69,9 +70,9 @@ const ALLOW = 'distilled-allow-access-dev-metrics-dashboard';
 const DENY = 'distilled-deny-access-staging-domain-pastebin-com';
 
 describe('govern distill', () => {
-  it('writes verified rule files with provenance and tests, and only where the record agrees', () => {
+  it('writes verified rule files with provenance and tests, and only where the record agrees', async () => {
     const dir = project(baseRecords());
-    const r = govern(['distill', '--from', 'records.jsonl', '--format', 'json'], { cwd: dir });
+    const r = await cli(['distill', '--from', 'records.jsonl', '--format', 'json'], { cwd: dir });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -95,96 +96,96 @@ describe('govern distill', () => {
     expect(lock.rules.map((x: { id: string }) => x.id)).toContain(ALLOW);
 
     // The result is a valid policy folder whose tests (the supporting requests) pass.
-    const check = govern(['check', 'policies'], { cwd: dir });
+    const check = await cli(['check', 'policies'], { cwd: dir });
     expect(check.stdout).toMatch(/tests passed; no problems/);
     expect(check.code).toBe(0);
     // And a new request like the group is now decided by the rule, with no model.
-    const e = govern(['eval', '--no-state', '--format', 'json'], { cwd: dir, input: JSON.stringify({ ...dashboard('a9'), environment: 'dev' }) });
+    const e = await cli(['eval', '--no-state', '--format', 'json'], { cwd: dir, input: JSON.stringify({ ...dashboard('a9'), environment: 'dev' }) });
     expect(JSON.parse(e.stdout)).toMatchObject({ decision: 'allow', route: 'rules', reasons: [{ rule: ALLOW }] });
-    const d = govern(['eval', '--no-state', '--format', 'json'], { cwd: dir, input: JSON.stringify(fetchPage('z', 'pastebin.com', 5)) });
+    const d = await cli(['eval', '--no-state', '--format', 'json'], { cwd: dir, input: JSON.stringify(fetchPage('z', 'pastebin.com', 5)) });
     expect(JSON.parse(d.stdout)).toMatchObject({ decision: 'deny', reasons: [{ rule: DENY }] });
     expect(d.code).toBe(2);
   });
 
-  it('changes nothing on a second run with the same input, and --check agrees', () => {
+  it('changes nothing on a second run with the same input, and --check agrees', async () => {
     const dir = project(baseRecords());
-    expect(govern(['distill', '--from', 'records.jsonl'], { cwd: dir }).code).toBe(0);
+    expect((await cli(['distill', '--from', 'records.jsonl'], { cwd: dir })).code).toBe(0);
     const before = Object.fromEntries(distilledFiles(dir).map((n) => [n, readFileSync(join(dir, 'policies', 'distilled', n), 'utf8')]));
-    const again = govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
+    const again = await cli(['distill', '--from', 'records.jsonl'], { cwd: dir });
     expect(again.stdout).toContain('nothing to change');
     expect(Object.fromEntries(distilledFiles(dir).map((n) => [n, readFileSync(join(dir, 'policies', 'distilled', n), 'utf8')]))).toEqual(before);
-    const check = govern(['distill', '--from', 'records.jsonl', '--check'], { cwd: dir });
+    const check = await cli(['distill', '--from', 'records.jsonl', '--check'], { cwd: dir });
     expect(check.stdout).toContain('distilled rules are up to date with the record');
     expect(check.code).toBe(0);
   });
 
-  it('--check exits 7 when a rule is missing or was edited by hand, and writes nothing', () => {
+  it('--check exits 7 when a rule is missing or was edited by hand, and writes nothing', async () => {
     const dir = project(baseRecords());
-    const fresh = govern(['distill', '--from', 'records.jsonl', '--check'], { cwd: dir });
+    const fresh = await cli(['distill', '--from', 'records.jsonl', '--check'], { cwd: dir });
     expect(fresh.code).toBe(7);
     expect(fresh.stdout).toContain(`distilled/${ALLOW}.yaml: missing: new allow rule from 6 requests`);
     expect(existsSync(join(dir, 'policies', 'distilled'))).toBe(false);
 
-    govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
+    await cli(['distill', '--from', 'records.jsonl'], { cwd: dir });
     const file = join(dir, 'policies', 'distilled', `${DENY}.yaml`);
     writeFileSync(file, readFileSync(file, 'utf8').replace(/message: .*/, 'message: Edited by hand.'));
-    const edited = govern(['distill', '--from', 'records.jsonl', '--check', '--format', 'json'], { cwd: dir });
+    const edited = await cli(['distill', '--from', 'records.jsonl', '--check', '--format', 'json'], { cwd: dir });
     expect(edited.code).toBe(7);
     expect(JSON.parse(edited.stdout).changes).toContainEqual(expect.objectContaining({ kind: 'edited', rule: DENY }));
   });
 
-  it('--check exits 8 when the record now contradicts a rule; distill retires it and keeps it in history', () => {
+  it('--check exits 8 when the record now contradicts a rule; distill retires it and keeps it in history', async () => {
     const dir = project(baseRecords());
-    govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
+    await cli(['distill', '--from', 'records.jsonl'], { cwd: dir });
     // Later, the model escalated a request the allow rule covers.
     writeFileSync(join(dir, 'records.jsonl'), readFileSync(join(dir, 'records.jsonl'), 'utf8') + rec(dashboard('a7'), 'escalate', { at: '2026-11-20T00:00:00Z' }) + '\n');
-    const check = govern(['distill', '--from', 'records.jsonl', '--check'], { cwd: dir });
+    const check = await cli(['distill', '--from', 'records.jsonl', '--check'], { cwd: dir });
     expect(check.code).toBe(8);
     expect(check.stdout).toMatch(new RegExp(`${ALLOW}.yaml: disagrees: would allow what was escalated \\(decision dec_t\\d+: a7 view metrics:dashboard\\)`));
-    const w = govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
+    const w = await cli(['distill', '--from', 'records.jsonl'], { cwd: dir });
     expect(w.code).toBe(0);
     expect(existsSync(join(dir, 'policies', 'distilled', `${ALLOW}.yaml`))).toBe(false);
     expect(existsSync(join(dir, 'policies', 'distilled', '.history', ALLOW, 'v1.yaml'))).toBe(true);
-    const h = govern(['rules', 'history', ALLOW], { cwd: dir });
+    const h = await cli(['rules', 'history', ALLOW], { cwd: dir });
     expect(h.stdout).toContain(`${ALLOW}: 1 version (retired)`);
   });
 
-  it('retires a rule on disk that a written rule has made redundant, and is then up to date', () => {
+  it('retires a rule on disk that a written rule has made redundant, and is then up to date', async () => {
     const dir = project(baseRecords());
-    govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
+    await cli(['distill', '--from', 'records.jsonl'], { cwd: dir });
     writeFileSync(join(dir, 'policies', 'dashboards.yaml'), 'rules:\n  - id: allow-dev-dashboards\n    match: {category: ACCESS, environment: dev, resource: "metrics:dashboard"}\n    effect: allow\n    audit: true\n');
-    const r = govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
+    const r = await cli(['distill', '--from', 'records.jsonl'], { cwd: dir });
     expect(r.stdout).toMatch(new RegExp(`retired\\s+${ALLOW} v1: adds nothing`));
     // It names the written rule where it lives, not in a scratch folder.
     expect(r.stdout).toContain('the broader rule `allow-dev-dashboards` (policies/dashboards.yaml:2:5)');
     expect(existsSync(join(dir, 'policies', 'distilled', `${ALLOW}.yaml`))).toBe(false);
     expect(existsSync(join(dir, 'policies', 'distilled', '.history', ALLOW, 'v1.yaml'))).toBe(true);
-    expect(govern(['distill', '--from', 'records.jsonl', '--check'], { cwd: dir }).code).toBe(0);
+    expect((await cli(['distill', '--from', 'records.jsonl', '--check'], { cwd: dir })).code).toBe(0);
   });
 
-  it('raises the version when the evidence calls for a different rule, keeping the old one in history', () => {
+  it('raises the version when the evidence calls for a different rule, keeping the old one in history', async () => {
     const dir = project(baseRecords());
-    govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
+    await cli(['distill', '--from', 'records.jsonl'], { cwd: dir });
     // Later records: the same dashboards viewed from another namespace were escalated.
     const more = ['x1', 'x2', 'x3'].map((a, i) => rec(dashboard(a, { agent: { id: a, team: 'team-b' }, namespace: 'team-b', resource: { type: 'metrics:dashboard', id: `e${i}` } }), 'escalate', { at: '2026-11-21T00:00:00Z' }));
     writeFileSync(join(dir, 'records.jsonl'), readFileSync(join(dir, 'records.jsonl'), 'utf8') + more.join('\n') + '\n');
-    const r = govern(['distill', '--from', 'records.jsonl', '--format', 'json'], { cwd: dir });
+    const r = await cli(['distill', '--from', 'records.jsonl', '--format', 'json'], { cwd: dir });
     const rule = JSON.parse(r.stdout).rules.find((x: { id: string }) => x.id === ALLOW);
     expect(rule).toMatchObject({ version: 2, status: 'changed' });
     const now = readFileSync(join(dir, 'policies', 'distilled', `${ALLOW}.yaml`), 'utf8');
     expect(now).toContain('version: 2');
     expect(now).toMatch(/namespace:\n\s+exists: true\n\s+eq:\n\s+field: agent.team|namespace:\n\s+exists: true\n\s+eq: team-a/);
     expect(readFileSync(join(dir, 'policies', 'distilled', '.history', ALLOW, 'v1.yaml'), 'utf8')).toContain('version: 1');
-    const h = govern(['rules', 'history', ALLOW], { cwd: dir });
+    const h = await cli(['rules', 'history', ALLOW], { cwd: dir });
     expect(h.stdout).toContain('2 versions');
     expect(h.stdout).toMatch(/v2 \(current\)/);
     expect(h.stdout).toMatch(/^\s+\+.*namespace/m);
-    expect(govern(['check', 'policies'], { cwd: dir }).code).toBe(0);
+    expect((await cli(['check', 'policies'], { cwd: dir })).code).toBe(0);
   });
 
-  it('--dry-run shows the diff and writes nothing', () => {
+  it('--dry-run shows the diff and writes nothing', async () => {
     const dir = project(baseRecords());
-    const r = govern(['distill', '--from', 'records.jsonl', '--dry-run'], { cwd: dir });
+    const r = await cli(['distill', '--from', 'records.jsonl', '--dry-run'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`+++ distilled/${ALLOW}.yaml`);
     expect(r.stdout).toContain('+    effect: allow');
@@ -192,29 +193,29 @@ describe('govern distill', () => {
     expect(existsSync(join(dir, 'policies', 'distilled'))).toBe(false);
   });
 
-  it('never writes an allow where any recorded decision denied or escalated, even one decided by rules', () => {
+  it('never writes an allow where any recorded decision denied or escalated, even one decided by rules', async () => {
     const lines = baseRecords();
     // A written rule escalated one dashboard view in the same scope: the allow must not cover it.
     lines.push(rec(dashboard('r1', { resource: { type: 'metrics:dashboard', id: 'secret-board' } }), 'escalate', { route: 'rules' }));
     const dir = project(lines);
-    const r = govern(['distill', '--from', 'records.jsonl', '--format', 'json'], { cwd: dir });
+    const r = await cli(['distill', '--from', 'records.jsonl', '--format', 'json'], { cwd: dir });
     const out = JSON.parse(r.stdout);
     expect(out.rules.map((x: { id: string }) => x.id)).not.toContain(ALLOW);
     // The group stays with the model.
     expect(out.unlearned.some((u: { verdict: string; description: string }) => u.verdict === 'allow' && u.description.includes('metrics:dashboard'))).toBe(true);
   });
 
-  it('refuses a rule that would overrule a written allow, naming the test it would break', () => {
+  it('refuses a rule that would overrule a written allow, naming the test it would break', async () => {
     seq = 0;
     // The model escalated staging Deployments, which the default pack allows: a distilled escalate would overrule it.
     const lines = ['d1', 'd2', 'd3', 'd4'].map((a) => rec({ agent: { id: a }, action: 'create', category: 'CREATE', resource: { type: 'k8s:deployment', id: a }, environment: 'staging' }, 'escalate'));
     const dir = project(lines);
-    const out = JSON.parse(govern(['distill', '--from', 'records.jsonl', '--format', 'json'], { cwd: dir }).stdout);
+    const out = JSON.parse((await cli(['distill', '--from', 'records.jsonl', '--format', 'json'], { cwd: dir })).stdout);
     expect(out.rules).toEqual([]);
     expect(out.rejected[0].reason).toMatch(/breaks the written policies' test `a staging Deployment is allowed`|adds nothing|decides none/);
   });
 
-  it('learns an attribute whose values never repeat (a ticket id) by its presence', () => {
+  it('learns an attribute whose values never repeat (a ticket id) by its presence', async () => {
     seq = 0;
     const cm = (a: string, ctx: Record<string, unknown>) => ({ agent: { id: a }, action: 'patch', category: 'MODIFY', resource: { type: 'k8s:configmap', id: a }, environment: 'staging', context: ctx });
     const lines = [
@@ -222,22 +223,22 @@ describe('govern distill', () => {
       ...Array.from({ length: 4 }, (_, i) => rec(cm(`n${i}`, {}), 'escalate')),
     ];
     const dir = project(lines);
-    const out = JSON.parse(govern(['distill', '--from', 'records.jsonl', '--format', 'json'], { cwd: dir }).stdout);
+    const out = JSON.parse((await cli(['distill', '--from', 'records.jsonl', '--format', 'json'], { cwd: dir })).stdout);
     const allow = out.rules.find((r: { effect: string }) => r.effect === 'allow');
     expect(allow).toMatchObject({ support: 12 });
     expect(readFileSync(join(dir, 'policies', allow.file), 'utf8')).toMatch(/context\.change_ticket:\n\s+exists: true/);
   });
 
-  it('when the most general rule would break a written test, writes the narrower one that does not', () => {
+  it('when the most general rule would break a written test, writes the narrower one that does not', async () => {
     seq = 0;
     const lines = ['s1', 's2', 's3', 's4'].map((a) => rec({ agent: { id: a }, action: 'provision', category: 'CREATE', resource: { type: 's3:bucket', id: a }, environment: 'staging' }, 'escalate'));
     const dir = project(lines);
-    const out = JSON.parse(govern(['distill', '--from', 'records.jsonl', '--format', 'json'], { cwd: dir }).stdout);
+    const out = JSON.parse((await cli(['distill', '--from', 'records.jsonl', '--format', 'json'], { cwd: dir })).stdout);
     // "escalate CREATE in staging" would overrule the pack's allow of staging Deployments...
     expect(out.rejected).toContainEqual(expect.objectContaining({ id: 'distilled-escalate-create-staging', reason: expect.stringMatching(/breaks the written policies' test `a staging Deployment is allowed`/) }));
     // ...so the rule names the resource type as well.
     expect(out.rules.map((r: { id: string }) => r.id)).toEqual(['distilled-escalate-create-staging-s3-bucket']);
-    expect(govern(['check', 'policies'], { cwd: dir }).code).toBe(0);
+    expect((await cli(['check', 'policies'], { cwd: dir })).code).toBe(0);
   });
 
   it('names the file and line of a malformed record, and exits 1', () => {
@@ -253,26 +254,26 @@ describe('govern distill', () => {
     expect(bad.stderr).toMatch(/--min-support: "two" is not a whole number/);
   });
 
-  it('reads the ledger when no file is given', () => {
+  it('reads the ledger when no file is given', async () => {
     const dir = project([]);
     // No model here: the ledger holds rule and default decisions only, so nothing is learned.
-    govern(['eval', '--format', 'json'], { cwd: dir, input: JSON.stringify({ agent: 'a', action: 'frobnicate', resource: 'widget:1', environment: 'dev' }) });
-    const r = govern(['distill', '--format', 'json'], { cwd: dir });
+    await cli(['eval', '--format', 'json'], { cwd: dir, input: JSON.stringify({ agent: 'a', action: 'frobnicate', resource: 'widget:1', environment: 'dev' }) });
+    const r = await cli(['distill', '--format', 'json'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).stats).toMatchObject({ records: 1, evidence: 0 });
   });
 });
 
 describe('govern rules', () => {
-  it('lists and shows distilled rules with their evidence', () => {
+  it('lists and shows distilled rules with their evidence', async () => {
     const dir = project(baseRecords());
-    govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
-    const list = govern(['rules', 'list'], { cwd: dir });
+    await cli(['distill', '--from', 'records.jsonl'], { cwd: dir });
+    const list = await cli(['rules', 'list'], { cwd: dir });
     expect(list.stdout).toMatch(new RegExp(`${ALLOW}\\s+v1\\s+allow\\s+support\\s+6`));
-    const show = govern(['rules', 'show', DENY], { cwd: dir });
+    const show = await cli(['rules', 'show', DENY], { cwd: dir });
     expect(show.stdout).toContain('learned from 20 decisions (20 distinct requests) of openai/gpt-x');
     expect(show.stdout).toContain('1 outliers set aside: dec_t0027');
-    const none = govern(['rules', 'show', 'distilled-allow'], { cwd: dir });
+    const none = await cli(['rules', 'show', 'distilled-allow'], { cwd: dir });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/no distilled rule "distilled-allow"; did you mean/);
   });
@@ -285,7 +286,7 @@ describe('govern distill --model', () => {
 
   function modelProject(): string {
     const dir = project(baseRecords());
-    writeFileSync(join(dir, 'govern.config.yaml'), `models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: 3000}\n`);
+    writeFileSync(join(dir, 'govern.config.yaml'), `models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: 60000}\n`);
     return dir;
   }
   const draft = (yaml: string) => ({ json: openaiWire.completion(JSON.stringify({ rule: yaml }), { input: 900, output: 120 }) });
@@ -308,13 +309,13 @@ describe('govern distill --model', () => {
     expect(out.rejected.filter((x: { draft?: boolean }) => x.draft).length).toBe(2);
     expect(out.rules.map((x: { id: string }) => x.id).sort()).toEqual([ALLOW, DENY, 'distilled-escalate-access-staging-domain-example-com']);
     expect(readFileSync(join(dir, 'policies', 'distilled', 'distilled-escalate-access-staging-domain-example-com.yaml'), 'utf8')).toContain('drafted_by: learner');
-    expect(govern(['check', 'policies'], { cwd: dir }).code).toBe(0);
+    expect((await cli(['check', 'policies'], { cwd: dir })).code).toBe(0);
     rmSync(dir, { recursive: true, force: true });
   });
 });
 
 describe('the example CI workflow', () => {
-  it("its govern steps pass on a repository whose distilled rules are up to date, and fail when they are not", () => {
+  it("its govern steps pass on a repository whose distilled rules are up to date, and fail when they are not", async () => {
     const dir = project(baseRecords());
     mkdirSync(join(dir, 'records'));
     cpSync(join(dir, 'records.jsonl'), join(dir, 'records', 'decisions.jsonl'));
@@ -328,7 +329,7 @@ describe('the example CI workflow', () => {
     const run = (cmd: string) => spawnSync('sh', ['-c', cmd], { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: path, NO_COLOR: '1' } });
     // Before distilling, the distill gate fails with its documented code.
     expect(run(steps[2]!).status).toBe(7);
-    expect(govern(['distill', '--from', 'records/decisions.jsonl'], { cwd: dir }).code).toBe(0);
+    expect((await cli(['distill', '--from', 'records/decisions.jsonl'], { cwd: dir })).code).toBe(0);
     for (const cmd of steps) {
       const r = run(cmd);
       expect({ cmd, status: r.status, stderr: r.stderr }).toEqual({ cmd, status: 0, stderr: expect.not.stringMatching(/error|fail/i) });

@@ -310,7 +310,7 @@ describe('shadow mode', () => {
         mkdirSync(join(dir, 'policies', rel, '..'), { recursive: true });
         writeFileSync(join(dir, 'policies', rel), text);
       }
-      writeFileSync(join(dir, 'govern.config.yaml'), `models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: 5000}\nshadow: {sample: 1}\n`);
+      writeFileSync(join(dir, 'govern.config.yaml'), `models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: 60000}\nshadow: {sample: 1}\n`);
       const answer = (decision: Verdict) => ({ json: openaiWire.completion(JSON.stringify({ decision, confidence: 0.95, reason: 'revenue figures' }), { input: 800, output: 30 }) });
       server.reply(answer('escalate'), answer('escalate'), answer('allow'));
       process.env.OPENAI_API_KEY = 'test-key';
@@ -338,7 +338,7 @@ describe('shadow mode', () => {
     } finally {
       await server.close();
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('the decision cache and the model', () => {
@@ -346,7 +346,7 @@ describe('the decision cache and the model', () => {
     const server = await FakeServer.start();
     try {
       const dir = tempTree({ 'policies/base.yaml': WRITTEN });
-      const config = (model: string) => writeFileSync(join(dir, 'govern.config.yaml'), `models:\n  large: {provider: openai, model: ${model}, base_url: "${server.url}/v1", timeout_ms: 5000}\n`);
+      const config = (model: string) => writeFileSync(join(dir, 'govern.config.yaml'), `models:\n  large: {provider: openai, model: ${model}, base_url: "${server.url}/v1", timeout_ms: 60000}\n`);
       config('gpt-test');
       const answer = (decision: Verdict, confidence: number) => ({ json: openaiWire.completion(JSON.stringify({ decision, confidence, reason: 'r' }), { input: 700, output: 20 }) });
       server.reply(answer('allow', 0.9), answer('escalate', 0.9), answer('allow', 0.5), answer('allow', 0.5), answer('allow', 0.9));
@@ -377,5 +377,5 @@ describe('the decision cache and the model', () => {
     } finally {
       await server.close();
     }
-  }, 60_000);
+  }, 120_000);
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { openGovernor } from '../src/index.js';
+import { cli } from './core.js';
 import { BIN, govern, ROOT, tempTree } from './helpers.js';
 
 const require = createRequire(import.meta.url);
@@ -19,8 +20,8 @@ function project(config = '', extra: Record<string, string> = {}): string {
 
 const AWS_KEY = ['AKIA', 'QYLPMN5HFIQR7XYZ'].join('');
 
-function evalJson(dir: string, req: unknown, args: string[] = []) {
-  const r = govern(['eval', '--format', 'json', ...args], { cwd: dir, input: JSON.stringify(req) });
+async function evalJson(dir: string, req: unknown, args: string[] = []) {
+  const r = await cli(['eval', '--format', 'json', ...args], { cwd: dir, input: JSON.stringify(req) });
   return { ...r, decision: r.stdout ? JSON.parse(r.stdout) : undefined };
 }
 
@@ -44,16 +45,16 @@ function db(dir: string) {
 }
 
 describe('one request in, one decision out', () => {
-  it('exit codes say allow 0, deny 2, escalate 3', () => {
+  it('exit codes say allow 0, deny 2, escalate 3', async () => {
     const dir = project();
-    expect(evalJson(dir, { agent: 'coder', action: 'write_file', resource: 'file:tmp/a.txt', environment: 'dev' }).code).toBe(0);
-    expect(evalJson(dir, { agent: 'coder', action: 'read_file', resource: 'file:secrets/db.yaml', environment: 'dev' }).code).toBe(2);
-    expect(evalJson(dir, { agent: 'ops', action: 'delete', resource: 'k8s:pod/web-1', environment: 'staging' }).code).toBe(3);
+    expect((await evalJson(dir, { agent: 'coder', action: 'write_file', resource: 'file:tmp/a.txt', environment: 'dev' })).code).toBe(0);
+    expect((await evalJson(dir, { agent: 'coder', action: 'read_file', resource: 'file:secrets/db.yaml', environment: 'dev' })).code).toBe(2);
+    expect((await evalJson(dir, { agent: 'ops', action: 'delete', resource: 'k8s:pod/web-1', environment: 'staging' })).code).toBe(3);
   });
 
-  it('prints the Decision contract as JSON', () => {
+  it('prints the Decision contract as JSON', async () => {
     const dir = project();
-    const { decision } = evalJson(dir, { agent: 'ops', action: 'delete', resource: 'k8s:pod/web-1', environment: 'staging' });
+    const { decision } = await evalJson(dir, { agent: 'ops', action: 'delete', resource: 'k8s:pod/web-1', environment: 'staging' });
     expect(decision).toMatchObject({
       decision: 'escalate', tier: 2, route: 'rules', tokens: { input: 0, output: 0 },
       reasons: [{ rule: 'escalate-delete-outside-dev', effect: 'escalate', source: 'policies/approvals.yaml:7:5' }],
@@ -75,9 +76,9 @@ describe('one request in, one decision out', () => {
     expect(human.stdout).toContain('policies/destructive.yaml:');
   });
 
-  it('explain shows facts and why each rule matched or not', () => {
+  it('explain shows facts and why each rule matched or not', async () => {
     const dir = project();
-    const r = govern(['explain', '--agent', 'deploy-agent', '--action', 'deploy', '--resource', 'k8s:deployment/web', '--env', 'prod'], { cwd: dir });
+    const r = await cli(['explain', '--agent', 'deploy-agent', '--action', 'deploy', '--resource', 'k8s:deployment/web', '--env', 'prod'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stdout).toContain('trust 40');
     expect(r.stdout).toMatch(/matched deny +deny-production-write-low-trust/);
@@ -86,7 +87,7 @@ describe('one request in, one decision out', () => {
     expect(r.stdout).toMatch(/skipped escalate escalate-credential-read[^\n]*\n +because the request's category CREATE is not ACCESS\n/);
     expect(r.stdout).not.toMatch(/because not [^\n]* is not /);
     expect(r.stdout).toMatch(/unmet +escalate escalate-cost-over-50[^\n]*\n +because not when: cost\.usd: \{gt: 50\}/);
-    const j = JSON.parse(govern(['explain', '--format', 'json', '--agent', 'ops', '--action', 'delete', '--resource', 'k8s:pod/x', '--env', 'staging'], { cwd: dir }).stdout);
+    const j = JSON.parse((await cli(['explain', '--format', 'json', '--agent', 'ops', '--action', 'delete', '--resource', 'k8s:pod/x', '--env', 'staging'], { cwd: dir })).stdout);
     const rule = (id: string) => j.explanation.rules.find((x: { id: string }) => x.id === id);
     expect(rule('escalate-delete-outside-dev')).toMatchObject({ status: 'matched', source: 'policies/approvals.yaml:7:5' });
     expect(rule('escalate-cost-over-50')).toMatchObject({ status: 'unmet', because: [{ label: 'when: cost.usd: {gt: 50}' }] });
@@ -104,9 +105,9 @@ describe('bad input gets a clear error and changes no state', () => {
     ['empty input', '', /stdin: empty input/],
   ];
   for (const [name, input, message] of cases) {
-    it(name, () => {
+    it(name, async () => {
       const dir = project();
-      govern(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
+      await cli(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
       const before = db(dir).prepare('SELECT count(*) n FROM ledger').get().n;
       const r = govern(['eval'], { cwd: dir, input });
       expect(r.code).toBe(1);
@@ -153,7 +154,7 @@ describe('bad input gets a clear error and changes no state', () => {
 });
 
 describe('--batch', () => {
-  it('one decision a line, in order; a bad line gets an error object and the rest go on', () => {
+  it('one decision a line, in order; a bad line gets an error object and the rest go on', async () => {
     const dir = project();
     const lines = [
       JSON.stringify({ id: 'r1', agent: 'coder', action: 'write_file', resource: 'file:tmp/a', environment: 'dev' }),
@@ -161,7 +162,7 @@ describe('--batch', () => {
       JSON.stringify({ id: 'r3', agent: 'ops', command: 'rm -rf /', environment: 'dev' }),
       JSON.stringify({ id: 'r4', agent: 'a', action: 'x', nope: true }),
     ].join('\n') + '\n';
-    const r = govern(['eval', '--batch', '-'], { cwd: dir, input: lines });
+    const r = await cli(['eval', '--batch', '-'], { cwd: dir, input: lines });
     const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(out).toHaveLength(4);
     expect(out[0].decision).toBe('allow');
@@ -175,39 +176,39 @@ describe('--batch', () => {
 const PROD_DEPLOY_FLAGS = ['--agent', 'deploy-agent', '--action', 'deploy', '--resource', 'k8s:deployment/web', '--env', 'production'];
 
 describe('the ledger', () => {
-  it('records every decision in a hash chain that verify checks', () => {
+  it('records every decision in a hash chain that verify checks', async () => {
     const dir = project();
-    for (let i = 0; i < 3; i++) govern(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
-    const v = govern(['ledger', 'verify', '--format', 'json'], { cwd: dir });
+    for (let i = 0; i < 3; i++) await cli(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
+    const v = await cli(['ledger', 'verify', '--format', 'json'], { cwd: dir });
     expect(v.code).toBe(0);
     expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, rows: 3 });
-    const exported = govern(['ledger', 'export'], { cwd: dir }).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const exported = (await cli(['ledger', 'export'], { cwd: dir })).stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(exported).toHaveLength(3);
     expect(exported[0]).toMatchObject({ request: { agent: { id: 'a' } }, decision: { decision: 'escalate' }, model: null, usage: null, at: expect.any(String) });
   });
 
-  it('verify finds an edited row, a deleted row and a truncated end', () => {
+  it('verify finds an edited row, a deleted row and a truncated end', async () => {
     const dir = project();
     // Denied requests: an escalation would add its own entry to the chain between the decisions.
-    for (let i = 0; i < 4; i++) govern(['eval', ...PROD_DEPLOY_FLAGS], { cwd: dir });
+    for (let i = 0; i < 4; i++) await cli(['eval', ...PROD_DEPLOY_FLAGS], { cwd: dir });
     const d = db(dir);
     d.exec('DROP TRIGGER ledger_no_update; DROP TRIGGER ledger_no_delete');
     d.prepare("UPDATE ledger SET record = replace(record, '\"deny\"', '\"allow\"') WHERE seq = 2").run();
     d.close();
-    let v = govern(['ledger', 'verify'], { cwd: dir });
+    let v = await cli(['ledger', 'verify'], { cwd: dir });
     expect(v.code).toBe(5);
     expect(v.stdout).toContain('row 2: its content does not match its hash (the row was edited)');
     const d2 = db(dir);
     d2.prepare('DELETE FROM ledger WHERE seq IN (3, 4)').run();
     d2.close();
-    v = govern(['ledger', 'verify'], { cwd: dir });
+    v = await cli(['ledger', 'verify'], { cwd: dir });
     expect(v.stdout).toMatch(/the chain ends at row 2 but the head says row 4/);
   });
 
-  it('verify finds a column edited beside an intact record (agent, decision, route, category, model, time)', () => {
+  it('verify finds a column edited beside an intact record (agent, decision, route, category, model, time)', async () => {
     const dir = project();
-    for (let i = 0; i < 3; i++) govern(['eval', ...PROD_DEPLOY_FLAGS], { cwd: dir });
-    expect(govern(['ledger', 'verify'], { cwd: dir }).code).toBe(0);
+    for (let i = 0; i < 3; i++) await cli(['eval', ...PROD_DEPLOY_FLAGS], { cwd: dir });
+    expect((await cli(['ledger', 'verify'], { cwd: dir })).code).toBe(0);
     const edits: [string, string, RegExp][] = [
       ["agent = 'zz'", 'agent', /row 1: its agent column says "zz"/],
       ["decision = 'allow'", 'decision', /row 1: its decision column says "allow"/],
@@ -224,7 +225,7 @@ describe('the ledger', () => {
       const e = db(dir);
       e.prepare(`UPDATE ledger SET ${set} WHERE seq = 1`).run();
       e.close();
-      const v = govern(['ledger', 'verify'], { cwd: dir });
+      const v = await cli(['ledger', 'verify'], { cwd: dir });
       expect(v.code, column).toBe(5);
       expect(v.stdout).toMatch(message);
       expect(v.stdout).toContain('ledger TAMPERED: 1 problem in 3 rows');
@@ -232,19 +233,19 @@ describe('the ledger', () => {
       r.prepare(`UPDATE ledger SET ${column} = ? WHERE seq = 1`).run(original[column]);
       r.close();
     }
-    expect(govern(['ledger', 'verify'], { cwd: dir }).code).toBe(0);
+    expect((await cli(['ledger', 'verify'], { cwd: dir })).code).toBe(0);
   });
 
-  it('export filters by agent, route and time, and names a bad --since', () => {
+  it('export filters by agent, route and time, and names a bad --since', async () => {
     const dir = project();
-    govern(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
-    govern(['eval', '--agent', 'b', '--command', 'rm -rf /', '--env', 'dev'], { cwd: dir });
-    const lines = (args: string[]) => govern(['ledger', 'export', ...args], { cwd: dir }).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    expect(lines(['--agent', 'b']).map((r) => r.request.agent.id)).toEqual(['b']);
-    expect(lines(['--route', 'rules']).map((r) => r.decision.decision)).toEqual(['deny']);
-    expect(lines(['--since', '2999-01-01'])).toEqual([]);
-    expect(lines(['--since', '2000-01-01'])).toHaveLength(2);
-    const bad = govern(['ledger', 'export', '--since', 'yesterday'], { cwd: dir });
+    await cli(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
+    await cli(['eval', '--agent', 'b', '--command', 'rm -rf /', '--env', 'dev'], { cwd: dir });
+    const lines = async (args: string[]) => (await cli(['ledger', 'export', ...args], { cwd: dir })).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect((await lines(['--agent', 'b'])).map((r) => r.request.agent.id)).toEqual(['b']);
+    expect((await lines(['--route', 'rules'])).map((r) => r.decision.decision)).toEqual(['deny']);
+    expect(await lines(['--since', '2999-01-01'])).toEqual([]);
+    expect(await lines(['--since', '2000-01-01'])).toHaveLength(2);
+    const bad = await cli(['ledger', 'export', '--since', 'yesterday'], { cwd: dir });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--since: "yesterday" is not a date');
   });
@@ -279,23 +280,23 @@ describe('the ledger', () => {
     expect(exported.code).toBe(0);
   });
 
-  it('the ledger refuses updates and deletes', () => {
+  it('the ledger refuses updates and deletes', async () => {
     const dir = project();
-    govern(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir });
+    await cli(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir });
     expect(() => db(dir).prepare('DELETE FROM ledger').run()).toThrow(/append-only/);
   });
 });
 
 describe('secrets never reach the ledger, logs or reports in clear', () => {
-  it('a key in content is denied, and neither output nor the state file holds it', () => {
+  it('a key in content is denied, and neither output nor the state file holds it', async () => {
     const dir = project();
     const req = { agent: 'coder', action: 'write_file', resource: 'file:src/a.ts', environment: 'dev', content: `const k = "${AWS_KEY}";`, justification: `uses ${AWS_KEY}` };
-    const r = govern(['explain', '--format', 'json'], { cwd: dir, input: JSON.stringify(req) });
+    const r = await cli(['explain', '--format', 'json'], { cwd: dir, input: JSON.stringify(req) });
     expect(r.code).toBe(2);
-    const r2 = govern(['explain'], { cwd: dir, input: JSON.stringify(req) });
+    const r2 = await cli(['explain'], { cwd: dir, input: JSON.stringify(req) });
     for (const out of [r.stdout, r.stderr, r2.stdout, r2.stderr]) expect(out).not.toContain(AWS_KEY);
     expect(JSON.parse(r.stdout).facts.detectors).toContain('aws-access-key');
-    const exported = govern(['ledger', 'export'], { cwd: dir }).stdout;
+    const exported = (await cli(['ledger', 'export'], { cwd: dir })).stdout;
     expect(exported).toContain('[REDACTED:aws-access-key]');
     expect(exported).not.toContain(AWS_KEY);
     for (const f of ['state.db', 'state.db-wal']) {
@@ -316,7 +317,7 @@ describe('budgets', () => {
     const over = await spend(2);
     expect(over.decision).toBe('deny');
     expect(over.reasons[0]!.rule).toBe('deny-over-budget');
-    const u = JSON.parse(govern(['usage', 'trainer', '--format', 'json'], { cwd: dir }).stdout);
+    const u = JSON.parse((await cli(['usage', 'trainer', '--format', 'json'], { cwd: dir })).stdout);
     expect(u[0].hour.usd).toBeCloseTo(8.5);
   });
 });
@@ -325,24 +326,24 @@ describe('budgets', () => {
 const APPROVERS = `approvers:\n  - name: alice\n    os_users: [${JSON.stringify(userInfo().username)}]\n`;
 
 describe('trust', () => {
-  it('outcomes reported by an approver move the score and the score reaches the policies', () => {
+  it('outcomes reported by an approver move the score and the score reaches the policies', async () => {
     const dir = project(`${APPROVERS}trust:\n  outcomes: {success: 10}\n`);
     const prodDeploy = { agent: 'deploy-agent', action: 'deploy', resource: 'k8s:deployment/web', environment: 'production' };
     const dev = { agent: 'deploy-agent', action: 'create', resource: 'k8s:deployment/web', environment: 'dev' };
-    expect(evalJson(dir, prodDeploy).decision.reasons[0].rule).toBe('deny-production-write-low-trust');
+    expect((await evalJson(dir, prodDeploy)).decision.reasons[0].rule).toBe('deny-production-write-low-trust');
     for (let i = 0; i < 2; i++) {
-      const id = evalJson(dir, { ...dev, id: `run-${i}` }).decision.id;
-      expect(govern(['trust', 'record', id, 'success'], { cwd: dir }).code).toBe(0);
+      const id = (await evalJson(dir, { ...dev, id: `run-${i}` })).decision.id;
+      expect((await cli(['trust', 'record', id, 'success'], { cwd: dir })).code).toBe(0);
     }
-    const shown = JSON.parse(govern(['trust', 'show', 'deploy-agent', '-f', 'json'], { cwd: dir }).stdout);
+    const shown = JSON.parse((await cli(['trust', 'show', 'deploy-agent', '-f', 'json'], { cwd: dir })).stdout);
     expect(shown).toMatchObject({ trust: 60, tier: 'trusted' });
     expect(shown.events[0]).toMatchObject({ event: 'success', by: 'alice', decision: expect.stringMatching(/^dec_/) });
-    const deploy = evalJson(dir, prodDeploy).decision;
+    const deploy = (await evalJson(dir, prodDeploy)).decision;
     expect(deploy.reasons[0].rule).toBe('escalate-production-write');
-    govern(['trust', 'record', deploy.id, 'violation', '--note', 'touched prod db'], { cwd: dir });
-    expect(evalJson(dir, prodDeploy).decision.decision).toBe('deny');
-    expect(govern(['trust', 'record', deploy.id, 'great'], { cwd: dir }).stderr).toContain('"great" is not one of success, failure, exception, violation');
-    expect(govern(['trust', 'record', deploy.id, 'success'], { cwd: dir }).stderr).toContain('already has an outcome');
+    await cli(['trust', 'record', deploy.id, 'violation', '--note', 'touched prod db'], { cwd: dir });
+    expect((await evalJson(dir, prodDeploy)).decision.decision).toBe('deny');
+    expect((await cli(['trust', 'record', deploy.id, 'great'], { cwd: dir })).stderr).toContain('"great" is not one of success, failure, exception, violation');
+    expect((await cli(['trust', 'record', deploy.id, 'success'], { cwd: dir })).stderr).toContain('already has an outcome');
   });
 
   it('the team comes from the agent registry, not the request', async () => {
@@ -373,57 +374,58 @@ describe('the decision cache and the ledger', () => {
     expect((await decide(dir, req)).route).toBe('router');
     expect(await decide(dir, req)).toMatchObject({ route: 'cache', facts: { category: 'DELETE' } });
     expect(db(dir).prepare('SELECT route, category FROM ledger ORDER BY seq').all()).toEqual([{ route: 'router', category: 'DELETE' }, { route: 'cache', category: 'DELETE' }]);
-    expect(govern(['ledger', 'verify'], { cwd: dir }).code).toBe(0);
+    expect((await cli(['ledger', 'verify'], { cwd: dir })).code).toBe(0);
   });
 });
 
 describe('escalations', () => {
-  it('an approval allows that exact request once, and no other', () => {
+  it('an approval allows that exact request once, and no other', async () => {
     const dir = project(APPROVERS);
     const req = { agent: 'ops', action: 'delete', resource: 'k8s:pod/web-1', environment: 'staging' };
-    const first = govern(['eval'], { cwd: dir, input: JSON.stringify(req) });
+    const first = await cli(['eval'], { cwd: dir, input: JSON.stringify(req) });
     expect(first.code).toBe(3);
     const id = /escalations approve (esc_\w+)/.exec(first.stdout)![1]!;
-    const list = JSON.parse(govern(['escalations', 'list', '-f', 'json'], { cwd: dir }).stdout);
+    const list = JSON.parse((await cli(['escalations', 'list', '-f', 'json'], { cwd: dir })).stdout);
     expect(list.map((e: { id: string }) => e.id)).toEqual([id]);
-    expect(govern(['escalations', 'approve', id], { cwd: dir }).code).toBe(0);
-    expect(govern(['escalations', 'approve', id], { cwd: dir }).stderr).toContain('already approved');
-    expect(evalJson(dir, { ...req, resource: 'k8s:pod/web-2' }).code).toBe(3);
-    const approved = evalJson(dir, req);
+    expect((await cli(['escalations', 'approve', id], { cwd: dir })).code).toBe(0);
+    expect((await cli(['escalations', 'approve', id], { cwd: dir })).stderr).toContain('already approved');
+    expect((await evalJson(dir, { ...req, resource: 'k8s:pod/web-2' })).code).toBe(3);
+    const approved = await evalJson(dir, req);
     expect(approved.code).toBe(0);
     expect(approved.decision.reasons[0].message).toContain(`approved by alice (escalation ${id})`);
-    expect(evalJson(dir, req).code).toBe(3);
-    expect(govern(['escalations', 'list', '--status', 'all'], { cwd: dir }).stdout).toMatch(new RegExp(`${id}  used  ops: [^\n]*\n[^\n]*; approved by alice, used\n`));
-    expect(govern(['escalations', 'deny', 'esc_nope'], { cwd: dir }).stderr).toContain('no escalation esc_nope');
+    expect((await evalJson(dir, req)).code).toBe(3);
+    expect((await cli(['escalations', 'list', '--status', 'all'], { cwd: dir })).stdout).toMatch(new RegExp(`${id}  used  ops: [^\n]*\n[^\n]*; approved by alice, used\n`));
+    expect((await cli(['escalations', 'deny', 'esc_nope'], { cwd: dir })).stderr).toContain('no escalation esc_nope');
   });
 
-  it('an approval never turns a deny into an allow', () => {
+  it('an approval never turns a deny into an allow', async () => {
     const dir = project(APPROVERS);
     const req = { agent: 'ops', action: 'delete', resource: 'k8s:pod/web-1', environment: 'staging' };
-    const id = /escalations approve (esc_\w+)/.exec(govern(['eval'], { cwd: dir, input: JSON.stringify(req) }).stdout)![1]!;
-    govern(['escalations', 'approve', id], { cwd: dir });
+    const id = /escalations approve (esc_\w+)/.exec((await cli(['eval'], { cwd: dir, input: JSON.stringify(req) })).stdout)![1]!;
+    await cli(['escalations', 'approve', id], { cwd: dir });
     writeFileSync(join(dir, 'policies', 'extra.yaml'), 'rules:\n  - id: deny-pod-deletes\n    match: {category: DELETE, resource: "k8s:pod"}\n    effect: deny\n');
-    expect(evalJson(dir, req).decision.decision).toBe('deny');
+    expect((await evalJson(dir, req)).decision.decision).toBe('deny');
   });
 });
 
 describe('--no-state', () => {
-  it('reads and writes no state file', () => {
+  it('reads and writes no state file', async () => {
     const dir = project();
-    const r = govern(['eval', '--no-state', '--agent', 'a', '--action', 'read'], { cwd: dir });
+    const r = await cli(['eval', '--no-state', '--agent', 'a', '--action', 'read'], { cwd: dir });
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/^ESCALATE/);
     expect(r.stdout).not.toContain('recorded');
     expect(existsSync(join(dir, '.govern', 'state.db'))).toBe(false);
-    expect(govern(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir }).stdout).toMatch(/\n  recorded as dec_\w+\n/);
-    expect(govern(['ledger', 'verify', '--no-state'], { cwd: dir }).stderr).toContain('needs the state file; drop --no-state');
+    expect((await cli(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir })).stdout).toMatch(/\n  recorded as dec_\w+\n/);
+    expect((await cli(['ledger', 'verify', '--no-state'], { cwd: dir })).stderr).toContain('needs the state file; drop --no-state');
   });
 });
 
 describe('concurrency', () => {
   it('parallel eval processes on one state file lose no ledger row and no usage increment', async () => {
     const dir = project('budgets:\n  hour: {usd: 1000, tokens: 100000000}\n  day: {usd: 1000, tokens: 100000000}\n');
-    const n = 24;
+    // Enough processes to overlap on the state file's lock on two cores; each must be counted.
+    const n = 10;
     await Promise.all(Array.from({ length: n }, (_, i) => new Promise<void>((resolve, reject) => {
       const p = spawn(process.execPath, [BIN, 'eval', '--format', 'json'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
       p.stdin.end(JSON.stringify({ id: `r${i}`, agent: 'trainer', action: 'create', resource: 'k8s:deployment/x', environment: 'dev', cost: { usd: 0.25, tokens: 10 } }));
@@ -431,9 +433,10 @@ describe('concurrency', () => {
     })));
     const d = db(dir);
     expect(d.prepare('SELECT count(*) n FROM ledger').get().n).toBe(n);
-    expect(d.prepare("SELECT usd, tokens, requests FROM usage WHERE period LIKE 'h:%'").get()).toEqual({ usd: n * 0.25, tokens: n * 10, requests: n });
+    // Summed over the hours: a run that crosses the hour counts in two hourly rows.
+    expect(d.prepare("SELECT sum(usd) usd, sum(tokens) tokens, sum(requests) requests FROM usage WHERE period LIKE 'h:%'").get()).toEqual({ usd: n * 0.25, tokens: n * 10, requests: n });
     d.close();
-    expect(govern(['ledger', 'verify'], { cwd: dir }).code).toBe(0);
+    expect((await cli(['ledger', 'verify'], { cwd: dir })).code).toBe(0);
   }, 300_000);
 });
 

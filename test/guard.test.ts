@@ -28,7 +28,7 @@ function project(guard: string | undefined): string {
   return dir;
 }
 
-async function runtime(guard: string | null = `{provider: ollama, model: llama-guard3, base_url: "${server.url}", timeout_ms: 2000}`): Promise<Runtime> {
+async function runtime(guard: string | null = `{provider: ollama, model: llama-guard3, base_url: "${server.url}", timeout_ms: 60000}`): Promise<Runtime> {
   const rt = await Runtime.open({ cwd: project(guard ?? undefined), noState: true });
   opened.push(rt);
   return rt;

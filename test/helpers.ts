@@ -26,7 +26,7 @@ export function govern(args: string[], opts: { cwd?: string; input?: string; env
     input: opts.input ?? '',
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '', ...opts.env },
-    timeout: 60_000,
+    timeout: 180_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

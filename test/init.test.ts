@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { init, type InitSettings, type Terminal } from '../src/init/init.js';
 import { loadConfig } from '../src/config/config.js';
 import { parseConfig } from '../src/config/parse.js';
+import { cli } from './core.js';
 import { BIN, govern, ROOT, tempTree } from './helpers.js';
 
 /** Every file under `dir`, relative, with its text. */
@@ -26,11 +27,11 @@ function snapshot(dir: string): Map<string, { text: string; mtime: number }> {
 }
 
 /** Each example request decides as its name says (allow-, deny-, escalate-). */
-function expectExamplesDecideAsNamed(dir: string): string[] {
+async function expectExamplesDecideAsNamed(dir: string): Promise<string[]> {
   const names = readdirSync(join(dir, 'examples', 'requests')).filter((f) => f.endsWith('.json')).sort();
   for (const name of names) {
     const want = name.split('-')[0]!;
-    const r = govern(['eval', '--format', 'json', `examples/requests/${name}`], { cwd: dir });
+    const r = await cli(['eval', '--format', 'json', `examples/requests/${name}`], { cwd: dir });
     expect(r.stderr, name).toBe('');
     expect(JSON.parse(r.stdout).decision, name).toBe(want);
     expect(r.code, name).toBe({ allow: 0, deny: 2, escalate: 3 }[want]);
@@ -66,20 +67,20 @@ describe('govern init --yes', () => {
     expect(config.budgets).toEqual({ day: { usd: 5, tokens: 100_000 }, hour: { usd: 1, tokens: 20_000 } });
     expect(config.models).toEqual({});
 
-    const check = govern(['check'], { cwd: dir });
+    const check = await cli(['check'], { cwd: dir });
     expect(check.stdout).toMatch(/tests passed; no problems\n$/);
     expect(check.code).toBe(0);
 
-    const names = expectExamplesDecideAsNamed(dir);
+    const names = await expectExamplesDecideAsNamed(dir);
     for (const kind of ['allow', 'deny', 'escalate']) expect(names.filter((n) => n.startsWith(`${kind}-`)).length, kind).toBeGreaterThanOrEqual(2);
   });
 
-  it('run again without --force, changes nothing and lists what it skipped (exit 0)', () => {
+  it('run again without --force, changes nothing and lists what it skipped (exit 0)', async () => {
     const dir = tempTree({});
-    expect(govern(['init', '--yes'], { cwd: dir }).code).toBe(0);
+    expect((await cli(['init', '--yes'], { cwd: dir })).code).toBe(0);
     writeFileSync(join(dir, 'govern.config.yaml'), 'policies: policies   # mine\n');
     const before = snapshot(dir);
-    const r = govern(['init', '--yes'], { cwd: dir });
+    const r = await cli(['init', '--yes'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(snapshot(dir)).toEqual(before);
     expect(r.stdout).toContain(`Skipped ${before.size} files that already exist (--force overwrites them):`);
@@ -89,14 +90,14 @@ describe('govern init --yes', () => {
     expect(r.stdout).toContain('Nothing was written.');
 
     // --quiet keeps only the news: the file whose content was kept instead of the default.
-    const quiet = govern(['init', '--yes', '--quiet'], { cwd: dir });
+    const quiet = await cli(['init', '--yes', '--quiet'], { cwd: dir });
     expect(quiet.code).toBe(0);
     expect(quiet.stdout).toMatch(/^Skipped 1 file that already exists \(--force overwrites it\):\n {2}govern\.config\.yaml +differs from the default: yours is kept\n$/);
   });
 
-  it('--force overwrites files that exist', () => {
+  it('--force overwrites files that exist', async () => {
     const dir = tempTree({ 'govern.config.yaml': 'policies: policies   # mine\n', 'policies/access.yaml': 'rules: []\n', 'notes.txt': 'untouched\n' });
-    const r = govern(['init', '--yes', '--force'], { cwd: dir });
+    const r = await cli(['init', '--yes', '--force'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Overwrote 2 files:\n {2}govern\.config\.yaml\n {2}policies\/access\.yaml\n/);
     expect(readFileSync(join(dir, 'govern.config.yaml'), 'utf8')).toContain('written by `govern init`');
@@ -104,9 +105,9 @@ describe('govern init --yes', () => {
     expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('untouched\n');
   });
 
-  it('--dir writes into another folder, creating it, and the next steps start with cd', () => {
+  it('--dir writes into another folder, creating it, and the next steps start with cd', async () => {
     const parent = tempTree({});
-    const r = govern(['init', '--yes', '--dir', 'new-project', '--policies', './governance/'], { cwd: parent });
+    const r = await cli(['init', '--yes', '--dir', 'new-project', '--policies', './governance/'], { cwd: parent });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Wrote ');
     expect(r.stdout).toContain(' files in new-project:');
@@ -115,13 +116,13 @@ describe('govern init --yes', () => {
     expect(readFileSync(join(dir, 'govern.config.yaml'), 'utf8')).toContain('\npolicies: governance\n');
     expect(readFileSync(join(dir, '.github/workflows/govern.yml'), 'utf8')).toContain('run: govern check governance --format github');
     expect(readFileSync(join(dir, '.pre-commit-config.yaml'), 'utf8')).toContain('files: ^(governance/.*\\.(ya?ml|cedar)|govern\\.config\\.yaml)$');
-    expect(govern(['check', 'governance'], { cwd: dir }).code).toBe(0);
-    expectExamplesDecideAsNamed(dir);
+    expect((await cli(['check', 'governance'], { cwd: dir })).code).toBe(0);
+    await expectExamplesDecideAsNamed(dir);
   });
 
-  it('--quiet prints nothing when everything was written', () => {
+  it('--quiet prints nothing when everything was written', async () => {
     const dir = tempTree({});
-    const r = govern(['init', '--yes', '-q'], { cwd: dir });
+    const r = await cli(['init', '--yes', '-q'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     expect(existsSync(join(dir, 'govern.config.yaml'))).toBe(true);
@@ -143,9 +144,9 @@ describe('govern init --yes', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('a policy folder outside the project is a usage error', () => {
+  it('a policy folder outside the project is a usage error', async () => {
     const dir = tempTree({});
-    const r = govern(['init', '--yes', '--policies', '../elsewhere'], { cwd: dir });
+    const r = await cli(['init', '--yes', '--policies', '../elsewhere'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--policies: ../elsewhere: The folder must be inside the project folder.');
   });
@@ -164,7 +165,7 @@ function fakeTerminal() {
     screen: () => screen,
     /** Waits until `question` is on the screen (after the last answer), then types `keys`. */
     async answer(question: RegExp, keys: string): Promise<void> {
-      const until = Date.now() + 10_000;
+      const until = Date.now() + 100_000;
       while (!question.test(screen.slice(seen))) {
         if (Date.now() > until) throw new Error(`no question ${question} on the screen:\n${screen.slice(seen)}`);
         await new Promise((r) => setTimeout(r, 5));
@@ -213,8 +214,8 @@ describe('govern init on a terminal', () => {
     const example = (name: string) => JSON.parse(readFileSync(join(dir, 'examples/requests', `${name}.json`), 'utf8'));
     expect(example('allow-scratch-file').environment).toBe('dev');
     expect(example('escalate-delete-pod').environment).toBe('sandbox');
-    expect(govern(['check', 'governance'], { cwd: dir }).code).toBe(0);
-    expectExamplesDecideAsNamed(dir);
+    expect((await cli(['check', 'governance'], { cwd: dir })).code).toBe(0);
+    await expectExamplesDecideAsNamed(dir);
   });
 
   it('asks before overwriting each file that differs, and keeps what it is told to keep', async () => {
@@ -259,7 +260,7 @@ describe('govern init on a terminal', () => {
     child.stdout.on('data', (d: Buffer) => (screen += d.toString()));
     const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
     const answer = async (question: RegExp, keys: string) => {
-      const until = Date.now() + 15_000;
+      const until = Date.now() + 100_000;
       while (!question.test(screen.slice(seen))) {
         if (Date.now() > until) throw new Error(`no question ${question} on the screen:\n${screen}`);
         await new Promise((r) => setTimeout(r, 10));

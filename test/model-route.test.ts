@@ -5,6 +5,7 @@ import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeServer, openaiWire } from './fake-servers.js';
+import { cli } from './core.js';
 import { governAsync, ROOT, tempTree } from './helpers.js';
 
 let server: FakeServer;
@@ -24,7 +25,7 @@ const answer = (decision: string, usage = { input: 812, output: 41 }) => ({ json
 const UNDECIDED = { agent: 'analyst', action: 'query', resource: 'warehouse:table/orders', environment: 'dev' };
 
 async function evalJson(dir: string, req: unknown) {
-  const r = await governAsync(['eval', '--format', 'json'], { cwd: dir, input: JSON.stringify(req), env });
+  const r = await cli(['eval', '--format', 'json'], { cwd: dir, input: JSON.stringify(req), env });
   return { ...r, d: r.stdout ? JSON.parse(r.stdout) : undefined };
 }
 
@@ -39,7 +40,7 @@ describe('the large model decides what no rule does', () => {
     expect(sent.response_format.type).toBe('json_schema');
     const system = sent.messages.find((m: { role: string }) => m.role === 'system').content as string;
     expect(system).not.toContain('warehouse:table');
-    const record = JSON.parse((await governAsync(['ledger', 'export', '--route', 'model'], { cwd: dir })).stdout.trim());
+    const record = JSON.parse((await cli(['ledger', 'export', '--route', 'model'], { cwd: dir })).stdout.trim());
     expect(record).toMatchObject({ model: 'openai/gpt-test', usage: { input_tokens: 812, output_tokens: 41 }, decision: { route: 'model' } });
   });
 
@@ -84,9 +85,9 @@ describe('the large model decides what no rule does', () => {
     expect(d).toMatchObject({ decision: 'escalate', route: 'model', tokens: { input: 0, output: 0 } });
     expect(d.reasons[0].code).toBe('decision/model-failure');
     expect(d.reasons[0].message).toBe('the model could not decide (invalid-output): openai: the server reported usage.prompt_tokens "812", which is not a token count (a whole number of 0 or more). A human decides.');
-    const record = JSON.parse((await governAsync(['ledger', 'export'], { cwd: dir })).stdout.trim());
+    const record = JSON.parse((await cli(['ledger', 'export'], { cwd: dir })).stdout.trim());
     expect(record.usage).toBeNull();
-    const verify = await governAsync(['ledger', 'verify'], { cwd: dir });
+    const verify = await cli(['ledger', 'verify'], { cwd: dir });
     expect(verify.code).toBe(0);
   });
 
@@ -108,14 +109,14 @@ describe('govern route', () => {
       { id: 'd', agent: 'ops', action: 'delete', resource: 'k8s:pod/x', environment: 'staging' },
     ];
     writeFileSync(join(dir, 'requests.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-    const r = await governAsync(['route', 'requests.jsonl', '--format', 'json'], { cwd: dir, env });
+    const r = await cli(['route', 'requests.jsonl', '--format', 'json'], { cwd: dir, env });
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.requests.map((x: { route: string; decision: string }) => `${x.route}:${x.decision}`)).toEqual(['rules:allow', 'model:deny', 'model:allow', 'rules:escalate']);
     expect(out.totals).toMatchObject({ decided: 4, routes: { rules: 2, model: 2 }, tokens: { input: 1350, output: 55 }, baseline_measured: 2, decided_without_model: 2 });
     expect(out.totals.baseline.input).toBeGreaterThan(1350);
     expect(out.totals.saved).toBe(out.totals.baseline.input + out.totals.baseline.output - 1405);
-    const human = await governAsync(['route', 'requests.jsonl', '--totals'], { cwd: dir, env });
+    const human = await cli(['route', 'requests.jsonl', '--totals'], { cwd: dir, env });
     expect(human.stdout).toMatch(/model +\d+ +\d/);
   });
 });
@@ -130,7 +131,7 @@ describe('govern providers check', () => {
   it('calls each configured model and reports whether it answers', async () => {
     const dir = project();
     server.reply({ json: openaiWire.models('gpt-test') }, { json: openaiWire.models('gpt-test') });
-    const ok = await governAsync(['providers', 'check', '-f', 'json'], { cwd: dir, env });
+    const ok = await cli(['providers', 'check', '-f', 'json'], { cwd: dir, env });
     expect(JSON.parse(ok.stdout).models[0]).toMatchObject({ role: 'large', provider: 'openai', model: 'gpt-test', ok: true });
     const noKey = await governAsync(['providers', 'check'], { cwd: dir, env: { OPENAI_API_KEY: '' } });
     expect(noKey.code).toBe(6);
@@ -143,7 +144,7 @@ describe('the small model classifies what the built-in router cannot', () => {
     const dir = tempTree({ 'govern.config.yaml': `models:\n  small: {provider: openai, model: small-test, base_url: "${server.url}/v1"}\n` });
     cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
     server.reply({ json: openaiWire.completion(JSON.stringify({ category: 'DELETE', risk: 'medium', confidence: 0.9, environment: null, resource_kind: null }), { input: 120, output: 20 }) });
-    const r = await governAsync(['eval', '--format', 'json'], { cwd: dir, input: JSON.stringify({ agent: 'ops', request: 'hmm', environment: 'staging' }), env });
+    const r = await cli(['eval', '--format', 'json'], { cwd: dir, input: JSON.stringify({ agent: 'ops', request: 'hmm', environment: 'staging' }), env });
     const d = JSON.parse(r.stdout);
     expect(d).toMatchObject({ decision: 'escalate', route: 'router', reasons: [{ rule: 'escalate-delete-outside-dev' }], tokens: { input: 120, output: 20 }, facts: { category: 'DELETE' } });
     expect(server.to('/v1/chat/completions')[0]!.body.response_format.json_schema.schema.properties).toHaveProperty('category');
@@ -152,7 +153,7 @@ describe('the small model classifies what the built-in router cannot', () => {
     const dir = tempTree({ 'govern.config.yaml': `models:\n  small: {provider: openai, model: small-test, base_url: "${server.url}/v1"}\n` });
     cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
     server.reply(openaiWire.error(500, 'server_error', 'down'));
-    const r = await governAsync(['eval', '--format', 'json'], { cwd: dir, input: JSON.stringify({ agent: 'ops', request: 'hmm', environment: 'staging' }), env });
+    const r = await cli(['eval', '--format', 'json'], { cwd: dir, input: JSON.stringify({ agent: 'ops', request: 'hmm', environment: 'staging' }), env });
     expect(JSON.parse(r.stdout)).toMatchObject({ decision: 'escalate', route: 'default' });
   });
 });

@@ -3,7 +3,7 @@
 // pre-commit from a local git repository, so no network is needed); a commit with a broken policy
 // is refused with govern's file:line:col, and goes through once the policy is fixed.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,6 +26,25 @@ tests:
     request: {agent: a, action: delete, environment: production}
     expect: deny
 `;
+
+/**
+ * A folder holding better-sqlite3's native module, built or downloaded when this checkout was
+ * installed, packed as prebuild-install names and unpacks a release download; the variable that
+ * points better-sqlite3's install at it. Nothing when the module or tar is missing: npm compiles.
+ */
+function localPrebuilds(): Record<string, string> {
+  const pkg = join(ROOT, 'node_modules', 'better-sqlite3');
+  const built = join(pkg, 'build', 'Release', 'better_sqlite3.node');
+  if (!existsSync(built)) return {};
+  const { version } = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version: string };
+  const stage = mkdtempSync(join(tmpdir(), 'govern-prebuild-'));
+  mkdirSync(join(stage, 'build', 'Release'), { recursive: true });
+  copyFileSync(built, join(stage, 'build', 'Release', 'better_sqlite3.node'));
+  const dir = mkdtempSync(join(tmpdir(), 'govern-prebuilds-'));
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  const tar = spawnSync('tar', ['-czf', join(dir, name), '-C', stage, 'build'], { encoding: 'utf8' });
+  return tar.status === 0 ? { npm_config_better_sqlite3_local_prebuilds: dir } : {};
+}
 
 describe.skipIf(missing !== undefined)(`pre-commit hook govern-check${missing ? ` (skipped: ${missing})` : ''}`, () => {
   // git and pre-commit see only this environment: govern from bin/ (and the node running the
@@ -128,7 +147,18 @@ describe.skipIf(missing !== undefined)(`pre-commit hook govern-check${missing ? 
     // npm's global config, which pre-commit's own npm prefix would otherwise hide (a registry's
     // certificate authority is often set there).
     const globalconfig = spawnSync('npm', ['config', 'get', 'globalconfig'], { encoding: 'utf8' }).stdout.trim();
-    const nodeEnv = { ...env, PATH: path, ...(process.env.HOME ? { HOME: process.env.HOME } : {}), ...(globalconfig ? { NPM_CONFIG_GLOBALCONFIG: globalconfig } : {}) };
+    const nodeEnv = {
+      ...env, PATH: path, ...(process.env.HOME ? { HOME: process.env.HOME } : {}), ...(globalconfig ? { NPM_CONFIG_GLOBALCONFIG: globalconfig } : {}),
+      // Packages from npm's cache when it holds them, and better-sqlite3's native module as the
+      // prebuilt archive its installer looks for (as a user downloads it), instead of compiling
+      // SQLite from source twice (npm install in the clone, then npm install -g of the packed
+      // govern), which takes minutes on a small machine and proves nothing about the hook.
+      npm_config_prefer_offline: 'true',
+      // No security audit or funding notes: requests and work that no step of the hook uses.
+      npm_config_audit: 'false',
+      npm_config_fund: 'false',
+      ...localPrebuilds(),
+    };
     const r = spawnSync('pre-commit', ['run', '--all-files'], { cwd: project, env: nodeEnv, encoding: 'utf8', timeout: 1_500_000, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = r.stdout + r.stderr;
     expect(r.status, out).not.toBe(0);

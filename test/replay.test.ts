@@ -22,6 +22,7 @@ import { parseShare } from '../src/cli/output.js';
 import { percentile } from '../src/replay/metrics.js';
 import { escapeHtml, printable } from '../src/replay/report.js';
 import { FakeServer, openaiWire } from './fake-servers.js';
+import { cli } from './core.js';
 import { govern, governAsync, ROOT, tempTree } from './helpers.js';
 
 const FIXTURES = join(ROOT, 'fixtures', 'replay');
@@ -36,14 +37,14 @@ function project(opts: { wrong?: boolean; config?: string } = {}): string {
   return dir;
 }
 
-function replayJson(dir: string, args: string[] = []) {
-  const r = govern(['replay', 'records.jsonl', '--format', 'json', ...args], { cwd: dir });
+async function replayJson(dir: string, args: string[] = []) {
+  const r = await cli(['replay', 'records.jsonl', '--format', 'json', ...args], { cwd: dir });
   return { ...r, report: r.stdout ? JSON.parse(r.stdout) : undefined };
 }
 
 describe('govern replay on recorded traffic', () => {
   it('with correct policies: the figures computed by hand, and exit 0', async () => {
-    const { code, report, stderr } = replayJson(project());
+    const { code, report, stderr } = await replayJson(project());
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(report.totals).toEqual({ records: 20, judged: 18, skipped: 2, covered: 13, uncovered: 5, agreeing: 12 });
@@ -84,8 +85,8 @@ describe('govern replay on recorded traffic', () => {
     expect(report.gates).toEqual({ passed: true, exit_code: 0, min_agreement: null, min_coverage: null, failed: [] });
   });
 
-  it('prints a plain table when piped', () => {
-    const r = govern(['replay', 'records.jsonl'], { cwd: project() });
+  it('prints a plain table when piped', async () => {
+    const r = await cli(['replay', 'records.jsonl'], { cwd: project() });
     expect(r.code).toBe(0);
     expect(r.stdout).not.toMatch(/\x1b\[/);
     expect(r.stdout).toContain('replay of 20 records from records.jsonl');
@@ -101,9 +102,9 @@ describe('govern replay on recorded traffic', () => {
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('gates: passed (no false allows)');
   });
 
-  it('a deliberately wrong allow rule: exit 9, each false allow listed with the rule that allowed it', () => {
+  it('a deliberately wrong allow rule: exit 9, each false allow listed with the rule that allowed it', async () => {
     const dir = project({ wrong: true });
-    const { code, report, stderr } = replayJson(dir);
+    const { code, report, stderr } = await replayJson(dir);
     expect(code).toBe(9);
     expect(report.false_allows).toEqual([
       { line: 4, at: '2026-11-02T08:20:00.000Z', agent: 'analyst', action: 'query', resource: 'warehouse:table/customers', recorded: 'deny', route: 'rules', rules: ['allow-warehouse-reads'] },
@@ -116,32 +117,32 @@ describe('govern replay on recorded traffic', () => {
     expect(report.gates).toMatchObject({ passed: false, exit_code: 9, failed: [{ gate: 'false-allows' }] });
     expect(stderr).toContain('gate failed: 2 false allows');
 
-    const human = govern(['replay', 'records.jsonl'], { cwd: dir });
+    const human = await cli(['replay', 'records.jsonl'], { cwd: dir });
     expect(human.code).toBe(9);
     expect(human.stdout).toMatch(/records\.jsonl:4 +analyst +query +warehouse:table\/customers +deny +allow-warehouse-reads/);
     expect(human.stdout).toMatch(/records\.jsonl:12 +analyst +query +warehouse:table\/payments<script>alert\(1\)<\/script> +escalate +allow-warehouse-reads/);
     expect(human.stdout).toContain('gates: 1 failed (exit 9)');
     expect(human.stderr.trim().split('\n').at(-1)).toBe('govern replay: gate failed: 2 false allows: the pipeline allows what the recorded decision denied or escalated (exit 9)');
-    const quiet = govern(['replay', 'records.jsonl', '--quiet'], { cwd: dir });
+    const quiet = await cli(['replay', 'records.jsonl', '--quiet'], { cwd: dir });
     expect(quiet.code).toBe(9);
     expect(quiet.stdout.split('\n')[0]).toBe('false allows (2):');
   });
 
-  it('gates on agreement and coverage: exit 10, and 9 wins over 10', () => {
+  it('gates on agreement and coverage: exit 10, and 9 wins over 10', async () => {
     const dir = project();
-    const agreement = govern(['replay', 'records.jsonl', '--min-agreement', '95%'], { cwd: dir });
+    const agreement = await cli(['replay', 'records.jsonl', '--min-agreement', '95%'], { cwd: dir });
     expect(agreement.code).toBe(10);
     expect(agreement.stderr).toContain('gate failed: agreement 92.3% is under --min-agreement 95.0% (exit 10)');
-    const coverage = replayJson(dir, ['--min-coverage', '0.8']);
+    const coverage = await replayJson(dir, ['--min-coverage', '0.8']);
     expect(coverage.code).toBe(10);
     expect(coverage.report.gates).toMatchObject({ passed: false, exit_code: 10, min_coverage: 0.8, failed: [{ gate: 'min-coverage', message: 'coverage 72.2% is under --min-coverage 80.0%' }] });
-    expect(govern(['replay', 'records.jsonl', '--min-agreement', '0.9', '--min-coverage', '72%'], { cwd: dir }).code).toBe(0);
-    const both = replayJson(project({ wrong: true }), ['--min-coverage', '0.99', '--min-agreement', '1']);
+    expect((await cli(['replay', 'records.jsonl', '--min-agreement', '0.9', '--min-coverage', '72%'], { cwd: dir })).code).toBe(0);
+    const both = await replayJson(project({ wrong: true }), ['--min-coverage', '0.99', '--min-agreement', '1']);
     expect(both.code).toBe(9);
     expect(both.report.gates.failed.map((g: { gate: string }) => g.gate)).toEqual(['false-allows', 'min-agreement', 'min-coverage']);
   });
 
-  it('bad gate values, filters and inputs are usage errors naming the flag (exit 1)', () => {
+  it('bad gate values, filters and inputs are usage errors naming the flag (exit 1)', async () => {
     const dir = project();
     for (const [args, text] of [
       [['--min-agreement', '95'], '--min-agreement: "95" is not a share from 0 to 1'],
@@ -151,7 +152,7 @@ describe('govern replay on recorded traffic', () => {
       [['--category', 'READ'], '--category: "READ" is not one of CREATE, MODIFY, DELETE, ACCESS, COMPLY'],
       [['--ledger'], 'either as FILE or with --ledger, not both'],
     ] as const) {
-      const r = govern(['replay', 'records.jsonl', ...args], { cwd: dir });
+      const r = await cli(['replay', 'records.jsonl', ...args], { cwd: dir });
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.stderr).toContain(text);
     }
@@ -178,13 +179,13 @@ describe('govern replay on recorded traffic', () => {
     expect(v.stdout).toBe('');
   });
 
-  it('filters apply before replay: --agent, --category, --since; none left is exit 1', () => {
+  it('filters apply before replay: --agent, --category, --since; none left is exit 1', async () => {
     const dir = project();
-    expect(replayJson(dir, ['--agent', 'analyst']).report.totals).toMatchObject({ records: 8, judged: 7, skipped: 1 });
-    const del = replayJson(dir, ['--category', 'delete']).report;
+    expect((await replayJson(dir, ['--agent', 'analyst'])).report.totals).toMatchObject({ records: 8, judged: 7, skipped: 1 });
+    const del = (await replayJson(dir, ['--category', 'delete'])).report;
     expect(del.totals).toMatchObject({ records: 4, judged: 4, covered: 4, agreeing: 4 });
     expect(del.filters).toEqual({ since: null, agent: null, category: 'DELETE' });
-    const since = replayJson(dir, ['--since', '2026-11-02T10:00:00Z']).report;
+    const since = (await replayJson(dir, ['--since', '2026-11-02T10:00:00Z'])).report;
     expect(since.totals.records).toBe(9);
     expect(since.input.from).toBe('2026-11-02T10:00:00.000Z');
     const none = govern(['replay', 'records.jsonl', '--agent', 'nobody'], { cwd: dir });
@@ -192,28 +193,28 @@ describe('govern replay on recorded traffic', () => {
     expect(none.stderr).toContain('no decision records to replay: none of the 20 in records.jsonl match --agent nobody');
   });
 
-  it('the cache: the second of two requests with the same facts is served from the first one\'s model answer', () => {
-    const on = replayJson(project(), ['--agent', 'support-bot']).report;
+  it('the cache: the second of two requests with the same facts is served from the first one\'s model answer', async () => {
+    const on = (await replayJson(project(), ['--agent', 'support-bot'])).report;
     expect(on.totals).toMatchObject({ records: 2, judged: 2, covered: 1, uncovered: 1, agreeing: 1 });
     expect([on.by_route.model.requests, on.by_route.cache.requests]).toEqual([1, 1]);
     expect(on.tokens.replayed.total).toBe(790 + 35);
-    const off = replayJson(project({ config: 'cache:\n  enabled: false\n' }), ['--agent', 'support-bot']).report;
+    const off = (await replayJson(project({ config: 'cache:\n  enabled: false\n' }), ['--agent', 'support-bot'])).report;
     expect([off.by_route.model.requests, off.by_route.cache.requests]).toEqual([2, 0]);
     expect(off.coverage).toBe(0);
     // The second request comes 10 minutes later: past a 60-second TTL the model is asked again.
-    const expired = replayJson(project({ config: 'cache:\n  ttl_seconds: {allow: 60}\n' }), ['--agent', 'support-bot']).report;
+    const expired = (await replayJson(project({ config: 'cache:\n  ttl_seconds: {allow: 60}\n' }), ['--agent', 'support-bot'])).report;
     expect(expired.by_route.cache.requests).toBe(0);
   });
 
-  it('reads records from stdin with "-"', () => {
+  it('reads records from stdin with "-"', async () => {
     const dir = project();
-    const r = govern(['replay', '-', '--format', 'json'], { cwd: dir, input: readFileSync(join(dir, 'records.jsonl'), 'utf8') });
+    const r = await cli(['replay', '-', '--format', 'json'], { cwd: dir, input: readFileSync(join(dir, 'records.jsonl'), 'utf8') });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).input).toMatchObject({ source: 'file', name: 'stdin' });
   });
 
-  it('--format json is a stable, documented object', () => {
-    const { report } = replayJson(project());
+  it('--format json is a stable, documented object', async () => {
+    const { report } = await replayJson(project());
     expect(Object.keys(report)).toEqual(['input', 'policies', 'filters', 'split', 'totals', 'skipped', 'coverage', 'agreement', 'overall_agreement', 'confusion', 'false_allows', 'false_denies', 'tokens', 'latency', 'by_route', 'by_rule', 'live', 'gates', 'shadow']);
     expect(report.input).toEqual({ source: 'file', name: 'records.jsonl', from: '2026-11-02T08:00:00.000Z', to: '2026-11-02T11:40:00.000Z' });
     expect(report.policies.path).toBe('policies');
@@ -226,9 +227,9 @@ describe('govern replay on recorded traffic', () => {
     }
   });
 
-  it('--report writes one self-contained HTML file with the four charts, all recorded text escaped', () => {
+  it('--report writes one self-contained HTML file with the four charts, all recorded text escaped', async () => {
     const dir = project({ wrong: true });
-    const r = govern(['replay', 'records.jsonl', '--report', 'replay.html', '--format', 'json'], { cwd: dir });
+    const r = await cli(['replay', 'records.jsonl', '--report', 'replay.html', '--format', 'json'], { cwd: dir });
     expect(r.code).toBe(9);
     expect(r.stderr).toContain('wrote the replay report to replay.html');
     const html = readFileSync(join(dir, 'replay.html'), 'utf8');
@@ -245,10 +246,10 @@ describe('govern replay on recorded traffic', () => {
     for (const t of PRIVATE_TEXT) expect(html).not.toContain(t);
   });
 
-  it('never prints content or justification, only agent, action and resource', () => {
+  it('never prints content or justification, only agent, action and resource', async () => {
     const dir = project({ wrong: true });
     for (const args of [[], ['--format', 'json']]) {
-      const r = govern(['replay', 'records.jsonl', ...args], { cwd: dir });
+      const r = await cli(['replay', 'records.jsonl', ...args], { cwd: dir });
       for (const t of PRIVATE_TEXT) expect(r.stdout + r.stderr).not.toContain(t);
     }
   });
@@ -269,7 +270,7 @@ describe('govern replay with a model', () => {
 
   const env = { OPENAI_API_KEY: 'test-key' };
   const answer = (decision: string, usage = { input: 700, output: 30 }) => ({ json: openaiWire.completion(JSON.stringify({ decision, confidence: 0.9, reason: `the model says ${decision}` }), usage) });
-  const modelConfig = () => `models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: 1500}\n`;
+  const modelConfig = () => `models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: 60000}\n`;
 
   it('--ledger replays a real state file written by govern eval', async () => {
     const dir = project({ config: modelConfig() });
@@ -281,12 +282,12 @@ describe('govern replay with a model', () => {
       { agent: 'analyst', action: 'query', resource: 'warehouse:table/customers', environment: 'production' },
     ];
     server.reply(answer('allow', { input: 812, output: 41 }), answer('deny', { input: 830, output: 40 }));
-    for (const req of requests) await governAsync(['eval'], { cwd: dir, input: JSON.stringify(req), env });
+    for (const req of requests) await cli(['eval'], { cwd: dir, input: JSON.stringify(req), env });
     expect(server.received).toHaveLength(2);
-    const routes = (await governAsync(['ledger', 'export'], { cwd: dir })).stdout.trim().split('\n').map((l) => JSON.parse(l).decision.route);
+    const routes = (await cli(['ledger', 'export'], { cwd: dir })).stdout.trim().split('\n').map((l) => JSON.parse(l).decision.route);
     expect(routes).toEqual(['rules', 'model', 'cache', 'rules', 'model']);
 
-    const r = await governAsync(['replay', '--ledger', '--format', 'json'], { cwd: dir, env });
+    const r = await cli(['replay', '--ledger', '--format', 'json'], { cwd: dir, env });
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.input).toMatchObject({ source: 'ledger', name: join('.govern', 'state.db') });
@@ -309,7 +310,7 @@ describe('govern replay with a model', () => {
     const dir = project({ config: modelConfig() });
     // analyst's judged records in time order: lines 2, 4, 6, 10, 12, 19, 20 (14 failed and is skipped).
     server.reply(answer('allow'), answer('deny'), answer('allow'), answer('allow'), openaiWire.error(500, 'server_error', 'boom'), answer('allow'), answer('deny'));
-    const r = await governAsync(['replay', 'records.jsonl', '--agent', 'analyst', '--live', '--format', 'json'], { cwd: dir, env });
+    const r = await cli(['replay', 'records.jsonl', '--agent', 'analyst', '--live', '--format', 'json'], { cwd: dir, env });
     expect(r.code).toBe(0);
     expect(server.to('/v1/chat/completions')).toHaveLength(7);
     const live = JSON.parse(r.stdout).live;
@@ -331,7 +332,7 @@ describe('govern replay with a model', () => {
   it('--live prints its comparison in the table', async () => {
     const dir = project({ config: modelConfig() });
     server.reply(answer('allow'), answer('allow'));
-    const r = await governAsync(['replay', 'records.jsonl', '--agent', 'support-bot', '--live'], { cwd: dir, env });
+    const r = await cli(['replay', 'records.jsonl', '--agent', 'support-bot', '--live'], { cwd: dir, env });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('live: openai/gpt-test asked about 2 judged requests');
     expect(r.stdout).toMatch(/agreement with the recorded decision +100\.0% \(2 of 2\)/);
@@ -345,10 +346,10 @@ describe('govern replay with a model', () => {
 });
 
 describe('govern replay --split (distill on the first part, replay the rest)', () => {
-  it('gives a held-out figure: rules distilled from the first 70% decide the last 30%, policies/distilled/ left out', () => {
+  it('gives a held-out figure: rules distilled from the first 70% decide the last 30%, policies/distilled/ left out', async () => {
     const dir = project();
     const before = readdirSync(join(dir, 'policies', 'distilled'));
-    const r = govern(['replay', 'split.jsonl', '--split', '0.7', '--format', 'json'], { cwd: dir });
+    const r = await cli(['replay', 'split.jsonl', '--split', '0.7', '--format', 'json'], { cwd: dir });
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.split).toMatchObject({ fraction: 0.7, train: 14, test: 6 });

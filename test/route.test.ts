@@ -12,6 +12,7 @@ import { runFixtures, withNamedAgent } from '../src/route/run.js';
 import { plain } from '../src/diagnostics/render.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { FakeServer, openaiWire } from './fake-servers.js';
+import { cli } from './core.js';
 import { governAsync, ROOT, tempTree } from './helpers.js';
 
 function project(config = ''): string {
@@ -169,7 +170,7 @@ describe('honest savings', () => {
   });
 
   it('failed model calls and default escalations save nothing, and the report says so', async () => {
-    const dir = project(`models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: 1500}\n`);
+    const dir = project(`models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: 60000}\n`);
     server.reply(openaiWire.error(500, 'server_error', 'down'), openaiWire.error(500, 'server_error', 'down'));
     const rt = await Runtime.open({ cwd: dir, noState: true });
     writeFileSync(join(dir, 'f.jsonl'), jsonl([
@@ -231,11 +232,11 @@ describe('govern route as CI runs it', () => {
     lines[at] = lines[at]!.replace('"risk": "low"', '"risk": "high"');
     const dir = tempTree({ 'requests.jsonl': lines.join('\n') + '\n' });
     cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
-    const bad = await governAsync(['route', 'requests.jsonl', '--no-state'], { cwd: dir });
+    const bad = await cli(['route', 'requests.jsonl', '--no-state'], { cwd: dir });
     expect(bad.code).toBe(11);
     expect(bad.stdout).toContain(`  requests.jsonl:${at + 1}  risk: expected high, got low\n`);
     expect(bad.stdout).toMatch(/^failed: risk \(router\) 96\.7%$/m);
-    const tolerated = await governAsync(['route', 'requests.jsonl', '--no-state', '--min-accuracy', '95%', '--format', 'json', '--totals'], { cwd: dir });
+    const tolerated = await cli(['route', 'requests.jsonl', '--no-state', '--min-accuracy', '95%', '--format', 'json', '--totals'], { cwd: dir });
     expect(tolerated.code).toBe(0);
     expect(JSON.parse(tolerated.stdout).gate).toMatchObject({ passed: true, min_accuracy: 0.95, exit_code: 0 });
   }, 120_000);

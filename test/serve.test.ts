@@ -74,13 +74,13 @@ class Served {
 }
 
 /** Asks `status` until `want` holds. */
+/** Polls the status until `want` holds; a status that never changes is caught by the test's timeout. */
 async function statusWhen(s: Served, want: (st: any) => boolean): Promise<any> {
-  for (let i = 0; i < 200; i++) {
+  for (;;) {
     const st = (await s.call('governance/status')).result;
     if (want(st)) return st;
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error('status never changed');
 }
 
 function ledger(dir: string): { ok: boolean; rows: number } {
@@ -286,12 +286,13 @@ describe('the model path', () => {
     });
     await new Promise<void>((r) => model.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(model.address() as AddressInfo).port}`;
-    const dir = project(`models:\n  large: {provider: openai, model: gpt-test, base_url: "${url}/v1", timeout_ms: 10000}\n`);
+    const dir = project(`models:\n  large: {provider: openai, model: gpt-test, base_url: "${url}/v1", timeout_ms: 120000}\n`);
     const s = new Served(dir, ['--reload-delay', '50'], { OPENAI_API_KEY: 'test-key' });
     try {
       const undecided = { agent: 'analyst', action: 'query', resource: 'warehouse:table/orders', environment: 'dev' };
       const pending = s.call('governance/evaluate', undecided, 'slow');
-      for (let i = 0; i < 200 && asked === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      // However long the server takes to start and decide on a busy machine.
+      while (asked === 0) await new Promise((r) => setTimeout(r, 25));
       expect(asked).toBe(1);
       // Other requests are answered while the model thinks.
       expect((await s.call('governance/evaluate', DENY, 'meanwhile')).result.decision).toBe('deny');

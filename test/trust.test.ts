@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { State } from '../src/ledger/state.js';
 import { Runtime } from '../src/runtime/runtime.js';
+import { cli } from './core.js';
 import { BIN, govern, governAsync, ROOT, tempTree } from './helpers.js';
 
 const require = createRequire(import.meta.url);
@@ -81,7 +82,7 @@ describe('an agent over MCP', () => {
     expect([asBob.code, asBob.stderr]).toEqual([1, expect.stringContaining('approver bob does not run as OS user')]);
     expect((await call('escalation_status', { id })).structuredContent).toMatchObject({ status: 'pending', decision: 'wait' });
 
-    const approved = await governAsync(['escalations', 'approve', id, '--note', 'planned maintenance'], { cwd: dir });
+    const approved = await cli(['escalations', 'approve', id, '--note', 'planned maintenance'], { cwd: dir });
     expect([approved.code, approved.stdout]).toEqual([0, expect.stringContaining(`${id} approved by alice`)]);
     expect((await waiting).structuredContent).toMatchObject({ id, status: 'approved', decision: 'allow', resolved_by: 'alice', timed_out: false });
     const proceed = (await call('evaluate', STAGING_DELETE)).structuredContent;

@@ -69,7 +69,8 @@ export function renderText(r: Report, s: Style): string {
     ['latency', `p50 ${ms(r.latency.p50_ms)} ms`, `p99 ${ms(r.latency.p99_ms)} ms (policy work per decision, in-process)`],
   ];
   const w = Math.max(...rows.map((x) => x[0].length));
-  const v = Math.max(...rows.map((x) => x[1].length));
+  // The latency row's value is measured, not counted: its width must not move the other rows.
+  const v = Math.max(...rows.filter((x) => x[0] !== 'latency').map((x) => x[1].length));
   for (const [name, value, what] of rows) {
     // Padded before it is coloured: escape codes have no width on screen.
     const cell = value.padStart(v);
