@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
  * at the end: a fresh checkout (`npm ci`) has no timings cached, and Vitest then runs the largest
  * files first, which these small files are not.
  */
-const FIRST = ['test/precommit.test.ts', 'test/docs.test.ts'];
+const FIRST = ['test/precommit.test.ts', 'test/workflow.test.ts', 'test/docs.test.ts'];
 
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {

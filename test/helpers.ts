@@ -1,6 +1,6 @@
 // Shared test helpers: temporary policy folders and running the real bin/govern.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -43,4 +43,23 @@ export function governAsync(args: string[], opts: { cwd?: string; input?: string
     p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     p.stdin.end(opts.input ?? '');
   });
+}
+
+/**
+ * A folder holding better-sqlite3's native module, built or downloaded when this checkout was
+ * installed, packed as prebuild-install names and unpacks a release download; the variable that
+ * points better-sqlite3's install at it. Nothing when the module or tar is missing: npm compiles.
+ */
+export function localPrebuilds(): Record<string, string> {
+  const pkg = join(ROOT, 'node_modules', 'better-sqlite3');
+  const built = join(pkg, 'build', 'Release', 'better_sqlite3.node');
+  if (!existsSync(built)) return {};
+  const { version } = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version: string };
+  const stage = mkdtempSync(join(tmpdir(), 'govern-prebuild-'));
+  mkdirSync(join(stage, 'build', 'Release'), { recursive: true });
+  copyFileSync(built, join(stage, 'build', 'Release', 'better_sqlite3.node'));
+  const dir = mkdtempSync(join(tmpdir(), 'govern-prebuilds-'));
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  const tar = spawnSync('tar', ['-czf', join(dir, name), '-C', stage, 'build'], { encoding: 'utf8' });
+  return tar.status === 0 ? { npm_config_better_sqlite3_local_prebuilds: dir } : {};
 }

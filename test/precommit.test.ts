@@ -3,13 +3,13 @@
 // pre-commit from a local git repository, so no network is needed); a commit with a broken policy
 // is refused with govern's file:line:col, and goes through once the policy is fixed.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
-import { ROOT } from './helpers.js';
+import { localPrebuilds, ROOT } from './helpers.js';
 
 const preCommit = spawnSync('pre-commit', ['--version'], { encoding: 'utf8' });
 const missing = preCommit.error || preCommit.status !== 0
@@ -26,25 +26,6 @@ tests:
     request: {agent: a, action: delete, environment: production}
     expect: deny
 `;
-
-/**
- * A folder holding better-sqlite3's native module, built or downloaded when this checkout was
- * installed, packed as prebuild-install names and unpacks a release download; the variable that
- * points better-sqlite3's install at it. Nothing when the module or tar is missing: npm compiles.
- */
-function localPrebuilds(): Record<string, string> {
-  const pkg = join(ROOT, 'node_modules', 'better-sqlite3');
-  const built = join(pkg, 'build', 'Release', 'better_sqlite3.node');
-  if (!existsSync(built)) return {};
-  const { version } = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version: string };
-  const stage = mkdtempSync(join(tmpdir(), 'govern-prebuild-'));
-  mkdirSync(join(stage, 'build', 'Release'), { recursive: true });
-  copyFileSync(built, join(stage, 'build', 'Release', 'better_sqlite3.node'));
-  const dir = mkdtempSync(join(tmpdir(), 'govern-prebuilds-'));
-  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
-  const tar = spawnSync('tar', ['-czf', join(dir, name), '-C', stage, 'build'], { encoding: 'utf8' });
-  return tar.status === 0 ? { npm_config_better_sqlite3_local_prebuilds: dir } : {};
-}
 
 describe.skipIf(missing !== undefined)(`pre-commit hook govern-check${missing ? ` (skipped: ${missing})` : ''}`, () => {
   // git and pre-commit see only this environment: govern from bin/ (and the node running the

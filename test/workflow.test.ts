@@ -12,21 +12,11 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DEFAULT_ANSWERS, plan } from '../src/init/scaffold.js';
 import { VERSION } from '../src/version.js';
-import { ROOT } from './helpers.js';
+import { localPrebuilds, ROOT } from './helpers.js';
 
 const PLACEHOLDER = 'https://github.com/your-org/govern.git';
 const head = spawnSync('git', ['-C', ROOT, 'rev-parse', 'HEAD'], { encoding: 'utf8' });
 const why = head.status !== 0 ? 'not a git checkout' : undefined;
-
-/** A folder holding better-sqlite3's binary as a prebuild-install bundle, named for this Node. */
-function sqlitePrebuild(): Record<string, string> {
-  const pkg = join(ROOT, 'node_modules', 'better-sqlite3');
-  const version = (JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version: string }).version;
-  const dir = mkdtempSync(join(tmpdir(), 'govern-prebuilds-'));
-  const bundle = join(dir, `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`);
-  const r = spawnSync('tar', ['-czf', bundle, '-C', pkg, 'build/Release/better_sqlite3.node'], { encoding: 'utf8' });
-  return r.status === 0 ? { npm_config_better_sqlite3_local_prebuilds: dir } : {};
-}
 
 describe.skipIf(why !== undefined)(`the workflow govern init writes${why ? ` (skipped: ${why})` : ''}`, () => {
   it('installs govern from the repository at its tag and runs the policy check and the labeled requests with it', () => {
@@ -72,7 +62,7 @@ describe.skipIf(why !== undefined)(`the workflow govern init writes${why ? ` (sk
       NO_COLOR: '1',
       // better-sqlite3's own prebuilt binary for this Node, as its installer would download it
       // (there is no network here), instead of compiling SQLite twice.
-      ...sqlitePrebuild(),
+      ...localPrebuilds(),
     };
     const sh = (cmd: string, timeout = 120_000): SpawnSyncReturns<string> => spawnSync('sh', ['-c', cmd], { cwd: project, env, encoding: 'utf8', timeout });
 
