@@ -4,6 +4,7 @@
 // process shows: the exit of the process, the daemon's fast path, a closed pipe.
 import { Readable } from 'node:stream';
 import { buildProgram } from '../src/cli/program.js';
+import { usageErrorOf } from '../src/cli/errors.js';
 import { ROOT, type Run } from './helpers.js';
 
 class Exit extends Error {
@@ -89,10 +90,11 @@ async function main(args: string[]): Promise<number> {
       process.stderr.write(`usage: ${sub ? `govern ${sub.name()} ${sub.usage()}` : `govern ${program.usage()}`}\n`);
       return 1;
     }
-    // The CLI's UsageError: a message for the user and the exit code that goes with it.
-    if (e instanceof Error && e.constructor.name === 'UsageError' && typeof (e as { code?: unknown }).code === 'number') {
-      process.stderr.write(`govern: ${e.message}\n`);
-      return (e as unknown as { code: number }).code;
+    // An error the user caused, mapped as main() maps it: a message and the exit code that goes with it.
+    const usage = await usageErrorOf(e);
+    if (usage) {
+      process.stderr.write(`govern: ${usage.message}\n`);
+      return usage.code;
     }
     throw e;
   }
