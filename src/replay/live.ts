@@ -1,11 +1,11 @@
 // `govern replay --live`: a recorded request put to the configured large model again, as the
 // runtime's advisor puts it (the request redacted and quoted as data, the facts it was decided
 // under), so that today's model can be compared with the recorded decision and the replay.
-import type { Decision } from '../engine/engine.js';
 import { findingsOf } from '../records/pipeline.js';
 import { decidedCategory, recordFacts, type Recorded } from '../records/records.js';
 import { UNCLASSIFIED, type Category } from '../policy/vocabulary.js';
-import type { IntentRouter, ModelAdvisor, Pending } from '../runtime/runtime.js';
+import { asUndecided } from '../runtime/advisor.js';
+import type { IntentRouter, ModelAdvisor } from '../runtime/runtime.js';
 import type { LiveAnswer } from './metrics.js';
 
 /** Asks the model about one recorded request; failures (errors, timeouts, invalid output) answer escalate. */
@@ -15,20 +15,7 @@ export async function askLive(advisor: ModelAdvisor, router: IntentRouter | unde
   const category = decidedCategory(r);
   if (facts.category === UNCLASSIFIED && category !== UNCLASSIFIED) facts = { ...facts, category: category as Category };
   if (r.decision.facts.risk !== undefined && facts.risk === undefined) facts = { ...facts, risk: r.decision.facts.risk };
-  // What the pipeline answers when nobody decides: the base the advisor builds its decision on.
-  const undecided: Decision = {
-    ...r.decision,
-    decision: 'escalate',
-    tier: 2,
-    reasons: [{ rule: null, effect: 'escalate', message: 'No rule decided this request.' }],
-    route: 'default',
-    tokens: { input: 0, output: 0 },
-  };
   const intent = router?.(r.request, findings, facts);
-  const p: Pending = {
-    t0: performance.now(), now: new Date(r.time), request: r.request, findings, facts,
-    cacheKey: '', requestKey: () => '', fresh: true, undecided, ...(intent ? { intent } : {}),
-  };
-  const o = await advisor(p);
+  const o = await advisor({ request: r.request, findings, facts, ...(intent ? { intent } : {}), undecided: asUndecided(r.decision) });
   return { decision: o.failed ? 'escalate' : o.decision.decision, failed: o.failed, usage: o.usage };
 }

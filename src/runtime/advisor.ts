@@ -7,7 +7,7 @@ import type { Decision } from '../engine/engine.js';
 import { MODEL_FAILURE, MODEL_FAILURE_CODE } from '../router/provider.js';
 import { redactRequest } from '../request/detectors/index.js';
 import type { ModelSettings, Provider } from '../router/provider.js';
-import type { Intent, ModelAdvisor, ModelOutcome, Pending, SmallRouter } from './pending.js';
+import type { AdvisorInput, Intent, ModelAdvisor, ModelOutcome, SmallRouter } from './pending.js';
 
 const TIER = { allow: 1, escalate: 2, deny: 3 } as const;
 
@@ -17,12 +17,27 @@ function sentence(message: string): string {
   return /[.!?]$/.test(m) ? m : `${m}.`;
 }
 
+/**
+ * A decision made by a cache, a rule or the record, as the model is asked about it (shadow mode,
+ * `replay --live`): as if no rule had decided, so that the model judges the request afresh.
+ */
+export function asUndecided(decision: Decision): Decision {
+  return {
+    ...decision,
+    decision: 'escalate',
+    tier: 2,
+    reasons: [{ rule: null, effect: 'escalate', message: 'No rule decided this request.' }],
+    route: 'default',
+    tokens: { input: 0, output: 0 },
+  };
+}
+
 export function makeAdvisor(settings: ModelSettings): ModelAdvisor {
   let provider: Provider | undefined;
   const label = `${settings.provider}/${settings.model}`;
-  return async (p: Pending): Promise<ModelOutcome> => {
+  return async (p: AdvisorInput): Promise<ModelOutcome> => {
     const t0 = performance.now();
-    const base = p.undecided!;
+    const base = p.undecided;
     const { ProviderError } = await import('../router/provider.js');
     try {
       const { createProvider } = await import('../router/providers/index.js');
@@ -68,7 +83,7 @@ export function makeAdvisor(settings: ModelSettings): ModelAdvisor {
 /** The small model as an intent classifier, for requests the built-in router could not place. Never throws. */
 export function makeClassifier(settings: ModelSettings, minConfidence: number): SmallRouter {
   let provider: Provider | undefined;
-  return async (p: Pending) => {
+  return async (p) => {
     try {
       const { createProvider } = await import('../router/providers/index.js');
       const { askStructured, loadPrompt, quoteData, INTENT_SCHEMA } = await import('../router/model.js');

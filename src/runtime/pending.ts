@@ -1,19 +1,31 @@
 // The shapes one decision passes through inside the runtime (a prepared request, the router's
-// intent, the model's outcome), apart from runtime.ts so that advisor.ts and shadow.ts can name
-// them without importing the runtime.
+// intent, what the model is asked and its outcome), apart from runtime.ts so that advisor.ts and
+// shadow.ts can name them without importing the runtime.
 import type { Decision } from '../engine/engine.js';
 import type { Facts } from '../engine/facts.js';
 import type { Finding } from '../request/detectors/index.js';
 import type { Request } from '../request/normalize.js';
 import type { Category } from '../policy/vocabulary.js';
 
-/** A decision prepared but not yet recorded. */
-export interface Pending {
-  t0: number;
-  now: Date;
+/**
+ * What the large model is asked about: a request nobody decided, the facts it is decided under,
+ * and the decision it stays if the model fails. The runtime builds it from a prepared request,
+ * `replay --live` from a recorded one; the advisor redacts the request before any of it is sent.
+ */
+export interface AdvisorInput {
   request: Request;
+  /** The detectors' findings in `request`: what the advisor redacts. */
   findings: Finding[];
   facts: Facts;
+  intent?: Intent;
+  /** The decision as nobody decided it: the base of the model's decision, and what stands if it fails. */
+  undecided: Decision;
+}
+
+/** A decision prepared but not yet recorded. */
+export interface Pending extends Omit<AdvisorInput, 'undecided'> {
+  t0: number;
+  now: Date;
   cacheKey: string;
   /** The facts `cacheKey` was computed from, when the router enriched `facts` since. */
   cacheFacts?: Facts;
@@ -28,7 +40,6 @@ export interface Pending {
   decision?: Decision;
   /** Nobody decided: what the decision is if the model is not asked or fails. */
   undecided?: Decision;
-  intent?: Intent;
 }
 
 /** What the intent router says about a request nobody decided. */
@@ -52,7 +63,7 @@ export interface ModelOutcome {
   elapsedMs: number;
 }
 
-export type ModelAdvisor = (p: Pending) => Promise<ModelOutcome>;
+export type ModelAdvisor = (input: AdvisorInput) => Promise<ModelOutcome>;
 
 /** A small model's classification of a request the built-in router could not place, and its cost. */
-export type SmallRouter = (p: Pending) => Promise<{ intent: Intent; usage: { input_tokens: number; output_tokens: number }; model: string } | undefined>;
+export type SmallRouter = (input: Pick<AdvisorInput, 'request' | 'findings'>) => Promise<{ intent: Intent; usage: { input_tokens: number; output_tokens: number }; model: string } | undefined>;

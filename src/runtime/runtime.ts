@@ -38,7 +38,7 @@ export class PolicyError extends Error {
   }
 }
 
-export type { Intent, IntentRouter, ModelAdvisor, ModelOutcome, Pending, SmallRouter } from './pending.js';
+export type { AdvisorInput, Intent, IntentRouter, ModelAdvisor, ModelOutcome, Pending, SmallRouter } from './pending.js';
 import type { Intent, IntentRouter, ModelAdvisor, ModelOutcome, Pending, SmallRouter } from './pending.js';
 
 export interface Evaluation {
@@ -499,7 +499,8 @@ export class Runtime {
       const usage = small?.usage ?? null;
       return { decision: { ...p.undecided, tokens: { input: usage?.input_tokens ?? 0, output: usage?.output_tokens ?? 0 } }, model: small?.model ?? null, usage, failed: false, elapsedMs: performance.now() - t0 };
     }
-    const o = await this.advisor(p);
+    const { request, findings, facts, intent, undecided } = p;
+    const o = await this.advisor({ request, findings, facts, ...(intent ? { intent } : {}), undecided });
     if (small) {
       const usage = { input_tokens: (o.usage?.input_tokens ?? 0) + small.usage.input_tokens, output_tokens: (o.usage?.output_tokens ?? 0) + small.usage.output_tokens };
       o.usage = usage;

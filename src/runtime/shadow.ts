@@ -6,6 +6,7 @@
 // shadow contradicts is narrowed or retired. A shadow answer never changes a decision.
 import type { Decision } from '../engine/engine.js';
 import type { ShadowRow } from '../ledger/state.js';
+import { asUndecided } from './advisor.js';
 import type { ModelAdvisor, Pending } from './pending.js';
 
 /** A reason's rule comes from policies/distilled/ (its source names the file). */
@@ -27,15 +28,8 @@ export function shadowable(d: Decision): boolean {
 
 /** Asks the advisor about a decided request, as if nobody had decided it, and says how its answer compares. */
 export async function askShadow(advisor: ModelAdvisor, p: Pending, decision: Decision): Promise<ShadowRow | undefined> {
-  const undecided: Decision = {
-    ...decision,
-    decision: 'escalate',
-    tier: 2,
-    reasons: [{ rule: null, effect: 'escalate', message: 'No rule decided this request.' }],
-    route: 'default',
-    tokens: { input: 0, output: 0 },
-  };
-  const o = await advisor({ ...p, decision: undefined, undecided } as Pending);
+  const { request, findings, facts, intent } = p;
+  const o = await advisor({ request, findings, facts, ...(intent ? { intent } : {}), undecided: asUndecided(decision) });
   // A failed call says nothing about the decision.
   if (o.failed) return undefined;
   const rules = decision.reasons.filter((r) => r.effect === decision.decision && r.rule).map((r) => r.rule!);
