@@ -110,7 +110,7 @@ export async function runFixtures(rt: Runtime, items: Item[], opts: { model?: bo
           modelAnswered++;
           modelTokens.input += small.usage.input_tokens;
           modelTokens.output += small.usage.output_tokens;
-          reading = { category: small.intent.category, risk: small.intent.risk ?? null, why: `small model ${small.model}, confidence ${small.intent.confidence}` };
+          reading = { category: small.intent.category, risk: small.intent.risk, why: `small model ${small.model}, confidence ${small.intent.confidence}` };
         } else {
           reading = { category: null, risk: null, why: 'the small model gave no valid answer' };
         }

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { validateAgainst, type SchemaError } from '../policy/schema.js';
 import type { Request } from '../request/normalize.js';
+import type { Intent } from './intent.js';
 import type { ModelDecision } from './model-decision-types.js';
 import { ProviderError, type Provider, type Usage } from './provider.js';
 
@@ -76,7 +77,7 @@ export interface DecisionInput {
   /** Advisory rules that matched (warn rules), as their messages. */
   warnings?: string[];
   /** What the intent router found, if it ran. */
-  intent?: { category?: string | null; risk?: string; confidence?: number; signals?: string[] };
+  intent?: Intent;
 }
 
 /** The system and user messages that ask a model to decide one request. */
@@ -89,7 +90,11 @@ export function buildDecisionPrompt(input: DecisionInput): { system: string; use
   if (input.team !== undefined) facts.team = input.team;
   if (input.hour !== undefined) facts.hour_utc = input.hour;
   if (input.budget) facts.budget = input.budget;
-  if (input.intent) facts.intent = input.intent;
+  if (input.intent) {
+    // The router's reading and how sure it is; the environment and resource kind it read are in the request itself.
+    const { category, risk, confidence, unclear, signals } = input.intent;
+    facts.intent = { category, risk, confidence, unclear, signals };
+  }
   const policy = {
     status: input.unclear ?? 'No deny, escalate or allow rule matched this request: the policy does not decide it.',
     warnings: input.warnings ?? [],

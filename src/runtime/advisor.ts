@@ -91,8 +91,13 @@ export function makeClassifier(settings: ModelSettings, minConfidence: number): 
       const redacted = redactRequest(p.request, p.findings);
       const { id: _id, ...request } = redacted;
       const user = `${quoteData('Classify the request below.', { request })}\n\nAnswer with one JSON object that matches the answer schema, and nothing else.`;
-      const { answer, usage, model } = await askStructured<{ category: Intent['category']; risk: string; confidence: number }>(provider, { system: loadPrompt('intent-router'), user, request: redacted, schema: INTENT_SCHEMA });
-      const intent: Intent = { category: answer.category, risk: answer.risk, confidence: answer.confidence, unclear: answer.confidence < minConfidence || !answer.category, signals: [`small model ${model}`] };
+      // The answer matches schemas/intent.schema.json: the built-in router's Intent, environment and resource kind optional.
+      type Answer = Pick<Intent, 'category' | 'risk' | 'confidence'> & Partial<Pick<Intent, 'environment' | 'resource_kind'>>;
+      const { answer, usage, model } = await askStructured<Answer>(provider, { system: loadPrompt('intent-router'), user, request: redacted, schema: INTENT_SCHEMA });
+      const intent: Intent = {
+        category: answer.category, risk: answer.risk, environment: answer.environment ?? null, resource_kind: answer.resource_kind ?? null,
+        confidence: answer.confidence, unclear: answer.confidence < minConfidence || !answer.category, signals: [`small model ${model}`],
+      };
       return { intent, usage, model };
     } catch {
       return undefined;

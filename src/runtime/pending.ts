@@ -5,7 +5,9 @@ import type { Decision } from '../engine/engine.js';
 import type { Facts } from '../engine/facts.js';
 import type { Finding } from '../request/detectors/index.js';
 import type { Request } from '../request/normalize.js';
-import type { Category } from '../policy/vocabulary.js';
+import type { Intent } from '../router/intent.js';
+
+export type { Intent } from '../router/intent.js';
 
 /**
  * What the large model is asked about: a request nobody decided, the facts it is decided under,
@@ -42,15 +44,7 @@ export interface Pending extends Omit<AdvisorInput, 'undecided'> {
   undecided?: Decision;
 }
 
-/** What the intent router says about a request nobody decided. */
-export interface Intent {
-  category: Category | null;
-  risk?: string;
-  confidence: number;
-  unclear: boolean;
-  signals: string[];
-}
-
+/** An intent router as the runtime asks it about a request no rule decided (the built-in one: classify). */
 export type IntentRouter = (request: Request, findings: Finding[], facts: Facts) => Intent | undefined;
 
 /** The model's decision, as a Decision, with what it cost. */

@@ -130,7 +130,7 @@ export async function builtinRouter(minConfidence: number): Promise<IntentRouter
   const { classify } = await import('../router/intent.js');
   return (request, findings) => {
     const i = classify(request, findings);
-    return { category: i.category, risk: i.risk, confidence: i.confidence, unclear: i.unclear || i.confidence < minConfidence, signals: i.signals };
+    return { ...i, unclear: i.unclear || i.confidence < minConfidence };
   };
 }
 
