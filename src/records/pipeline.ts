@@ -7,7 +7,7 @@ import { Engine, type Decision } from '../engine/engine.js';
 import { factsKey } from '../engine/facts.js';
 import type { Finding } from '../request/detectors/index.js';
 import { canonicalJson, sha256 } from '../compile/canonical.js';
-import { decisionCacheKey, routeAndDecide, type IntentRouter } from '../runtime/runtime.js';
+import { decideBeforeModel, decisionCacheKey, type IntentRouter } from '../runtime/runtime.js';
 import { isLowConfidence, isModelJudgement, recordFacts, type DecisionRecord } from './records.js';
 
 export type Verdict = Decision['decision'];
@@ -60,12 +60,12 @@ export class OfflinePipeline {
     const facts = recordFacts(r);
     // As the live cache: the free text is part of the key (the model is the record's, one per replay).
     const key = this.opts.cache ? decisionCacheKey(this.bundle.hash, '', r.request, factsKey(facts, this.bundle)) : '';
-    const hit = this.opts.cache ? this.cache.get(key) : undefined;
-    if (hit && hit.expires > time) {
-      return { decision: hit.decision.decision, route: 'cache', tier: hit.decision.tier, rules: ruleIds(hit.decision), elapsedMs: performance.now() - t0 };
-    }
-    const { decision } = routeAndDecide(this.engine, facts, this.opts.router, r.request, findingsOf(facts.findings));
+    const entry = this.opts.cache ? this.cache.get(key) : undefined;
+    // Its own memory, so trusted as the runtime trusts its own.
+    const cached = entry && entry.expires > time ? { decision: entry.decision, trusted: true } : undefined;
+    const { decision, hit } = decideBeforeModel(this.engine, facts, this.opts.router, r.request, findingsOf(facts.findings), cached);
     const elapsedMs = performance.now() - t0;
+    if (hit) return { decision: decision.decision, route: 'cache', tier: decision.tier, rules: ruleIds(decision), elapsedMs };
     if (decision.route === 'default') {
       // The live pipeline asks the model here; its recorded answer is cached for what follows.
       if (this.opts.cache && isModelJudgement(r) && !isLowConfidence(r)) this.remember(key, r.decision, time);

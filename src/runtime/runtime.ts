@@ -109,6 +109,33 @@ export function routeAndDecide(engine: Engine, facts: Facts, router: IntentRoute
 }
 
 const STRICTNESS = { allow: 0, escalate: 1, deny: 2 } as const;
+
+/** A decision found in the decision cache for a request. */
+export interface CachedDecision {
+  decision: Decision;
+  /**
+   * Cached by this very process (its own memory): used as it is. Otherwise it was read back from a
+   * file anyone with access can edit, and is used only when at least as strict as the rules.
+   */
+  trusted: boolean;
+}
+
+/**
+ * The steps of a decision before any model, in their order and with what each may decide, for the
+ * runtime and for recorded traffic alike: the cache, then the rules, then the router (see
+ * routeAndDecide). A trusted cache entry, or a deny read back, decides at once; any other entry
+ * read back decides only when at least as strict as what the rules say, so an edited cache can
+ * never turn a deny or escalate into an allow. A cache hit comes back with route "cache" and no
+ * tokens; a decision with route "default" is the model's turn (the caller asks it, or says so).
+ */
+export function decideBeforeModel(engine: Engine, facts: Facts, router: IntentRouter | undefined, request: Request, findings: Finding[], cached?: CachedDecision): { decision: Decision; facts: Facts; intent?: Intent; hit: boolean } {
+  const hit = (d: Decision) => ({ decision: { ...d, route: 'cache' as const, tokens: { input: 0, output: 0 } }, facts, hit: true });
+  if (cached && (cached.trusted || cached.decision.decision === 'deny')) return hit(cached.decision);
+  const routed = routeAndDecide(engine, facts, router, request, findings);
+  const ruled = routed.decision.route === 'rules' || routed.decision.route === 'router' ? STRICTNESS[routed.decision.decision] : 0;
+  if (cached && STRICTNESS[cached.decision.decision] >= ruled) return hit(cached.decision);
+  return { ...routed, hit: false };
+}
 /** Entries of a process's own decision cache before it starts afresh. */
 const OWN_CACHE_SIZE = 10_000;
 /** Longer keys of the own cache are kept by their hash (the decision cache key itself). */
@@ -310,26 +337,18 @@ export class Runtime {
     let key: string | undefined;
     const requestKey = () => (key ??= sha256(canonicalJson({ ...request, id: undefined })));
     const p: Pending = { t0, now, request, findings, facts, cacheKey, requestKey, fresh: true, ...(usageStamp !== undefined ? { usageStamp } : {}) };
-    const hit = (d: Decision): Pending => {
-      p.decision = { ...d, route: 'cache', tokens: { input: 0, output: 0 } };
+    // A decision this process made itself is trusted as it is; a row read back from the state file
+    // is not (anyone with the file can edit it), and decideBeforeModel weighs it against the rules.
+    const stored = this.config.cache.enabled && !fromOwn ? cachedDecision(this.state?.cacheGet(cacheKey, now.getTime())) : undefined;
+    const cached: CachedDecision | undefined = fromOwn ? { decision: fromOwn.decision, trusted: true } : stored ? { decision: stored, trusted: false } : undefined;
+    const routed = decideBeforeModel(this.engine, facts, this.router, request, findings, cached);
+    const decision = routed.decision;
+    if (routed.hit) {
+      p.decision = decision;
       p.fresh = false;
       p.elapsed = performance.now() - t0;
       return p;
-    };
-    // A decision this process made itself is trusted as it is. A row read back from the state file
-    // is not (anyone with the file can edit it): the deny and escalate rules have their say first,
-    // and the row is used only when it is at least as strict as what they say, so it can never
-    // turn a deny or escalate into an allow. A deny read back is as strict as any rule.
-    let stored: Decision | undefined;
-    if (this.config.cache.enabled) {
-      if (fromOwn) return hit(fromOwn.decision);
-      stored = cachedDecision(this.state?.cacheGet(cacheKey, now.getTime()));
-      if (stored?.decision === 'deny') return hit(stored);
     }
-    const routed = routeAndDecide(this.engine, facts, this.router, request, findings);
-    const ruled = routed.decision.route === 'rules' || routed.decision.route === 'router' ? STRICTNESS[routed.decision.decision] : 0;
-    if (stored && STRICTNESS[stored.decision] >= ruled) return hit(stored);
-    const decision = routed.decision;
     if (routed.facts !== facts) p.cacheFacts = facts;
     facts = routed.facts;
     p.facts = facts;
