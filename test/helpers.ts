@@ -63,3 +63,18 @@ export function localPrebuilds(): Record<string, string> {
   const tar = spawnSync('tar', ['-czf', join(dir, name), '-C', stage, 'build'], { encoding: 'utf8' });
   return tar.status === 0 ? { npm_config_better_sqlite3_local_prebuilds: dir } : {};
 }
+
+/**
+ * The variables that send native builds through ccache, when it is installed: every install of
+ * govern compiles tree-sitter's native module (the binary it publishes for linux-x64 needs a newer
+ * libstdc++ than Debian 12's, so node-gyp-build falls back to node-gyp), twice in each install
+ * test, and a cached compile gives the same objects in a tenth of the time. The cache is the one
+ * ccache uses in this environment (the CI script fills it when it installs this checkout).
+ * Nothing without ccache: the compiler runs each time, as for a user.
+ */
+export function compilerCache(): Record<string, string> {
+  const dir = spawnSync('ccache', ['--get-config', 'cache_dir'], { encoding: 'utf8' });
+  if (dir.error || dir.status !== 0 || !dir.stdout.trim()) return {};
+  const wrap = (cmd: string | undefined, fallback: string) => (cmd && /\bccache\b/.test(cmd) ? cmd : `ccache ${cmd || fallback}`);
+  return { CC: wrap(process.env.CC, 'cc'), CXX: wrap(process.env.CXX, 'g++'), CCACHE_DIR: dir.stdout.trim() };
+}

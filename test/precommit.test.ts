@@ -9,7 +9,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
-import { localPrebuilds, ROOT } from './helpers.js';
+import { compilerCache, localPrebuilds, ROOT } from './helpers.js';
 
 const preCommit = spawnSync('pre-commit', ['--version'], { encoding: 'utf8' });
 const missing = preCommit.error || preCommit.status !== 0
@@ -139,6 +139,9 @@ describe.skipIf(missing !== undefined)(`pre-commit hook govern-check${missing ? 
       npm_config_audit: 'false',
       npm_config_fund: 'false',
       ...localPrebuilds(),
+      // tree-sitter's native module, compiled in the clone and again in the global install,
+      // through ccache when the machine has it.
+      ...compilerCache(),
     };
     const r = spawnSync('pre-commit', ['run', '--all-files'], { cwd: project, env: nodeEnv, encoding: 'utf8', timeout: 1_500_000, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = r.stdout + r.stderr;

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DEFAULT_ANSWERS, plan } from '../src/init/scaffold.js';
 import { VERSION } from '../src/version.js';
-import { localPrebuilds, ROOT } from './helpers.js';
+import { compilerCache, localPrebuilds, ROOT } from './helpers.js';
 
 const PLACEHOLDER = 'https://github.com/your-org/govern.git';
 const head = spawnSync('git', ['-C', ROOT, 'rev-parse', 'HEAD'], { encoding: 'utf8' });
@@ -63,6 +63,9 @@ describe.skipIf(why !== undefined)(`the workflow govern init writes${why ? ` (sk
       // better-sqlite3's own prebuilt binary for this Node, as its installer would download it
       // (there is no network here), instead of compiling SQLite twice.
       ...localPrebuilds(),
+      // tree-sitter's native module, compiled in npm pack's clone and again in the global install,
+      // through ccache when the machine has it.
+      ...compilerCache(),
     };
     const sh = (cmd: string, timeout = 120_000): SpawnSyncReturns<string> => spawnSync('sh', ['-c', cmd], { cwd: project, env, encoding: 'utf8', timeout });
 
