@@ -1,10 +1,11 @@
 // Usage added inside a transaction is written once a row at the commit: what a budget reads inside
 // the transaction, what is stored after it, what another connection reads and what verify rebuilds
 // from the chain must all be the sums one upsert a decision would have made, in the same order.
+import { createHash } from 'node:crypto';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dayPeriod, hourPeriod, State } from '../src/ledger/state.js';
+import { chainHash, dayPeriod, GENESIS, hourPeriod, State } from '../src/ledger/state.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { Governance } from '../src/serve/service.js';
 import { ROOT, tempTree } from './helpers.js';
@@ -152,6 +153,15 @@ describe('usage written at the commit', () => {
     } finally {
       reader.close();
       rt.close();
+    }
+  });
+});
+
+describe('the chain hash', () => {
+  it('is sha256 of the previous hash, a newline and the record, for any text', () => {
+    for (const record of ['', '{"a":1}', 'é ü 日本 \u{1F600}', 'x'.repeat(100_000)]) {
+      const want = createHash('sha256').update(GENESIS).update('\n').update(record).digest('hex');
+      expect(chainHash(GENESIS, record)).toBe(want);
     }
   });
 });

@@ -4,6 +4,7 @@
 // WAL mode and a busy timeout let several `govern eval` processes share one file; every
 // decision is written in one IMMEDIATE transaction, so nothing acknowledged is lost or torn.
 // A postgres:// URL keeps the same tables and semantics in PostgreSQL (postgres.ts), for many hosts.
+import * as crypto from 'node:crypto';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -218,7 +219,11 @@ export function newId(prefix: string, now = Date.now()): string {
   return `${prefix}_${now.toString(36).padStart(9, '0')}${rand}`;
 }
 
+/** crypto.hash (Node 20.12 and later): one call, no Hash object; about half the time of createHash for a record. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 export function chainHash(prev: string, record: string): string {
+  if (oneShot) return oneShot('sha256', `${prev}\n${record}`, 'hex');
   return createHash('sha256').update(prev).update('\n').update(record).digest('hex');
 }
 
