@@ -165,3 +165,14 @@ describe('the chain hash', () => {
     }
   });
 });
+
+describe('budget periods', () => {
+  it('name the UTC hour and day of any time, in any order', () => {
+    const times = ['2026-12-06T18:59:59.999Z', '2026-12-06T19:00:00.000Z', '2026-12-06T18:00:00.000Z', '2026-12-31T23:59:59.999Z', '2027-01-01T00:00:00.000Z', '1969-12-31T23:30:00.000Z', '2026-12-06T19:00:00.001Z'];
+    for (const t of [...times, ...times.reverse()]) {
+      const d = new Date(t);
+      expect(hourPeriod(d)).toBe(`h:${t.slice(0, 13)}`);
+      expect(dayPeriod(d)).toBe(`d:${t.slice(0, 10)}`);
+    }
+  });
+});

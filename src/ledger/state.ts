@@ -227,11 +227,25 @@ export function chainHash(prev: string, record: string): string {
   return createHash('sha256').update(prev).update('\n').update(record).digest('hex');
 }
 
+/** The last period named, by its number (UTC hours or days since the epoch): every decision names two. */
+const lastHour = { n: NaN, name: '' };
+const lastDay = { n: NaN, name: '' };
+
 export function hourPeriod(d: Date): string {
-  return `h:${d.toISOString().slice(0, 13)}`;
+  const n = Math.floor(d.getTime() / 3_600_000);
+  if (n !== lastHour.n) {
+    lastHour.name = `h:${d.toISOString().slice(0, 13)}`;
+    lastHour.n = n;
+  }
+  return lastHour.name;
 }
 export function dayPeriod(d: Date): string {
-  return `d:${d.toISOString().slice(0, 10)}`;
+  const n = Math.floor(d.getTime() / 86_400_000);
+  if (n !== lastDay.n) {
+    lastDay.name = `d:${d.toISOString().slice(0, 10)}`;
+    lastDay.n = n;
+  }
+  return lastDay.name;
 }
 
 /** The columns of a ledger row as State.append was given them, from its record (see Runtime.commit). */
