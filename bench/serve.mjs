@@ -354,7 +354,8 @@ export async function benchReloads(root, dir, varied, { log }) {
     decideAll(rt, slice);
     if (i === Math.min(10, RELOADS) || i === RELOADS) {
       globalThis.gc?.();
-      marks.push({ i, rss: rssMb(), ...parsedSets() });
+      const m = process.memoryUsage();
+      marks.push({ i, rss: rssMb(), heap: m.heapUsed / 1e6, external: m.external / 1e6, ...parsedSets() });
     }
   }
   rt.close();
@@ -364,7 +365,9 @@ export async function benchReloads(root, dir, varied, { log }) {
   return {
     case: `runtime in process, 1,000 rules, ${RELOADS} reloads`,
     runs: RELOADS, median: null, p90: null, budget: 'memory flat', ok: flat,
-    note: `after reload ${a.i}: RSS ${Math.round(a.rss)} MB, ${a.sets} Cedar sets, ${a.policies} policies, ${a.ids} set ids; after ${b.i}: RSS ${Math.round(b.rss)} MB, ${b.sets} sets, ${b.policies} policies, ${b.ids} ids`,
+    // RSS also holds memory V8 and the allocator keep after freeing (and, without --expose-gc, garbage
+    // not yet collected): it swings by tens of MB from run to run; the JS heap and external memory do not.
+    note: `after reload ${a.i}: RSS ${Math.round(a.rss)} MB (JS heap ${Math.round(a.heap)} MB, external ${Math.round(a.external)} MB), ${a.sets} Cedar sets, ${a.policies} policies, ${a.ids} set ids; after ${b.i}: RSS ${Math.round(b.rss)} MB (heap ${Math.round(b.heap)}, external ${Math.round(b.external)}), ${b.sets} sets, ${b.policies} policies, ${b.ids} ids`,
   };
 }
 
