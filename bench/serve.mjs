@@ -14,9 +14,11 @@
 // SERVE_HITS_ONLY=1 runs only the cache-hit cases. SERVE_BASELINE=DIR (a checkout of another
 // version, built) runs the cache-hit cases on it too, alternating with this one pass by pass in
 // the same run, and reports this version's rate as a ratio of the baseline's. SERVE_NODE_ARGS
-// passes node flags to the servers (--cpu-prof to profile them).
+// passes node flags to the servers (--cpu-prof to profile them). On Linux each row also gives the
+// server's CPU time per decision (from /proc): on a machine shared with other work it moves far less
+// than the rate through the pipe, which depends on how much of the cores the server and client get.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -85,6 +87,19 @@ class Server {
     });
   }
 
+  /**
+   * The server's CPU time so far in ms (user + system, from /proc at 100 ticks a second; undefined
+   * elsewhere): on a shared machine its share per decision says more than the wall-clock rate.
+   */
+  cpuMs() {
+    try {
+      const f = readFileSync(`/proc/${this.proc.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(f[11]) + Number(f[12])) * 10;
+    } catch {
+      return undefined;
+    }
+  }
+
   data(d) {
     const lines = (this.rest + d).split('\n');
     this.rest = lines.pop();
@@ -105,6 +120,7 @@ class Server {
       let next = 0;
       let done = 0;
       const t0 = performance.now();
+      const cpu0 = this.cpuMs();
       const send = (k) => {
         const end = Math.min(n, next + k);
         if (end <= next) return;
@@ -127,7 +143,8 @@ class Server {
         done += got.length;
         if (done >= n) {
           this.onLines = undefined;
-          resolve({ latency, inside, errors, wallMs: performance.now() - t0 });
+          const cpu1 = this.cpuMs();
+          resolve({ latency, inside, errors, wallMs: performance.now() - t0, cpuUs: cpu0 === undefined || cpu1 === undefined ? undefined : ((cpu1 - cpu0) * 1000) / n });
         } else send(got.length);
       };
       send(inFlight);
@@ -150,12 +167,14 @@ async function measure(server, label, requests, { passes, inFlight, warm = true,
   const latency = [];
   const inside = [];
   const rates = [];
+  const cpu = [];
   let errors = 0;
   for (let p = 0; p < passes; p++) {
     const r = await server.run(lines, inFlight);
     latency.push(...r.latency);
     inside.push(...r.inside);
     rates.push(lines.length / (r.wallMs / 1000));
+    if (r.cpuUs !== undefined) cpu.push(r.cpuUs);
     if (r.errors.length) {
       errors += r.errors.length;
       log(`${label}: ${r.errors.length} errors, e.g. ${r.errors[0]}`);
@@ -170,6 +189,7 @@ async function measure(server, label, requests, { passes, inFlight, warm = true,
     rate: quantile(sorted(rates), 0.5),
     latency: { p50: quantile(lat, 0.5), p90: quantile(lat, 0.9), p99: quantile(lat, 0.99) },
     inside: { p50: quantile(ins, 0.5), p99: quantile(ins, 0.99) },
+    cpuUs: cpu.length ? quantile(sorted(cpu), 0.5) : undefined,
     errors,
   };
 }
@@ -184,7 +204,7 @@ function row(m, { inFlight, budget, ok }) {
     p90: m.latency.p90,
     budget,
     ok: m.errors ? false : ok,
-    note: `${Math.round(m.rate)} decisions/s through the pipe; pipe p99 ${f3(m.latency.p99)} ms; inside p50 ${f3(m.inside.p50)} ms, p99 ${f3(m.inside.p99)} ms${m.errors ? `; ${m.errors} errors` : ''}`,
+    note: `${Math.round(m.rate)} decisions/s through the pipe; pipe p99 ${f3(m.latency.p99)} ms; inside p50 ${f3(m.inside.p50)} ms, p99 ${f3(m.inside.p99)} ms${m.cpuUs !== undefined ? `; server CPU ${Math.round(m.cpuUs)} us/decision` : ''}${m.errors ? `; ${m.errors} errors` : ''}`,
   };
 }
 
@@ -214,7 +234,7 @@ async function hitsAgainstBaseline(root, dir, label, { hit, passes, log }) {
       const base = mergeRuns(`${label}, ${name}, baseline`, b);
       const ratio = m.rate / base.rate;
       rows.push({ ...row(base, { inFlight }), case: `serve, ${label}, ${name}, BASELINE ${BASELINE}` });
-      rows.push({ ...row(m, { inFlight, ...(inFlight === IN_FLIGHT ? { budget: `>= ${CACHE_HIT_RATE / 1000}k/s`, ok: m.rate >= CACHE_HIT_RATE } : {}) }), ratio, note: `${row(m, { inFlight }).note}; ${ratio.toFixed(2)}x the baseline's rate; inside p50 ${(m.inside.p50 / base.inside.p50).toFixed(2)}x, p99 ${(m.inside.p99 / base.inside.p99).toFixed(2)}x the baseline's` });
+      rows.push({ ...row(m, { inFlight, ...(inFlight === IN_FLIGHT ? { budget: `>= ${CACHE_HIT_RATE / 1000}k/s`, ok: m.rate >= CACHE_HIT_RATE } : {}) }), ratio, note: `${row(m, { inFlight }).note}; ${ratio.toFixed(2)}x the baseline's rate; inside p50 ${(m.inside.p50 / base.inside.p50).toFixed(2)}x, p99 ${(m.inside.p99 / base.inside.p99).toFixed(2)}x${m.cpuUs !== undefined && base.cpuUs ? `, server CPU ${(m.cpuUs / base.cpuUs).toFixed(2)}x` : ''} the baseline's` });
     }
     await Promise.all([ours.stop(), theirs.stop()]);
   } catch (e) {
@@ -271,6 +291,7 @@ function mergeRuns(label, runs) {
     rate: quantile(sorted(runs.map((r) => r.rate)), 0.5),
     latency: Object.fromEntries(['p50', 'p90', 'p99'].map((k) => [k, quantile(sorted(runs.map((r) => r.latency[k])), 0.5)])),
     inside: { p50: quantile(sorted(runs.map((r) => r.inside.p50)), 0.5), p99: Math.max(...runs.map((r) => r.inside.p99)) },
+    cpuUs: runs.every((r) => r.cpuUs !== undefined) ? quantile(sorted(runs.map((r) => r.cpuUs)), 0.5) : undefined,
     errors: runs.reduce((a, r) => a + r.errors, 0),
   };
 }
@@ -333,7 +354,8 @@ export async function benchReloads(root, dir, varied, { log }) {
     decideAll(rt, slice);
     if (i === Math.min(10, RELOADS) || i === RELOADS) {
       globalThis.gc?.();
-      marks.push({ i, rss: rssMb(), ...parsedSets() });
+      const m = process.memoryUsage();
+      marks.push({ i, rss: rssMb(), heap: m.heapUsed / 1e6, external: m.external / 1e6, ...parsedSets() });
     }
   }
   rt.close();
@@ -343,7 +365,9 @@ export async function benchReloads(root, dir, varied, { log }) {
   return {
     case: `runtime in process, 1,000 rules, ${RELOADS} reloads`,
     runs: RELOADS, median: null, p90: null, budget: 'memory flat', ok: flat,
-    note: `after reload ${a.i}: RSS ${Math.round(a.rss)} MB, ${a.sets} Cedar sets, ${a.policies} policies, ${a.ids} set ids; after ${b.i}: RSS ${Math.round(b.rss)} MB, ${b.sets} sets, ${b.policies} policies, ${b.ids} ids`,
+    // RSS also holds memory V8 and the allocator keep after freeing (and, without --expose-gc, garbage
+    // not yet collected): it swings by tens of MB from run to run; the JS heap and external memory do not.
+    note: `after reload ${a.i}: RSS ${Math.round(a.rss)} MB (JS heap ${Math.round(a.heap)} MB, external ${Math.round(a.external)} MB), ${a.sets} Cedar sets, ${a.policies} policies, ${a.ids} set ids; after ${b.i}: RSS ${Math.round(b.rss)} MB (heap ${Math.round(b.heap)}, external ${Math.round(b.external)}), ${b.sets} sets, ${b.policies} policies, ${b.ids} ids`,
   };
 }
 

@@ -4,6 +4,7 @@
 // WAL mode and a busy timeout let several `govern eval` processes share one file; every
 // decision is written in one IMMEDIATE transaction, so nothing acknowledged is lost or torn.
 // A postgres:// URL keeps the same tables and semantics in PostgreSQL (postgres.ts), for many hosts.
+import * as crypto from 'node:crypto';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -163,6 +164,15 @@ export interface LedgerRow {
 
 export interface Usage { usd: number; tokens: number; requests: number }
 
+/** Usage added to one row inside a transaction and not yet written: each request's dollars, in order. */
+interface PendingUsage { agent: string; period: string; usd: number[]; tokens: number; requests: number }
+
+function copyPending(m: Map<string, PendingUsage>): Map<string, PendingUsage> {
+  const out = new Map<string, PendingUsage>();
+  for (const [k, p] of m) out.set(k, { ...p, usd: [...p.usd] });
+  return out;
+}
+
 export interface Escalation {
   id: string;
   decision_id: string;
@@ -209,15 +219,33 @@ export function newId(prefix: string, now = Date.now()): string {
   return `${prefix}_${now.toString(36).padStart(9, '0')}${rand}`;
 }
 
+/** crypto.hash (Node 20.12 and later): one call, no Hash object; about half the time of createHash for a record. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 export function chainHash(prev: string, record: string): string {
+  if (oneShot) return oneShot('sha256', `${prev}\n${record}`, 'hex');
   return createHash('sha256').update(prev).update('\n').update(record).digest('hex');
 }
 
+/** The last period named, by its number (UTC hours or days since the epoch): every decision names two. */
+const lastHour = { n: NaN, name: '' };
+const lastDay = { n: NaN, name: '' };
+
 export function hourPeriod(d: Date): string {
-  return `h:${d.toISOString().slice(0, 13)}`;
+  const n = Math.floor(d.getTime() / 3_600_000);
+  if (n !== lastHour.n) {
+    lastHour.name = `h:${d.toISOString().slice(0, 13)}`;
+    lastHour.n = n;
+  }
+  return lastHour.name;
 }
 export function dayPeriod(d: Date): string {
-  return `d:${d.toISOString().slice(0, 10)}`;
+  const n = Math.floor(d.getTime() / 86_400_000);
+  if (n !== lastDay.n) {
+    lastDay.name = `d:${d.toISOString().slice(0, 10)}`;
+    lastDay.n = n;
+  }
+  return lastDay.name;
 }
 
 /** The columns of a ledger row as State.append was given them, from its record (see Runtime.commit). */
@@ -376,6 +404,12 @@ export class State {
    * at its end and when a savepoint rolls back (the database then says again what is true).
    */
   private seen = { trust: new Map<string, number>(), usage: new Map<string, Usage>() };
+  /**
+   * Inside `atomically`, usage added per agent and period and not yet written: one upsert a row at
+   * the commit instead of one a decision. Every read of a row writes its pending adds first, so
+   * the database and `seen` always say what the adds made of it.
+   */
+  private pendingUsage = new Map<string, PendingUsage>();
 
   private forgetSeen(): void {
     this.seen.trust.clear();
@@ -387,7 +421,7 @@ export class State {
     const outer = !this.db.inTransaction;
     if (outer) this.transactions++;
     // A nested call is a savepoint: rolled back, it takes its head moves and hit counts with it.
-    const saved = outer ? undefined : { head: this.head && { ...this.head }, hits: new Map(this.hits) };
+    const saved = outer ? undefined : { head: this.head && { ...this.head }, hits: new Map(this.hits), usage: copyPending(this.pendingUsage) };
     if (outer) this.deferring = true;
     try {
       return this.db.transaction(outer ? () => {
@@ -399,6 +433,7 @@ export class State {
       if (saved) {
         this.head = saved.head;
         this.hits = saved.hits;
+        this.pendingUsage = saved.usage;
         this.forgetSeen();
       }
       // Writers queue on the lock for the busy timeout; past that, say so rather than crash.
@@ -410,13 +445,15 @@ export class State {
         // Committed or rolled back: the lock is gone, and another writer may move the head next.
         this.head = undefined;
         this.hits.clear();
+        this.pendingUsage.clear();
         this.forgetSeen();
       }
     }
   }
 
-  /** Writes what the transaction deferred: the chain's head, and the cache hits per key. */
+  /** Writes what the transaction deferred: the chain's head, the cache hits per key, and usage per row. */
   private flushDeferred(): void {
+    this.flushUsage();
     if (this.head?.moved) {
       this.write('INSERT INTO ledger_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', this.head.seq, this.head.hash);
       this.head.moved = false;
@@ -647,6 +684,7 @@ export class State {
   }
 
   usage(agent: string, period: string): Usage {
+    this.flushUsage([`${agent}\0${period}`]);
     return (this.sql('SELECT usd, tokens, requests FROM usage WHERE agent = ? AND period = ?').get(agent, period) as Usage | undefined) ?? { usd: 0, tokens: 0, requests: 0 };
   }
 
@@ -666,6 +704,7 @@ export class State {
   }
 
   private readUsagePair(agent: string, first: string, second: string): [Usage, Usage] {
+    if (this.pendingUsage.size) this.flushUsage([`${agent}\0${first}`, `${agent}\0${second}`]);
     const rows = this.sql('SELECT period, usd, tokens, requests FROM usage WHERE agent = ? AND period IN (?, ?)').all(agent, first, second) as (Usage & { period: string })[];
     const of = (period: string): Usage => {
       const r = rows.find((x) => x.period === period);
@@ -674,17 +713,31 @@ export class State {
     return [of(first), of(second)];
   }
 
+  /**
+   * Adds an allowed request's cost to its periods. Inside `atomically` the adds wait for the
+   * commit (or a read of the row), each row then written once; outside, at once.
+   */
   addUsage(agent: string, periods: string[], usd: number, tokens: number): void {
     this.usageWrites++;
     if (periods.length === 0) return;
-    // The rows as the upsert leaves them: the same sums, in the same order, as the database makes.
-    for (const p of periods) {
-      const u = this.seen.usage.get(`${agent}\0${p}`);
-      if (u) {
-        u.usd = u.usd + usd;
-        u.tokens = u.tokens + tokens;
-        u.requests = u.requests + 1;
+    if (this.deferring) {
+      for (const period of periods) {
+        const key = `${agent}\0${period}`;
+        // The rows as the upsert would leave them: the same sums, in the same order, as the database makes.
+        const u = this.seen.usage.get(key);
+        if (u) {
+          u.usd = u.usd + usd;
+          u.tokens = u.tokens + tokens;
+          u.requests = u.requests + 1;
+        }
+        const p = this.pendingUsage.get(key);
+        if (p) {
+          p.usd.push(usd);
+          p.tokens += tokens;
+          p.requests++;
+        } else this.pendingUsage.set(key, { agent, period, usd: [usd], tokens, requests: 1 });
       }
+      return;
     }
     // One statement for every period (a row may not be named twice in one upsert).
     const each = new Set(periods).size === periods.length ? [periods] : periods.map((p) => [p]);
@@ -694,7 +747,31 @@ export class State {
     }
   }
 
+  /**
+   * Writes the pending adds of the rows `keys` (all rows without it), each row in one upsert of
+   * its new value: the value this transaction has seen, or else the stored one with the adds made
+   * one by one, as one upsert a decision would have summed them. The write lock keeps every other
+   * writer out meanwhile, so the row cannot have moved.
+   */
+  private flushUsage(keys?: string[]): void {
+    if (this.pendingUsage.size === 0) return;
+    for (const key of keys ?? [...this.pendingUsage.keys()]) {
+      const p = this.pendingUsage.get(key);
+      if (!p) continue;
+      this.pendingUsage.delete(key);
+      let u = this.seen.usage.get(key);
+      if (!u) {
+        const stored = (this.sql('SELECT usd, tokens, requests FROM usage WHERE agent = ? AND period = ?').get(p.agent, p.period) as Usage | undefined) ?? { usd: 0, tokens: 0, requests: 0 };
+        u = { usd: stored.usd, tokens: stored.tokens + p.tokens, requests: stored.requests + p.requests };
+        for (const usd of p.usd) u.usd = u.usd + usd;
+      }
+      this.write(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT(agent, period) DO UPDATE SET usd = excluded.usd, tokens = excluded.tokens, requests = excluded.requests`, p.agent, p.period, u.usd, u.tokens, u.requests);
+    }
+  }
+
   agentsWithUsage(period: string): string[] {
+    this.flushUsage();
     return (this.sql('SELECT agent FROM usage WHERE period = ? ORDER BY agent').all(period) as { agent: string }[]).map((r) => r.agent);
   }
 
@@ -788,6 +865,7 @@ export class State {
       const dTokens = Math.max(declared.tokens, after.tokens) - Math.max(declared.tokens, before.tokens);
       const when = new Date(row.at);
       if (dUsd > 0 || dTokens > 0) {
+        this.flushUsage();
         this.seen.usage.clear();
         const st = this.sql(`INSERT INTO usage (agent, period, usd, tokens, requests) VALUES (?, ?, ?, ?, 0)
           ON CONFLICT(agent, period) DO UPDATE SET usd = usage.usd + excluded.usd, tokens = usage.tokens + excluded.tokens`);
@@ -812,6 +890,7 @@ export class State {
 
   /** Rows of the tables that verify compares with the chain. */
   derivedRows(): { agents: { agent: string; trust: number }[]; escalations: Escalation[]; usage: (Usage & { agent: string; period: string })[] } {
+    this.flushUsage();
     return {
       agents: this.sql('SELECT agent, trust FROM agents').all() as never,
       escalations: this.escalations(),
