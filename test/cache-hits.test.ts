@@ -208,6 +208,32 @@ describe('cache hits and the state', () => {
     }
   });
 
+  it('a cached allow answers no variant of its request that the rules would not allow', async () => {
+    const dir = project();
+    const rt = await Runtime.open({ cwd: dir });
+    try {
+      expect((await rt.evaluate(hit)).decision.decision).toBe('allow');
+      expect((await rt.evaluate(hit)).decision.route).toBe('cache');
+      const variants: Record<string, unknown> = {
+        'a destructive command beside the allowed write': { ...hit, command: 'rm -rf /' },
+        'a path that climbs out of tmp': { ...hit, resource: 'file:tmp/../etc/passwd' },
+        'the same path, percent-encoded': { ...hit, resource: 'file:tmp/%2e%2e/etc/passwd' },
+        'tmp spelled in capitals': { ...hit, resource: 'file:TMP/scratch.txt' },
+        'a stated category beside the derived one': { ...hit, action: 'delete', category: 'ACCESS', environment: 'production' },
+        'a key nested deep in the context': { ...hit, context: { a: { b: { c: { d: [{ note: `use ${AWS_KEY}` }] } } } } },
+      };
+      for (const [name, req] of Object.entries(variants)) {
+        // Twice: the second answer may come from the cache and the detectors' memory, and must agree.
+        const first = (await rt.evaluate(req)).decision;
+        const second = (await rt.evaluate(req)).decision;
+        expect({ name, first: first.decision, second: second.decision }).toEqual({ name, first: expect.not.stringMatching(/^allow$/), second: first.decision });
+      }
+      expect((await rt.evaluate(hit)).decision.decision).toBe('allow');
+    } finally {
+      rt.close();
+    }
+  });
+
   it('a cache row edited into an allow does not allow what a rule denies, in another process', async () => {
     const dir = project();
     const req = { ...hit, action: 'send_message', resource: 'chat:m-1', content: `here is ${AWS_KEY}` };

@@ -10,6 +10,16 @@ import { Runtime } from '../src/runtime/runtime.js';
 import { Governance } from '../src/serve/service.js';
 import { ROOT, tempTree } from './helpers.js';
 
+/** A state file of its own for one test, closed afterwards. */
+function withState(fn: (st: State) => void): void {
+  const st = State.open(join(tempTree({}), 'state.db'));
+  try {
+    fn(st);
+  } finally {
+    st.close();
+  }
+}
+
 function project(config = ''): string {
   const dir = tempTree({ 'govern.config.yaml': config });
   cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
@@ -46,8 +56,7 @@ describe('usage written at the commit', () => {
   });
 
   it('a row read by a plain query inside the transaction already holds the adds', () => {
-    const st = State.open(join(tempTree({}), 'state.db'));
-    try {
+    withState((st) => {
       st.atomically(() => {
         st.addUsage('ag', ['d:1'], 2, 5);
         expect(st.usage('ag', 'd:1')).toEqual({ usd: 2, tokens: 5, requests: 1 });
@@ -56,14 +65,11 @@ describe('usage written at the commit', () => {
         expect(st.derivedRows().usage).toEqual([{ agent: 'ag', period: 'd:1', usd: 5, tokens: 10, requests: 2 }]);
       });
       expect(st.usage('ag', 'd:1')).toEqual({ usd: 5, tokens: 10, requests: 2 });
-    } finally {
-      st.close();
-    }
+    });
   });
 
   it('a savepoint rolled back takes its adds with it, written or not; a whole transaction rolled back writes none', () => {
-    const st = State.open(join(tempTree({}), 'state.db'));
-    try {
+    withState((st) => {
       st.atomically(() => {
         st.addUsage('ag', ['d:1'], 1, 1);
         expect(() => st.atomically(() => {
@@ -82,9 +88,7 @@ describe('usage written at the commit', () => {
         throw new Error('all of it');
       })).toThrow('all of it');
       expect(st.usage('ag', 'd:1')).toEqual({ usd: 3, tokens: 3, requests: 2 });
-    } finally {
-      st.close();
-    }
+    });
   });
 
   it('spend recorded inside a transaction adds to the pending usage, and the chain verifies', async () => {
