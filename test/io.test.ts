@@ -184,6 +184,19 @@ describe('output into a slow pipe is never lost', () => {
     expect(out.every((l) => JSON.parse(l).decision === 'allow')).toBe(true);
   }, 120_000);
 
+  it('check --format json writes the whole report when the reader starts late, and keeps its exit code', async () => {
+    // 800 rules with a misspelt effect: about 250 KB of diagnostics, written at once as the command ends.
+    const rules = Array.from({ length: 800 }, (_, i) => `  - id: rule-${i}\n    effect: dney\n`).join('');
+    const dir = tempTree({ 'policies/bad.yaml': `rules:\n${rules}` });
+    // A shell pipe (a child's stdio from Node is a socket, which holds far more) whose reader
+    // starts a second late; the exit code comes back on stderr.
+    const r = spawnSync('sh', ['-c', '{ "$0" "$1" check policies --format json; echo "exit $?" >&2; } | { sleep 1; cat; }', process.execPath, BIN], { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.stdout.length).toBeGreaterThan(128 * 1024);
+    const report = JSON.parse(r.stdout) as { diagnostics: { code: string }[] };
+    expect(report.diagnostics.filter((d) => d.code === 'schema/invalid-value')).toHaveLength(800);
+    expect(r.stderr).toBe('exit 3\n');
+  }, 120_000);
+
   it('route --format json writes the whole report and exits 0', async () => {
     const dir = project();
     const n = 600;

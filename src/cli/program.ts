@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { EXIT, UsageError } from './output.js';
 import { endQuietlyOnClosedStdout } from '../render/terminal.js';
 
+export { flushOutput } from '../render/terminal.js';
+
 /**
  * Each command's module, loaded only when it runs: `govern eval` does not load the compiler, the
  * YAML parser or the other commands. Help, completion and an unknown command load them all.

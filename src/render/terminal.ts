@@ -39,6 +39,25 @@ export function writeOut(text: string, stream: NodeJS.WritableStream = process.s
 }
 
 /**
+ * Resolves once everything written so far to stdout and stderr has been handed to the OS. A pipe
+ * takes 64 KB at a time and Node queues the rest, which `process.exit` would drop: a large
+ * `--format json` report piped to another program arrived cut off. An empty write's callback runs
+ * after the writes queued before it.
+ */
+export async function flushOutput(): Promise<void> {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.destroyed || stream.writableLength === 0) continue;
+    await new Promise<void>((resolve) => {
+      stream.once('close', resolve);
+      stream.write('', () => {
+        stream.removeListener('close', resolve);
+        resolve();
+      });
+    });
+  }
+}
+
+/**
  * A progress bar on stderr for a run over `total` items: only on a terminal, never with --quiet,
  * only for long inputs, and only once the run has taken a second.
  */
