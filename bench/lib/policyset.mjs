@@ -258,16 +258,25 @@ function matches(rule, q) {
   return rule.when.every((c) => holds(c, q));
 }
 
-/** govern's decision rules: deny, else escalate, else allow, else undetermined (escalate); warns aside. */
+/** Whether a rule's conditions read the request's command. */
+const testsCommand = (rule) => JSON.stringify(rule.when).includes('"field":"command"');
+
+/**
+ * govern's decision rules: deny, else escalate, else allow, else undetermined (escalate); warns
+ * aside. As in the engine, an allow never covers a destructive finding, nor a command it does not
+ * test: such a request escalates, with the withheld allows among its warnings.
+ */
 export function decide(rules, q) {
   const hit = rules.filter((r) => matches(r, q));
   const of = (e) => hit.filter((r) => r.effect === e);
   const warnings = of('warn').map((r) => r.id);
   if (of('deny').length) return { decision: 'deny', tier: 3, by: of('deny'), warnings };
   if (of('escalate').length) return { decision: 'escalate', tier: 2, by: of('escalate'), warnings };
-  const allows = of('allow');
+  const held = of('allow');
+  const destructive = q.findings.some((f) => FINDINGS[f] === 'destructive');
+  const allows = held.filter((r) => !destructive && (q.command === undefined || testsCommand(r)));
   if (allows.length) return { decision: 'allow', tier: allows.some((r) => r.audit) ? 1 : 0, by: allows, warnings };
-  return { decision: 'escalate', tier: 2, by: [], warnings };
+  return { decision: 'escalate', tier: 2, by: [], warnings: [...warnings, ...held.map((r) => r.id)] };
 }
 
 // ---- govern YAML -------------------------------------------------------------------------------
