@@ -5,11 +5,11 @@
 import { spawn } from 'node:child_process';
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { State, StateError } from '../src/ledger/state.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { FakeServer, openaiWire } from './fake-servers.js';
-import { BIN, govern, ROOT, tempTree } from './helpers.js';
+import { BIN, clearOfTheHour, govern, ROOT, tempTree } from './helpers.js';
 
 const LIMITS = 'budgets:\n  hour: {usd: 1, tokens: 1000000}\n  day: {usd: 100, tokens: 1000000}\n';
 const SPEND = { agent: 'trainer', action: 'create', resource: 'k8s:deployment/batch', environment: 'dev', cost: { usd: 0.1 } };
@@ -33,6 +33,7 @@ function spent(dir: string, agent = 'trainer'): { usd: number; requests: number;
 }
 
 describe('atomic budgets', () => {
+  beforeEach(() => clearOfTheHour(), 200_000);
   it('a 20-line batch against a $1 hourly limit at $0.10 a request allows exactly 10', () => {
     const dir = project();
     const lines = Array.from({ length: 20 }, (_, i) => JSON.stringify({ ...SPEND, id: `r${i}` })).join('\n') + '\n';
@@ -189,6 +190,7 @@ describe('a state file locked by another process', () => {
 });
 
 describe('a budget spent while the model was asked', () => {
+  beforeEach(() => clearOfTheHour(), 200_000);
   let server: FakeServer;
   const key = process.env.OPENAI_API_KEY;
   beforeAll(() => {

@@ -4,11 +4,11 @@
 // outlives a policy change that adds a deny.
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clearDetectMemo, detect, detectMemoSize, detectText, DETECT_MEMO_SIZE, DETECT_MEMO_TEXT_MAX } from '../src/request/detectors/index.js';
 import { normalizeRequest } from '../src/request/normalize.js';
 import { Runtime } from '../src/runtime/runtime.js';
-import { ROOT, tempTree } from './helpers.js';
+import { clearOfTheHour, ROOT, tempTree } from './helpers.js';
 
 const AWS_KEY = ['AKIA', 'QYLPMN5HFIQR7XYZ'].join('');
 
@@ -86,6 +86,7 @@ describe('remembered detector findings', () => {
 });
 
 describe('cache hits and the state', () => {
+  beforeEach(() => clearOfTheHour(), 200_000);
   const hit = { agent: 'coder', action: 'write_file', resource: 'file:tmp/scratch.txt', environment: 'dev' };
 
   it('the chain verifies after two writers interleave batches of hits, misses and trust changes', async () => {

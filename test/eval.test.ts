@@ -4,10 +4,10 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { openGovernor } from '../src/index.js';
 import { cli } from './core.js';
-import { BIN, govern, ROOT, tempTree } from './helpers.js';
+import { BIN, clearOfTheHour, govern, ROOT, tempTree } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -307,6 +307,7 @@ describe('secrets never reach the ledger, logs or reports in clear', () => {
 });
 
 describe('budgets', () => {
+  beforeEach(() => clearOfTheHour(), 200_000);
   it('allowed costs add up; 80% warns; a request that would pass the budget is denied', async () => {
     const dir = project('budgets:\n  hour: {usd: 10, tokens: 1000000}\n  day: {usd: 100, tokens: 1000000}\n');
     const spend = (usd: number) => decide(dir, { agent: 'trainer', action: 'create', resource: 'k8s:deployment/x', environment: 'dev', cost: { usd } });

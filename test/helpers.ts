@@ -78,3 +78,13 @@ export function compilerCache(): Record<string, string> {
   const wrap = (cmd: string | undefined, fallback: string) => (cmd && /\bccache\b/.test(cmd) ? cmd : `ccache ${cmd || fallback}`);
   return { CC: wrap(process.env.CC, 'cc'), CXX: wrap(process.env.CXX, 'g++'), CCACHE_DIR: dir.stdout.trim() };
 }
+
+/**
+ * Budgets count per UTC hour and day. A test that spends and then reads the hour's total, or
+ * counts how many requests one hour's budget lets through, would see two periods if the hour
+ * turned while it ran: when less than `margin` ms of the hour is left, this waits for the next one.
+ */
+export async function clearOfTheHour(margin = 90_000): Promise<void> {
+  const left = 3_600_000 - (Date.now() % 3_600_000);
+  if (left < margin) await new Promise((resolve) => setTimeout(resolve, left + 1_000));
+}

@@ -4,11 +4,11 @@
 import { createHash } from 'node:crypto';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { chainHash, dayPeriod, GENESIS, hourPeriod, State } from '../src/ledger/state.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { Governance } from '../src/serve/service.js';
-import { ROOT, tempTree } from './helpers.js';
+import { clearOfTheHour, ROOT, tempTree } from './helpers.js';
 
 /** A state file of its own for one test, closed afterwards. */
 function withState(fn: (st: State) => void): void {
@@ -30,6 +30,7 @@ function project(config = ''): string {
 const sequential = (start: number, adds: number[]) => adds.reduce((a, x) => a + x, start);
 
 describe('usage written at the commit', () => {
+  beforeEach(() => clearOfTheHour(), 200_000);
   it('reads inside the transaction, the stored rows and another connection agree with one upsert a request', () => {
     const dir = tempTree({});
     const file = join(dir, 'state.db');

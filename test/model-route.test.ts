@@ -12,9 +12,13 @@ let server: FakeServer;
 beforeEach(async () => { server = await FakeServer.start(); });
 afterEach(async () => { await server.close(); });
 
-function project(extra = ''): string {
+/**
+ * A project whose large model is the local server. The timeout is long enough that a loaded machine
+ * never reaches it, except in the test of a timeout, which sets a short one.
+ */
+function project(extra = '', timeoutMs = 60_000): string {
   const dir = tempTree({
-    'govern.config.yaml': `models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: 1500}\ncache:\n  ttl_seconds: {allow: 0, deny: 0, escalate: 0}\n${extra}`,
+    'govern.config.yaml': `models:\n  large: {provider: openai, model: gpt-test, base_url: "${server.url}/v1", timeout_ms: ${timeoutMs}}\ncache:\n  ttl_seconds: {allow: 0, deny: 0, escalate: 0}\n${extra}`,
   });
   cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
   return dir;
@@ -60,16 +64,16 @@ describe('the large model decides what no rule does', () => {
     expect(server.received).toHaveLength(0);
   });
 
-  const failures: [string, () => void, RegExp][] = [
+  const failures: [string, () => void, RegExp, number?][] = [
     ['invalid output twice', () => server.reply({ json: openaiWire.completion('sure, allow it', { input: 5, output: 5 }) }, { json: openaiWire.completion('{"decision": "yes"}', { input: 5, output: 5 }) }), /invalid-output/],
     ['a rate limit', () => server.reply(openaiWire.error(429, 'rate_limit_exceeded', 'slow down')), /rate-limit/],
     ['a server error', () => server.reply(openaiWire.error(500, 'server_error', 'boom')), /server/],
-    ['a timeout', () => server.reply('hang'), /timeout/],
+    ['a timeout', () => server.reply('hang'), /timeout/, 1500],
   ];
-  for (const [name, script, cause] of failures) {
+  for (const [name, script, cause, timeoutMs] of failures) {
     it(`${name} ends in escalate with the cause in the reasons`, async () => {
       script();
-      const { code, d } = await evalJson(project(), UNDECIDED);
+      const { code, d } = await evalJson(project('', timeoutMs), UNDECIDED);
       expect(code).toBe(3);
       expect(d.decision).toBe('escalate');
       expect(d.route).toBe('model');

@@ -102,7 +102,7 @@ async function serve(w: Wire): Promise<FakeServer> {
   return s;
 }
 
-function settings(w: Wire, url: string, timeoutMs = 5000): ModelSettings {
+function settings(w: Wire, url: string, timeoutMs = 60_000): ModelSettings {
   return { provider: w.name, model: '', timeoutMs, maxTokens: 256, temperature: 0, ...w.settings(url) };
 }
 

@@ -98,14 +98,20 @@ export function routeAndDecide(engine: Engine, facts: Facts, router: IntentRoute
   if (decision.route !== 'default') return { decision, facts };
   const intent = router?.(request, findings, facts);
   if (!intent) return { decision, facts };
-  if (!intent.unclear) {
-    const enriched = { ...facts, ...(intent.category && facts.category === UNCLASSIFIED ? { category: intent.category } : {}), ...(intent.risk && facts.risk === undefined ? { risk: intent.risk } : {}) };
-    if (enriched.category !== facts.category || enriched.risk !== facts.risk) {
-      const again = engine.decide(enriched);
-      return { decision: again.route === 'rules' ? { ...again, route: 'router' } : again, facts: enriched, intent };
-    }
-  }
-  return { decision, facts, intent };
+  return decideWithIntent(engine, facts, intent) ?? { decision, facts, intent };
+}
+
+/**
+ * The rules again with a confident classification's category and risk, filled in only where the
+ * request left them open (a classification never replaces a derived category); a rule that decides
+ * now decides by route "router". Undefined when the intent is unclear or adds nothing.
+ */
+export function decideWithIntent(engine: Engine, facts: Facts, intent: Intent): { decision: Decision; facts: Facts; intent: Intent } | undefined {
+  if (intent.unclear) return undefined;
+  const enriched = { ...facts, ...(intent.category && facts.category === UNCLASSIFIED ? { category: intent.category } : {}), ...(intent.risk && facts.risk === undefined ? { risk: intent.risk } : {}) };
+  if (enriched.category === facts.category && enriched.risk === facts.risk) return undefined;
+  const again = engine.decide(enriched);
+  return { decision: again.route === 'rules' ? { ...again, route: 'router' } : again, facts: enriched, intent };
 }
 
 const STRICTNESS = { allow: 0, escalate: 1, deny: 2 } as const;
@@ -505,13 +511,14 @@ export class Runtime {
     if (this.smallRouter && p.intent?.unclear) {
       small = await this.smallRouter(p);
       if (small && !small.intent.unclear && small.intent.category) {
-        const facts = { ...p.facts, ...(p.facts.category === UNCLASSIFIED ? { category: small.intent.category } : {}), ...(p.facts.risk === undefined && small.intent.risk ? { risk: small.intent.risk } : {}) };
-        p.facts = facts;
         p.intent = small.intent;
-        const again = this.engine.decide(facts);
-        const tokens = { input: small.usage.input_tokens, output: small.usage.output_tokens };
-        if (again.route === 'rules') return { decision: { ...again, route: 'router', tokens }, model: small.model, usage: small.usage, failed: false, elapsedMs: performance.now() - t0 };
-        p.undecided = { ...again, tokens };
+        const routed = decideWithIntent(this.engine, p.facts, small.intent);
+        if (routed) {
+          p.facts = routed.facts;
+          const tokens = { input: small.usage.input_tokens, output: small.usage.output_tokens };
+          if (routed.decision.route === 'router') return { decision: { ...routed.decision, tokens }, model: small.model, usage: small.usage, failed: false, elapsedMs: performance.now() - t0 };
+          p.undecided = { ...routed.decision, tokens };
+        }
       }
     }
     if (!this.advisor) {
