@@ -246,6 +246,25 @@ describe('what would crash Cedar is a diagnostic', () => {
     expect(decide(tempTree({ 'p.cedar': '@id("x") forbid (principal, action, resource);\n' }), RM).decision).toBe('deny');
   });
 
+  it('the same crash met on a deep call stack (a RangeError, not a trap) is the same diagnostic, every time', () => {
+    // Which limit a deep input reaches first, Cedar's own stack in its memory or the engine's
+    // call stack, depends on how much stack the caller already used (a server reloading, a
+    // library call) and on how far Cedar's code is optimized. Either is a report, never a throw.
+    const long = Array(20000).fill('true').join(' && ');
+    const dir = tempTree({ 'p.cedar': `@id("x")\nforbid (principal, action, resource) when { ${long} };\n` });
+    const nest = <T>(depth: number, f: () => T): T => {
+      if (depth === 0) return f();
+      const r = nest(depth - 1, f);
+      return r;
+    };
+    for (const depth of [0, 3000, 7000, 9000, 10000]) {
+      const r = nest(depth, () => check([dir], { tests: false }));
+      expect(r.bundle, `at depth ${depth}`).toBeUndefined();
+      expect(errors(r.diagnostics).map((d) => d.code), `at depth ${depth}`).toEqual(['cedar/parse']);
+    }
+    expect(decide(tempTree({ 'p.cedar': '@id("x") forbid (principal, action, resource);\n' }), RM).decision).toBe('deny');
+  });
+
   it('a lone surrogate in a policy string is policy/invalid-unicode at its place', () => {
     const dir = tempTree({ 'p.yaml': 'rules:\n  - id: r\n    effect: deny\n    message: "\\ud800"\n' });
     const r = check([dir], { tests: false });

@@ -25,12 +25,17 @@ function cedar(): typeof CedarWasm {
 /** Cedar trapped: the input was more than its wasm stack holds. */
 export class CedarCrash extends Error {}
 
-/** Runs one call into Cedar; a wasm trap reloads the module and throws CedarCrash. */
+/**
+ * Runs one call into Cedar; a wasm trap reloads the module and throws CedarCrash. So does running
+ * out of the engine's own stack inside Cedar (a RangeError): which of the two a deep input meets
+ * first depends on how far the process has optimized Cedar's code, and after either the module's
+ * memory may be left mid-call.
+ */
 function call<T>(f: (c: typeof CedarWasm) => T): T {
   try {
     return f(cedar());
   } catch (e) {
-    if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+    if (!(e instanceof WebAssembly.RuntimeError) && !(e instanceof RangeError && /call stack/i.test(e.message))) throw e;
     const main = require.resolve('@cedar-policy/cedar-wasm/nodejs');
     const dir = main.slice(0, main.lastIndexOf('/') + 1);
     for (const k of Object.keys(require.cache)) if (k.startsWith(dir)) delete require.cache[k];
