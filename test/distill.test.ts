@@ -12,7 +12,7 @@ import { valueClasses } from '../src/distill/distill.js';
 import { LABELED_REQUESTS, labeledRequests } from '../src/init/scaffold.js';
 import { FakeServer, openaiWire } from './fake-servers.js';
 import { cli } from './core.js';
-import { govern, governAsync, ROOT, tempTree } from './helpers.js';
+import { governAsync, ROOT, tempTree } from './helpers.js';
 
 type Verdict = 'allow' | 'deny' | 'escalate';
 let seq = 0;
@@ -241,15 +241,15 @@ describe('govern distill', () => {
     expect((await cli(['check', 'policies'], { cwd: dir })).code).toBe(0);
   });
 
-  it('names the file and line of a malformed record, and exits 1', () => {
+  it('names the file and line of a malformed record, and exits 1', async () => {
     const dir = project([...baseRecords().slice(0, 3), '{"request": {"agent": "x", "action": "read"}, "decision": {"decision": "maybe"}, "at": "2026-11-01T00:00:00Z"}']);
-    const r = govern(['distill', '--from', 'records.jsonl'], { cwd: dir });
+    const r = await cli(['distill', '--from', 'records.jsonl'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/records\.jsonl:4: decision\.decision must be allow, deny or escalate/);
-    const missing = govern(['distill', '--from', 'nope.jsonl'], { cwd: dir });
+    const missing = await cli(['distill', '--from', 'nope.jsonl'], { cwd: dir });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/nope\.jsonl.*cannot read it \(ENOENT\)/);
-    const bad = govern(['distill', '--from', 'records.jsonl', '--min-support', 'two'], { cwd: dir });
+    const bad = await cli(['distill', '--from', 'records.jsonl', '--min-support', 'two'], { cwd: dir });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--min-support: "two" is not a whole number/);
   });

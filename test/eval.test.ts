@@ -109,7 +109,7 @@ describe('bad input gets a clear error and changes no state', () => {
       const dir = project();
       await cli(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });
       const before = db(dir).prepare('SELECT count(*) n FROM ledger').get().n;
-      const r = govern(['eval'], { cwd: dir, input });
+      const r = await cli(['eval'], { cwd: dir, input });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(message);
       expect(r.stderr).not.toContain('    at ');
@@ -117,32 +117,32 @@ describe('bad input gets a clear error and changes no state', () => {
     });
   }
 
-  it('a bad flag value names the flag', () => {
-    const r = govern(['eval', '--agent', 'a', '--action', 'x', '--cost-usd', 'ten'], { cwd: project() });
+  it('a bad flag value names the flag', async () => {
+    const r = await cli(['eval', '--agent', 'a', '--action', 'x', '--cost-usd', 'ten'], { cwd: project() });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--cost-usd: "ten" is not a number');
   });
 
-  it('policies with errors fail with their place, not a decision', () => {
+  it('policies with errors fail with their place, not a decision', async () => {
     const dir = project('', { 'policies/broken.yaml': 'rules:\n  - id: x\n    effect: alow\n' });
-    const r = govern(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir });
+    const r = await cli(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('policies/broken.yaml:3:13');
   });
 
-  it('a config that is not YAML, or expands through aliases, is an error with its place', () => {
-    let r = govern(['eval', '--agent', 'a', '--action', 'read'], { cwd: project('budgets: [\n') });
+  it('a config that is not YAML, or expands through aliases, is an error with its place', async () => {
+    let r = await cli(['eval', '--agent', 'a', '--action', 'read'], { cwd: project('budgets: [\n') });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/govern\.config\.yaml:\d+:\d+ error config\/syntax .*Fix the YAML syntax/);
     const bomb = 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n';
-    r = govern(['eval', '--agent', 'a', '--action', 'read'], { cwd: project(bomb) });
+    r = await cli(['eval', '--agent', 'a', '--action', 'read'], { cwd: project(bomb) });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/govern\.config\.yaml:1:1 error config\/syntax .*alias/i);
   });
 
-  it('a bad config names its file, line, column and code, in the order of the file', () => {
+  it('a bad config names its file, line, column and code, in the order of the file', async () => {
     const dir = project('budgets:\n  day: {usd: -1}\nbogus: 1\ncache:\n  enabled: maybe\nescalations: {approval_ttl_hours: 0}\n');
-    const r = govern(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir });
+    const r = await cli(['eval', '--agent', 'a', '--action', 'read'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n').filter((l) => l.startsWith('govern.config.yaml:'))).toEqual([
       'govern.config.yaml:2:14 error config/minimum `budgets.day.usd` must be >= 0.',

@@ -23,7 +23,7 @@ import { percentile } from '../src/replay/metrics.js';
 import { escapeHtml, printable } from '../src/replay/report.js';
 import { FakeServer, openaiWire } from './fake-servers.js';
 import { cli } from './core.js';
-import { govern, governAsync, ROOT, tempTree } from './helpers.js';
+import { governAsync, ROOT, tempTree } from './helpers.js';
 
 const FIXTURES = join(ROOT, 'fixtures', 'replay');
 const PRIVATE_TEXT = ['quarterly churn numbers', 'retry the checkout call'];
@@ -156,24 +156,24 @@ describe('govern replay on recorded traffic', () => {
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.stderr).toContain(text);
     }
-    const none = govern(['replay'], { cwd: dir });
+    const none = await cli(['replay'], { cwd: dir });
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('name a FILE (from `govern ledger export`) or pass --ledger');
     expect(none.stderr).toContain('usage: govern replay');
-    const missing = govern(['replay', 'nope.jsonl'], { cwd: dir });
+    const missing = await cli(['replay', 'nope.jsonl'], { cwd: dir });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('nope.jsonl');
   });
 
-  it('a malformed record: exit 1 naming file:line', () => {
+  it('a malformed record: exit 1 naming file:line', async () => {
     const dir = project();
     const lines = readFileSync(join(dir, 'records.jsonl'), 'utf8').trim().split('\n');
     writeFileSync(join(dir, 'bad.jsonl'), [lines[0], lines[1], lines[2]!.slice(0, 80), lines[3]].join('\n') + '\n');
-    const r = govern(['replay', 'bad.jsonl'], { cwd: dir });
+    const r = await cli(['replay', 'bad.jsonl'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^govern: bad\.jsonl:3: not JSON/);
     writeFileSync(join(dir, 'bad.jsonl'), [lines[0], lines[1]!.replace('"decision":"allow"', '"decision":"maybe"')].join('\n') + '\n');
-    const v = govern(['replay', 'bad.jsonl'], { cwd: dir });
+    const v = await cli(['replay', 'bad.jsonl'], { cwd: dir });
     expect(v.code).toBe(1);
     expect(v.stderr).toContain('bad.jsonl:2: decision.decision must be allow, deny or escalate, not "maybe"');
     expect(v.stdout).toBe('');
@@ -188,7 +188,7 @@ describe('govern replay on recorded traffic', () => {
     const since = (await replayJson(dir, ['--since', '2026-11-02T10:00:00Z'])).report;
     expect(since.totals.records).toBe(9);
     expect(since.input.from).toBe('2026-11-02T10:00:00.000Z');
-    const none = govern(['replay', 'records.jsonl', '--agent', 'nobody'], { cwd: dir });
+    const none = await cli(['replay', 'records.jsonl', '--agent', 'nobody'], { cwd: dir });
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('no decision records to replay: none of the 20 in records.jsonl match --agent nobody');
   });
@@ -254,8 +254,8 @@ describe('govern replay on recorded traffic', () => {
     }
   });
 
-  it('help lists every flag, the definitions and the exit codes', () => {
-    const r = govern(['replay', '--help']);
+  it('help lists every flag, the definitions and the exit codes', async () => {
+    const r = await cli(['replay', '--help']);
     expect(r.code).toBe(0);
     for (const flag of ['--ledger', '--since', '--agent', '--category', '--split', '--live', '--min-agreement', '--min-coverage', '--format', '--report']) expect(r.stdout).toContain(flag);
     expect(r.stdout).toContain('coverage = judged requests decided without the model');
@@ -338,8 +338,8 @@ describe('govern replay with a model', () => {
     expect(r.stdout).toMatch(/agreement with the recorded decision +100\.0% \(2 of 2\)/);
   });
 
-  it('--live without a large model configured is a usage error saying how to configure one', () => {
-    const r = govern(['replay', 'records.jsonl', '--live'], { cwd: project() });
+  it('--live without a large model configured is a usage error saying how to configure one', async () => {
+    const r = await cli(['replay', 'records.jsonl', '--live'], { cwd: project() });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--live needs a large model: configure models.large in govern.config.yaml');
   });
