@@ -16,6 +16,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { categoriesOf } from '../../dist/request/category.js';
 
 export const KINDS = ['file', 'k8s:pod', 'k8s:deployment', 'k8s:service', 'k8s:namespace', 'db:table', 's3:bucket', 'git:repo', 'vm:instance', 'queue:topic'];
 const VERBS = {
@@ -247,11 +248,23 @@ function holds(c, q) {
   throw new Error(`unknown condition ${JSON.stringify(c)}`);
 }
 
-function matches(rule, q) {
+/**
+ * The categories govern asks the rules about for a request: the one its test states (the verb's)
+ * with what the command, the verb and the resource say, derived by govern's own code.
+ */
+function categoriesOfRequest(q) {
+  let cs = requestCategories.get(q);
+  if (!cs) requestCategories.set(q, (cs = categoriesOf({ action: q.action, command: q.command, category: CATEGORY_OF[q.action], resource: { type: q.kind, classification: q.classification } })));
+  return cs;
+}
+const requestCategories = new WeakMap();
+
+/** Whether a rule matches a request, asked about one of its categories (by default, the stated one). */
+function matches(rule, q, category = CATEGORY_OF[q.action]) {
   const m = rule.match;
   if (rule.kind !== q.kind) return false;
   if (m.agent && !m.agent.some((p) => (hasWildcard(p) ? globMatch(p, q.agent) : p === q.agent))) return false;
-  if (m.category && !m.category.includes(CATEGORY_OF[q.action])) return false;
+  if (m.category && !m.category.includes(category)) return false;
   if (m.action && !m.action.includes(q.action)) return false;
   if (m.environment && !m.environment.includes(q.environment)) return false;
   if (m.namespace && !m.namespace.includes(q.namespace)) return false;
@@ -263,18 +276,22 @@ const testsCommand = (rule) => JSON.stringify(rule.when).includes('"field":"comm
 
 /**
  * govern's decision rules: deny, else escalate, else allow, else undetermined (escalate); warns
- * aside. As in the engine, an allow never covers a destructive finding, nor a command it does not
- * test: such a request escalates, with the withheld allows among its warnings.
+ * aside. As in the engine, a request is asked about each of its categories (a deny, escalate or
+ * warn rule applies when it matches any, an allow only when it matches every one), and an allow
+ * never covers a destructive finding, nor a command it does not test: such a request escalates,
+ * with the withheld allows among its warnings. `asWritten` decides by the rules' text alone (one
+ * category, the verb's; no withheld allow), which is what the Cerbos form of the set means.
  */
-export function decide(rules, q) {
-  const hit = rules.filter((r) => matches(r, q));
+export function decide(rules, q, { asWritten = false } = {}) {
+  const categories = asWritten ? [CATEGORY_OF[q.action]] : categoriesOfRequest(q);
+  const hit = rules.filter((r) => (r.effect === 'allow' ? categories.every((c) => matches(r, q, c)) : categories.some((c) => matches(r, q, c))));
   const of = (e) => hit.filter((r) => r.effect === e);
   const warnings = of('warn').map((r) => r.id);
   if (of('deny').length) return { decision: 'deny', tier: 3, by: of('deny'), warnings };
   if (of('escalate').length) return { decision: 'escalate', tier: 2, by: of('escalate'), warnings };
   const held = of('allow');
   const destructive = q.findings.some((f) => FINDINGS[f] === 'destructive');
-  const allows = held.filter((r) => !destructive && (q.command === undefined || testsCommand(r)));
+  const allows = asWritten ? held : held.filter((r) => !destructive && (q.command === undefined || testsCommand(r)));
   if (allows.length) return { decision: 'allow', tier: allows.some((r) => r.audit) ? 1 : 0, by: allows, warnings };
   return { decision: 'escalate', tier: 2, by: [], warnings: [...warnings, ...held.map((r) => r.id)] };
 }
@@ -434,7 +451,7 @@ export function generate({ rules: ruleCount = 1000, tests: testCount = 5000, see
     const d = decide(byKind.get(target.kind), q);
     stats[d.by.length || d.decision !== 'escalate' ? d.decision : 'undetermined']++;
     if (d.warnings.length) stats.warnings++;
-    tests.push({ n: i, q, d, target });
+    tests.push({ n: i, q, d, written: decide(byKind.get(target.kind), q, { asWritten: true }), target });
   }
   return { rules, tests, stats };
 }
@@ -480,7 +497,7 @@ export function writeCerbos(set, dir) {
         input: { principals: [p], resources: [r], actions: [t.q.action, warn] },
         expected: [{
           principal: p, resource: r,
-          actions: { [t.q.action]: t.d.decision === 'allow' ? 'EFFECT_ALLOW' : 'EFFECT_DENY', [warn]: t.d.warnings.length ? 'EFFECT_ALLOW' : 'EFFECT_DENY' },
+          actions: { [t.q.action]: t.written.decision === 'allow' ? 'EFFECT_ALLOW' : 'EFFECT_DENY', [warn]: t.written.warnings.length ? 'EFFECT_ALLOW' : 'EFFECT_DENY' },
         }],
       };
     });
