@@ -139,33 +139,33 @@ export class Engine {
    * with several categories is asked once a category (the `first` pass and the others): rules
    * whose answer depends on the category are in the sets of every pass, by resource type,
    * category and environment; the others are asked in the first pass only, by resource type and
-   * environment, and, when that leaves out many, by the request's action. Keys are values a rule
-   * names, so that sets are shared by many requests and stay few (a rule in about two or three);
-   * the agent is not part of a key: a rule that names one agent fails on Cedar's scope for almost
-   * nothing, and keying on it would copy every rule that names none into a set per agent.
-   * Sets with the same rules are one.
+   * environment. Either group is split by the request's action when that leaves out many rules.
+   * Keys are values a rule names, so that sets are shared by many requests and stay few (a rule
+   * in two or three); the agent is not part of a key: a rule that names one agent fails on
+   * Cedar's scope for almost nothing, and keying on it would copy every rule that names none into
+   * a set per agent. Sets with the same rules are one.
    */
   private setsFor(category: string, facts: Facts, first: boolean): string[] {
     const { environment, action } = facts.request;
     const type = facts.request.resource.type;
     // A small bundle is one set: parsing it once costs less than parsing many small subsets, and
     // each further policy in a call costs only about 2 microseconds.
-    const key = this.small ? '' : `${first ? 1 : 0}\0${category}\0${environment}\0${type}\0${first ? action : ''}`;
+    const key = this.small ? '' : `${first ? 1 : 0}\0${category}\0${environment}\0${type}\0${action}`;
     let sets = this.candidates.get(key);
     if (sets) return sets;
     const groups: CompiledRule[][] = [];
+    // The rules that name no action, and those that name this one: two sets when that leaves out more than actionSplit rules.
+    const byAction = (rules: CompiledRule[]): CompiledRule[][] => {
+      const named = rules.filter((r) => r.index.action);
+      const here = named.filter((r) => r.index.action!.includes(action));
+      return named.length - here.length > this.actionSplit ? [rules.filter((r) => !r.index.action), here] : [rules];
+    };
     if (this.small) groups.push(this.bundle.rules);
     else {
       const inEnv = (r: CompiledRule) => r.index.environment === null || r.index.environment.includes(environment);
       const rules = this.rulesOfType(type).filter(inEnv);
-      groups.push(rules.filter((r) => categoryDependent(r) && (r.index.category === null || r.index.category.includes(category))));
-      if (first) {
-        const once = rules.filter((r) => !categoryDependent(r));
-        const named = once.filter((r) => r.index.action);
-        const here = named.filter((r) => r.index.action!.includes(action));
-        if (named.length - here.length > this.actionSplit) groups.push(once.filter((r) => !r.index.action), here);
-        else groups.push(once);
-      }
+      groups.push(...byAction(rules.filter((r) => categoryDependent(r) && (r.index.category === null || r.index.category.includes(category)))));
+      if (first) groups.push(...byAction(rules.filter((r) => !categoryDependent(r))));
     }
     sets = [];
     for (const rules of groups) {
