@@ -11,12 +11,13 @@
 // generated set of 10,000 rules (p50 under 1 ms), and memory across 100 policy reloads of the
 // 1,000-rule set (RSS and Cedar's live policy sets must stay flat). SERVE_BIG_RULES and
 // SERVE_RELOADS make them smaller while developing.
-// SERVE_HITS_ONLY=1 runs only the cache-hit cases. SERVE_BASELINE=DIR (a checkout of another
-// version, built) runs the cache-hit cases on it too, alternating with this one pass by pass in
-// the same run, and reports this version's rate as a ratio of the baseline's. SERVE_NODE_ARGS
-// passes node flags to the servers (--cpu-prof to profile them). On Linux each row also gives the
-// server's CPU time per decision (from /proc): on a machine shared with other work it moves far less
-// than the rate through the pipe, which depends on how much of the cores the server and client get.
+// SERVE_IN_PROCESS=1 runs only these two. SERVE_HITS_ONLY=1 runs only the cache-hit cases.
+// SERVE_BASELINE=DIR (a checkout of another version, built) runs the cache-hit cases on it too,
+// alternating with this one pass by pass in the same run, and reports this version's rate as a
+// ratio of the baseline's. SERVE_NODE_ARGS passes node flags to the servers (--cpu-prof to profile
+// them). On Linux each row also gives the server's CPU time per decision (from /proc): on a machine
+// shared with other work it moves far less than the rate through the pipe, which depends on how
+// much of the cores the server and client get.
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +37,7 @@ const BIG_RULES = Number(process.env.SERVE_BIG_RULES ?? 10_000);
 const RELOADS = Number(process.env.SERVE_RELOADS ?? 100);
 const BUDGETS = 'budgets:\n  hour: {usd: 1000000, tokens: 1000000000}\n  day: {usd: 1000000, tokens: 1000000000}\n';
 const HITS_ONLY = process.env.SERVE_HITS_ONLY === '1';
+const IN_PROCESS_ONLY = process.env.SERVE_IN_PROCESS === '1';
 const BASELINE = process.env.SERVE_BASELINE;
 /** Node flags for the servers, e.g. SERVE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile them. */
 const NODE_ARGS = (process.env.SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -380,7 +382,7 @@ export default async function serveBench({ root, runs, keep, log }) {
     cpSync(join(root, 'policies'), join(pack, 'policies'), { recursive: true });
     writeFileSync(join(pack, 'govern.config.yaml'), 'budgets:\n  hour: {usd: 1000000, tokens: 1000000000}\n  day: {usd: 1000000, tokens: 1000000000}\n');
     const hit = { agent: 'coder', action: 'write_file', resource: 'file:tmp/scratch.txt', environment: 'dev' };
-    rows.push(...await benchProject(root, pack, 'default pack', { hit, varied: defaultPackRequests(WARM_CEDAR + passes * CEDAR_PASS), passes, log }));
+    if (!IN_PROCESS_ONLY) rows.push(...await benchProject(root, pack, 'default pack', { hit, varied: defaultPackRequests(WARM_CEDAR + passes * CEDAR_PASS), passes, log }));
 
     const big = join(dir, 'big');
     const set = generate({ rules: 1000, tests: 5000 });
@@ -393,7 +395,7 @@ export default async function serveBench({ root, runs, keep, log }) {
     const plain = new Set(['ls -la', 'echo ok', 'git status', 'kubectl get pods', 'terraform plan']);
     const first = set.tests.find((t) => t.d.decision !== 'escalate' && plain.has(t.q.command)) ?? set.tests[0];
     const bigHit = { ...generatedRequests({ tests: [first] }, 1)[0], id: 'hit' };
-    rows.push(...await benchProject(root, big, '1,000 rules', { hit: bigHit, varied, passes, log }));
+    if (!IN_PROCESS_ONLY) rows.push(...await benchProject(root, big, '1,000 rules', { hit: bigHit, varied, passes, log }));
     if (!HITS_ONLY) {
       rows.push(await benchReloads(root, big, varied, { log }));
       rows.push(await benchManyRules(root, join(dir, 'many'), { log }));

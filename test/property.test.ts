@@ -549,3 +549,100 @@ describe('compiled bundle against the reference interpreter', () => {
     );
   });
 });
+
+// ---------- the index ----------
+
+/** Rules whose Cedar reads the category other than by `match.category`: asked about every category of a request. */
+const CATEGORY_READERS: YamlRule[] = [
+  { id: 'c0-deny', effect: 'deny', when: { category: 'DELETE', environment: 'production' } },
+  { id: 'c1-escalate', effect: 'escalate', when: { cedar: 'action == Action::"ACCESS" && context.environment == "dev"' } },
+  { id: 'c2-allow', effect: 'allow', match: { agent: 'a' }, when: { not: { category: ['MODIFY', 'CREATE'] } } },
+];
+const RAW_CEDAR = [
+  '@id("raw-deny-modify") forbid (principal, action == Action::"MODIFY", resource) when { context.environment == "staging" };',
+  '@id("raw-allow-reads") permit (principal, action in [Action::"ACCESS", Action::"COMPLY"], resource) when { principal.trust > 50 };',
+  '@id("raw-warn") @effect("warn") permit (principal, action, resource) when { resource.type == "file" };',
+].join('\n');
+
+/** Requests that vary what the index keys on: capitals, unknown agents and verbs, no category, no environment. */
+const indexRequestArb = fc
+  .tuple(
+    requestArb,
+    fc.constantFrom(...AGENTS, 'Deploy-Agent', 'OPS-BOT', 'nobody'),
+    maybe(fc.constantFrom(...ACTIONS, 'DELETE', 'Read', 'shell_exec', 'frobnicate', 'RM'), 4),
+    maybe(fc.constantFrom(...ENVS, 'PRODUCTION', 'Dev', 'unknown-env'), 3),
+    maybe(fc.constantFrom(...TYPES, 'FILE', 'K8S:Pod'), 3),
+  )
+  .map(([r, agent, action, environment, type]) => {
+    const q = { ...(r as Record<string, unknown>) };
+    if (typeof q.agent === 'string') q.agent = agent; else q.agent = { ...(q.agent as object), id: agent };
+    if (action !== undefined) q.action = action;
+    if (environment !== undefined) q.environment = environment;
+    if (type !== undefined && q.resource && typeof q.resource === 'object') q.resource = { ...(q.resource as object), type };
+    return q;
+  });
+
+const pick = <T>(xs: readonly T[]) => fc.oneof(fc.constantFrom(...xs), fc.uniqueArray(fc.constantFrom(...xs), { minLength: 1, maxLength: 3 }));
+
+/** Rules that name exact values of what the index keys on (in any case), with a condition that often holds. */
+const indexedRuleArb = fc
+  .tuple(
+    fc.constantFrom('allow', 'deny', 'escalate', 'warn') as fc.Arbitrary<YamlRule['effect']>,
+    fc.record({
+      agent: maybe(pick(['deploy-agent', 'ops-bot', 'a', 'Deploy-Agent']), 2),
+      category: maybe(pick(CATEGORIES), 3),
+      action: maybe(pick(['delete', 'read', 'update', 'DELETE', 'rm', 'frobnicate']), 2),
+      resource: maybe(pick(['file', 'k8s:pod', 'K8S:POD', 'db:table']), 2),
+      environment: maybe(pick(['production', 'dev', 'STAGING', 'unknown-env']), 2),
+      namespace: maybe(pick(NAMESPACES), 4),
+    }),
+    maybe(fc.constantFrom<YamlCondition>({ 'cost.usd': { gt: 10 } }, { trust: { gte: 50 } }, { command: { exists: false } }, { command: { glob: 'kubectl *' } }), 2),
+  )
+  .map(([effect, match, when]) => defined({ effect, match: defined(match), when: when ?? (effect === 'allow' ? { trust: { gte: 0 } } : undefined) }));
+
+const indexCaseArb = fc.record({
+  rules: fc.tuple(fc.array(ruleArb, { maxLength: 12 }), fc.array(indexedRuleArb, { minLength: 1, maxLength: 30 }))
+    .map(([a, b]) => [...a, ...b].map((r, i) => ({ id: `r${i}-${r.effect}`, ...r }) as YamlRule)),
+  readers: fc.subarray(CATEGORY_READERS),
+  raw: fc.boolean(),
+  actionSplit: fc.constantFrom(0, 1, 64),
+  requests: fc.array(fc.tuple(indexRequestArb, factsArb), { minLength: 4, maxLength: 16 }),
+});
+
+describe('the rule index', () => {
+  it('decides as one unindexed Cedar set holding every rule', () => {
+    let indexed = 0;
+    fc.assert(
+      fc.property(indexCaseArb, ({ rules, readers, raw, actionSplit, requests }) => {
+        const dir = writePolicies([...rules, ...readers]);
+        if (raw) writeFileSync(join(dir, 'raw.cedar'), RAW_CEDAR);
+        try {
+          const result = check([dir], { tests: false });
+          if (!result.bundle) {
+            expect(result.diagnostics.filter((d) => d.severity === 'error' && !expectedError(d))).toEqual([]);
+            return;
+          }
+          indexed++;
+          const whole = new Engine(result.bundle, { smallBundle: Infinity });
+          const index = new Engine(result.bundle, { smallBundle: 0, actionSplit });
+          try {
+            for (const [q, facts] of requests) {
+              let f;
+              try { f = factsOf(normalizeRequest(q), facts); } catch { continue; }
+              const { elapsed_ms: _a, ...want } = whole.decide(f);
+              const { elapsed_ms: _b, ...got } = index.decide(f);
+              expect(got, JSON.stringify({ request: q, facts })).toEqual(want);
+            }
+          } finally {
+            whole.dispose();
+            index.dispose();
+          }
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 150) },
+    );
+    expect(indexed).toBeGreaterThan(50);
+  });
+});

@@ -567,6 +567,25 @@ export function readsResourceIdentity(policyText: string): boolean {
 }
 
 /**
+ * Whether a policy can tell requests apart by `variable` (principal, action or resource): its
+ * scope constrains it, or its conditions use it in any way. A policy that does not is decided the
+ * same whatever the request's `variable` is. True when the policy does not parse.
+ */
+export function readsVariable(policyText: string, variable: 'principal' | 'action' | 'resource'): boolean {
+  const j = jsonOf(policyText);
+  if (!j) return true;
+  if ((j[variable] as { op?: string } | undefined)?.op !== 'All') return true;
+  const walk = (node: unknown): boolean => {
+    if (Array.isArray(node)) return node.some(walk);
+    if (!node || typeof node !== 'object') return false;
+    const o = node as Json;
+    if (o.Var === variable) return true;
+    return Object.values(o).some(walk);
+  };
+  return walk(j.conditions);
+}
+
+/**
  * What a policy decides, as Cedar reads it, without its annotations (which do not take part in
  * evaluation): two policies with the same key match the same requests. The text itself when the
  * policy does not parse.

@@ -21,6 +21,8 @@ export interface RuleIndexKey {
   agent: string[] | null;
   /** Resource types (exact); null when the rule names none or uses a glob. */
   resource?: string[] | null;
+  /** The request's action (exact verbs, as `context.action` holds them); null when the rule names none or uses a glob. Absent in bundles compiled before it was indexed. */
+  action?: string[] | null;
 }
 
 export interface CompiledRule {
@@ -146,7 +148,7 @@ export class RuleCompiler {
     return {
       id: rule.id, effect: rule.effect, tier, source: sourceOf(rule), set: rule.effect === 'warn' ? 'warn' : 'decide', text, matcher,
       ...(rule.message !== undefined ? { message: rule.message } : {}),
-      index: { category: cats.length ? [...cats] : null, environment: exactList(m.environment), agent: exactList(m.agent), resource: exactList(m.resource) },
+      index: { category: cats.length ? [...cats] : null, environment: exactList(m.environment), agent: exactList(m.agent), resource: exactList(m.resource), action: exactList(m.action) },
       parts,
     };
   }

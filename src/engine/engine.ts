@@ -1,6 +1,7 @@
 // Decides requests against a compiled bundle with Cedar, by DESIGN's order: any matching deny,
 // else any matching escalate, else any matching allow, else undetermined. Rules are indexed by
-// category, environment and agent so that Cedar sees only the candidates for a request.
+// category, environment, resource type and action so that Cedar sees only the candidates for a
+// request; the index only leaves out rules whose match cannot hold, and Cedar decides the rest.
 // The trust boundary holds here by construction, whatever the rules say:
 // - a request with several categories is asked about each: a deny or escalate rule that matches
 //   any of them applies, an allow rule applies only if it matches every one of them;
@@ -10,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { Bundle } from '../compile/bundle.js';
 import type { CompiledRule } from '../compile/rule.js';
-import { Authorizer, readsContextAttr } from '../cedar/cedar.js';
+import { Authorizer, readsContextAttr, readsVariable } from '../cedar/cedar.js';
 import { FINDING_KINDS } from '../policy/vocabulary.js';
 import { categoriesFor, cedarRequest, hasUpperPath, type Facts } from './facts.js';
 
@@ -19,6 +20,25 @@ const UNALLOWABLE = new Set(['destructive', 'evasion']);
 
 /** Rule ids whose conditions read the command, as Cedar parses them (asked once per rule). */
 const testsCommand = new Map<string, boolean>();
+
+/** Matcher texts whose answer can depend on the category asked (they read `action`), as Cedar parses them. */
+const readsCategory = new Map<string, boolean>();
+
+/**
+ * Whether Cedar's answer for a rule can differ from one category of a request to another: it names
+ * categories, or its Cedar reads `action` in any other way (a `category:` condition, raw Cedar).
+ * The others are asked once a request, whatever its number of categories.
+ */
+function categoryDependent(rule: CompiledRule): boolean {
+  if (rule.index.category !== null) return true;
+  let reads = readsCategory.get(rule.matcher);
+  if (reads === undefined) {
+    reads = readsVariable(rule.matcher, 'action');
+    if (readsCategory.size >= 100_000) readsCategory.clear();
+    readsCategory.set(rule.matcher, reads);
+  }
+  return reads;
+}
 
 /** Why an allow rule that held does not allow these facts, or undefined when it does. */
 function allowBlocked(rule: CompiledRule, facts: Facts): string | undefined {
@@ -52,9 +72,6 @@ export interface RuleOutcome {
   withheld?: { rule: CompiledRule; why: string }[];
 }
 
-/** The preparsed sets a request of one category, environment and resource type is asked against. */
-interface Candidates { sets: string[] }
-
 export interface RuleTrace {
   id: string;
   effect: string;
@@ -69,55 +86,102 @@ export interface RuleTrace {
 /** Bundles up to this many rules are evaluated as one candidate set. */
 export const SMALL_BUNDLE = 64;
 
+/**
+ * A set of rules that name actions is split by the request's action when that leaves out more than
+ * this many of them: one more Cedar call costs about as much as evaluating this many policies that
+ * fail on their action (converting the request's entities and context dominates a call).
+ */
+export const ACTION_SPLIT = 64;
+
+export interface EngineOptions {
+  /** Check every request against the generated schema too (tests and `check` do). */
+  validate?: boolean;
+  /** Bundles of up to this many rules are one candidate set (default SMALL_BUNDLE); 0 indexes every bundle. */
+  smallBundle?: number;
+  /** See ACTION_SPLIT (tests lower it, to split small bundles too). */
+  actionSplit?: number;
+}
+
 export class Engine {
   private authorizer: Authorizer;
-  private candidates = new Map<string, Candidates>();
+  /** Set ids by request key (pass, category, environment, resource type, action). */
+  private candidates = new Map<string, string[]>();
+  /** The rules that can apply to a resource type: those of that type and those that name none. */
+  private ofType = new Map<string, CompiledRule[]>();
   private byId: Map<string, CompiledRule>;
   /** Each rule's place in the bundle: Cedar reports reasons in no fixed order, decisions list them in this one. */
   private rank: Map<string, number>;
+  private small: boolean;
+  private actionSplit: number;
 
-  /** `validate`: check every request against the generated schema too (tests and `check` do). */
-  constructor(readonly bundle: Bundle, opts: { validate?: boolean } = {}) {
+  constructor(readonly bundle: Bundle, opts: EngineOptions = {}) {
     this.authorizer = new Authorizer(bundle.schema, bundle.hash, opts.validate ?? false);
     this.byId = bundle.byId;
     this.rank = new Map(bundle.rules.map((r, i) => [r.id, i]));
+    this.small = bundle.rules.length <= (opts.smallBundle ?? SMALL_BUNDLE);
+    this.actionSplit = opts.actionSplit ?? ACTION_SPLIT;
+  }
+
+  private rulesOfType(type: string): CompiledRule[] {
+    let rules = this.ofType.get(type);
+    if (!rules) {
+      rules = this.bundle.rules.filter((r) => !r.index.resource || r.index.resource.includes(type));
+      if (this.ofType.size >= 1_000) this.ofType.clear();
+      this.ofType.set(type, rules);
+    }
+    return rules;
   }
 
   /**
-   * The preparsed Cedar sets holding the rules that can apply to a request of this category,
-   * environment and resource type: at most two, each parsed once, on first use, into Cedar's
-   * bounded pool (see Authorizer). Rules that name categories are in a set by resource type and
-   * category, the others in a set by resource type and environment. A rule without a category or
-   * environment is thus in one set per environment, not one per category and environment (which
-   * made a rule appear in some nine sets of a 1,000-rule bundle); a call costs about as much as 60
-   * policies in it, so two calls where one did cost little more. Sets with the same rules are one.
-   * The agent is not part of the key: Cedar checks a rule's principal condition for almost nothing.
+   * The preparsed Cedar sets to ask about one category of a request, each parsed once, on first
+   * use, into Cedar's bounded pool (see Authorizer). A rule is left out only when its match cannot
+   * hold for this request: another resource type, environment, category or action. A request
+   * with several categories is asked once a category (the `first` pass and the others): rules
+   * whose answer depends on the category are in the sets of every pass, by resource type,
+   * category and environment; the others are asked in the first pass only, by resource type and
+   * environment. Either group is split by the request's action when that leaves out many rules.
+   * Keys are values a rule names, so that sets are shared by many requests and stay few (a rule
+   * in two or three); the agent is not part of a key: a rule that names one agent fails on
+   * Cedar's scope for almost nothing, and keying on it would copy every rule that names none into
+   * a set per agent. Sets with the same rules are one.
    */
-  private setsFor(category: string, environment: string, resourceType: string): Candidates {
+  private setsFor(category: string, facts: Facts, first: boolean): string[] {
+    const { environment, action } = facts.request;
+    const type = facts.request.resource.type;
     // A small bundle is one set: parsing it once costs less than parsing many small subsets, and
     // each further policy in a call costs only about 2 microseconds.
-    const small = this.bundle.rules.length <= SMALL_BUNDLE;
-    const key = small ? '' : `${category}\0${environment}\0${resourceType}`;
-    let c = this.candidates.get(key);
-    if (c) return c;
-    const ofType = (r: CompiledRule) => !r.index.resource || r.index.resource.includes(resourceType);
-    const groups = small
-      ? [this.bundle.rules]
-      : [
-        this.bundle.rules.filter((r) => r.index.category !== null && r.index.category.includes(category) && (r.index.environment === null || r.index.environment.includes(environment)) && ofType(r)),
-        this.bundle.rules.filter((r) => r.index.category === null && (r.index.environment === null || r.index.environment.includes(environment)) && ofType(r)),
-      ];
-    const sets: string[] = [];
+    const key = this.small ? '' : `${first ? 1 : 0}\0${category}\0${environment}\0${type}\0${action}`;
+    let sets = this.candidates.get(key);
+    if (sets) return sets;
+    const groups: CompiledRule[][] = [];
+    // The rules that name no action, and those that name this one: two sets when that leaves out more than actionSplit rules.
+    const byAction = (rules: CompiledRule[]): CompiledRule[][] => {
+      const named = rules.filter((r) => r.index.action);
+      const here = named.filter((r) => r.index.action!.includes(action));
+      return named.length - here.length > this.actionSplit ? [rules.filter((r) => !r.index.action), here] : [rules];
+    };
+    if (this.small) groups.push(this.bundle.rules);
+    else {
+      const inEnv = (r: CompiledRule) => r.index.environment === null || r.index.environment.includes(environment);
+      const rules = this.rulesOfType(type).filter(inEnv);
+      groups.push(...byAction(rules.filter((r) => categoryDependent(r) && (r.index.category === null || r.index.category.includes(category)))));
+      if (first) groups.push(...byAction(rules.filter((r) => !categoryDependent(r))));
+    }
+    sets = [];
     for (const rules of groups) {
       if (!rules.length) continue;
       const id = `${this.bundle.hash.slice(0, 16)}:${createHash('sha1').update(rules.map((r) => r.id).join('\0')).digest('hex')}`;
       this.authorizer.prepare(id, () => Object.fromEntries(rules.map((r) => [r.id, r.matcher])));
       sets.push(id);
     }
-    c = { sets };
     if (this.candidates.size > 10_000) this.candidates.clear();
-    this.candidates.set(key, c);
-    return c;
+    this.candidates.set(key, sets);
+    return sets;
+  }
+
+  /** Whether a rule is asked about each category of a request, or once (see setsFor). */
+  private askedPerCategory(rule: CompiledRule): boolean {
+    return this.small || categoryDependent(rule);
   }
 
   /** Frees the Cedar sets this engine parsed (a reload calls it for the engine it replaces). */
@@ -155,8 +219,8 @@ export class Engine {
   }
 
   /** The rules that hold for one Cedar request, and those Cedar could not evaluate. */
-  private pass(facts: Facts, category: string, lowerPath: boolean): { held: CompiledRule[]; errors: { rule: CompiledRule; message: string }[] } {
-    const { sets } = this.setsFor(category, facts.request.environment, facts.request.resource.type);
+  private pass(facts: Facts, category: string, lowerPath: boolean, first: boolean): { held: CompiledRule[]; errors: { rule: CompiledRule; message: string }[] } {
+    const sets = this.setsFor(category, facts, first);
     if (!sets.length) return { held: [], errors: [] };
     const req = cedarRequest(facts, this.bundle, { category, lowerPath });
     const held: CompiledRule[] = [];
@@ -187,17 +251,18 @@ export class Engine {
     const warnings = new Set<CompiledRule>();
     const errors = new Map<CompiledRule, string>();
     let allows: Set<CompiledRule> | undefined;
-    for (const category of categories) {
-      const p = this.pass(facts, category, false);
+    for (const [i, category] of categories.entries()) {
+      const p = this.pass(facts, category, false, i === 0);
       const held = new Set(p.held);
       for (const e of p.errors) if (!errors.has(e.rule)) errors.set(e.rule, e.message);
       // A deny or escalate rule that cannot be evaluated counts as matched; an allow or warn does not.
       for (const r of [...p.held, ...p.errors.map((e) => e.rule)]) if (r.effect === 'deny' || r.effect === 'escalate') restrictive.add(r);
       for (const r of p.held) if (r.set === 'warn') warnings.add(r);
       const here = p.held.filter((r) => r.effect === 'allow');
-      allows = allows === undefined ? new Set(here) : new Set([...allows].filter((r) => held.has(r)));
+      // A rule asked once (its answer is the same for every category) holds for every category it held for the first.
+      allows = allows === undefined ? new Set(here) : new Set([...allows].filter((r) => held.has(r) || !this.askedPerCategory(r)));
       if (hasUpperPath(facts)) {
-        const lower = this.pass(facts, category, true);
+        const lower = this.pass(facts, category, true, i === 0);
         for (const r of [...lower.held, ...lower.errors.map((e) => e.rule)]) if (r.effect === 'deny' || r.effect === 'escalate') restrictive.add(r);
       }
     }

@@ -11,7 +11,8 @@ import type { FieldType } from '../policy/vocabulary.js';
 import { findPolicyFiles } from '../policy/files.js';
 import { sha256 } from './canonical.js';
 
-const FORMAT = 2;
+// 3: rules carry `index.action`.
+const FORMAT = 3;
 
 interface Stored {
   format: number;
