@@ -283,8 +283,8 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
   let verified = 0;
   let iterations = 0;
   let reproduced = new Map<string, Set<Recorded>>();
-  /** The last verification: the next decides again only the records a changed rule can reach. */
-  let last: Verification | undefined;
+  /** Decisions kept from one verification pass to the next (with `full`, none are kept). */
+  let memo: Memo | undefined;
   for (let round = 1; ; round++) {
   ({ rules: learned, unlearned } = learn(examples, features, { minSupport, tolerance, forbidden, unknownOf }));
 
@@ -366,9 +366,9 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
       keptLive = keptLive.filter((k) => !bad.has(k.id) || (retired.push({ ...k, reason: `does not compile with the written policies: ${why(k.id)}` }), false));
       continue;
     }
-    const { problems, decided, verification } = verify(bundle, records, live, keptLive, opts.router, opts.progress, opts.full ? undefined : last);
-    if (last) last.pipeline.engine.dispose();
-    last = verification;
+    if (!memo) memo = new Memo(records, opts.router !== undefined);
+    else if (opts.full) memo.decisions.clear();
+    const { problems, decided } = verify(bundle, records, live, keptLive, memo, opts.router, opts.progress);
     // The written policies' own tests must still pass beside the distilled rules.
     const ids = new Set([...live.map((c) => c.id), ...keptLive.map((k) => k.id)]);
     for (const t of tests) {
@@ -446,53 +446,44 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
  * rule fails when it allows what was denied or escalated, decides a request otherwise than it was
  * decided (its own outliers aside), or when its group is not decided by it.
  */
-function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Existing[], router?: IntentRouter, progress?: (done: number, total: number) => void, prev?: Verification): { problems: Map<string, string>; decided: Map<string, Set<Recorded>>; verification: Verification } {
+function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Existing[], memo: Memo, router?: IntentRouter, progress?: (done: number, total: number) => void): { problems: Map<string, string>; decided: Map<string, Set<Recorded>> } {
   const distilled = new Set([...live.map((c) => c.id), ...kept.map((k) => k.id)]);
   const outliersOf = new Map(live.map((c) => [c.id, new Set(c.outlierRecords)]));
   const pipeline = new OfflinePipeline(bundle, router ? { router } : {});
   const problems = new Map<string, string>();
-  const seen = new Map<string, Replayed>();
   const replayed = new Map<Recorded, Replayed>();
-  // What the last verification decided stands for every record no added, removed or changed rule
-  // can reach (by the engine's own index): the rules that apply to it are the same.
-  const changed = prev ? changedRules(prev.bundle, bundle) : [];
-  const categories = prev?.categories ?? new Map<Recorded, string[] | null>();
-  const reached = (r: Recorded) => changed.some((rule) => reaches(rule, r, categories));
-  // Requests with the same facts are decided alike: decide each once. The resource's id is left
-  // out of the key when no rule can see it, and the free text when the router is not needed.
-  const seesId = bundle.rules.some((x) => readsResourceIdentity(x.matcher));
-  const trustClass = valueClasses(bundle, 'principal.trust');
-  const hourClass = valueClasses(bundle, 'context.hour');
-  let done = 0;
-  for (const r of records) {
-    if (progress && ++done % 1000 === 0) progress(done, records.length);
-    const before = prev?.replayed.get(r);
-    let rep = before && !reached(r) ? before : undefined;
-    if (!rep) {
-      const q = r.request;
-      const resource = seesId ? q.resource : { ...q.resource, id: undefined };
-      const f = r.decision.facts;
-      const facts = { ...f, trust: trustClass(typeof f.trust === 'number' ? f.trust : 40), hour: hourClass(typeof f.hour === 'number' ? f.hour : -1) };
-      const key = q.category ? canonicalJson([facts, { ...q, resource, id: undefined, content: undefined, justification: undefined, request: undefined }]) : canonicalJson([facts, { ...q, resource, id: undefined }]);
-      rep = seen.get(key);
-      if (!rep) seen.set(key, (rep = pipeline.decide(r)));
+  // What each index class of records sees of this bundle: the rules that can reach it, by the engine's own index.
+  const signatures = new Map(bundle.rules.map((rule) => [rule, memo.ruleId(rule)]));
+  const views = memo.classes.map((c) => memo.view(bundle.rules.filter((rule) => reachesClass(rule, c)), signatures));
+  try {
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      if (progress && (i + 1) % 1000 === 0) progress(i + 1, records.length);
+      const k = memo.keys[i]!;
+      const view = views[k.cls]!;
+      // Requests that the same rules see alike are decided alike: decide each once, in this pass
+      // and in the passes after it.
+      const key = `${view.id}\u0001${k.base}\u0001${view.seesId || k.routed ? k.res : ''}\u0001${view.trust(k.trust)}\u0001${view.hour(k.hour)}`;
+      let rep = memo.decisions.get(key);
+      if (!rep) memo.decisions.set(key, (rep = pipeline.decide(r)));
+      replayed.set(r, rep);
+      const by = rep.rules.filter((x) => distilled.has(x));
+      if (!by.length || rep.decision === r.decision.decision) continue;
+      for (const id of by) {
+        if (problems.has(id) || outliersOf.get(id)?.has(r)) continue;
+        const where = r.decision.id ? `decision ${r.decision.id}` : `record ${r.line}`;
+        problems.set(id, rep.decision === 'allow'
+          ? `would allow what was ${r.decision.decision === 'deny' ? 'denied' : 'escalated'} (${where}: ${r.request.agent.id} ${r.request.action} ${r.request.resource.type})`
+          : `would ${rep.decision} what was decided ${r.decision.decision} (${where})`);
+      }
     }
-    replayed.set(r, rep);
-    const by = rep.rules.filter((x) => distilled.has(x));
-    if (!by.length || rep.decision === r.decision.decision) continue;
-    for (const id of by) {
-      if (problems.has(id) || outliersOf.get(id)?.has(r)) continue;
-      const where = r.decision.id ? `decision ${r.decision.id}` : `record ${r.line}`;
-      problems.set(id, rep.decision === 'allow'
-        ? `would allow what was ${r.decision.decision === 'deny' ? 'denied' : 'escalated'} (${where}: ${r.request.agent.id} ${r.request.action} ${r.request.resource.type})`
-        : `would ${rep.decision} what was decided ${r.decision.decision} (${where})`);
-    }
+  } finally {
+    pipeline.engine.dispose();
   }
   const decided = new Map<string, Set<Recorded>>();
   for (const [r, rep] of replayed) for (const id of rep.rules) if (distilled.has(id)) (decided.get(id) ?? decided.set(id, new Set()).get(id)!).add(r);
-  const verification: Verification = { bundle, replayed, categories, pipeline };
   // A rule that decides wrongly can hide another's group: settle those first.
-  if (problems.size) return { problems, decided, verification };
+  if (problems.size) return { problems, decided };
   for (const c of live) {
     const mine = decided.get(c.id);
     if (!mine?.size) {
@@ -506,45 +497,103 @@ function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Ex
     });
     if (missed.length) problems.set(c.id, `does not reproduce its group: ${missed.length} of its ${c.records.length} decisions ${missed.length === 1 ? 'is' : 'are'} not decided by it${c.drafted ? '' : ' (a rule the language cannot say exactly)'}`);
   }
-  return { problems, decided, verification };
+  return { problems, decided };
 }
 
-/** A verification's outcome per record, so that the next one decides again only what changed. */
-interface Verification {
-  bundle: Bundle;
-  replayed: Map<Recorded, Replayed>;
-  /** The categories the engine can ask about each record (null: any, the router may pick it). */
-  categories: Map<Recorded, string[] | null>;
-  pipeline: OfflinePipeline;
+/** Records alike for the engine's index: environment, resource type and the categories it can be asked with (null: any). */
+interface IndexClass { environment: string; resource: string; categories: string[] | null }
+
+/** What the rules that can reach one index class of records see: their set, and how they tell requests apart. */
+interface View {
+  /** Names the set of rules (each by its id and logic): the same number in every pass for the same rules. */
+  id: number;
+  /** Whether one of them can tell resources apart by their id. */
+  seesId: boolean;
+  trust: (v: number) => string;
+  hour: (v: number) => string;
+}
+
+/** Each record's parts of a decision key, which no bundle changes. */
+interface RecordKey {
+  cls: number;
+  /** The request and its facts, but for the resource's id, trust and hour (numbered: equal numbers, equal requests). */
+  base: number;
+  /** The resource's id, numbered. */
+  res: number;
+  /** The router may be asked about it (no stated category): then the resource's id is part of its key too. */
+  routed: boolean;
+  trust: number;
+  hour: number;
+}
+
+/**
+ * What verification keeps from one pass to the next. A request's decision depends only on the
+ * rules that can reach it and on what of the request those rules can see: each decision is kept
+ * under those rules and that view, and a later pass that offers the same rules the same request
+ * takes it from here (with `full`, a memo lives for one pass only).
+ */
+class Memo {
+  readonly classes: IndexClass[] = [];
+  readonly keys: RecordKey[] = [];
+  readonly decisions = new Map<string, Replayed>();
+  private readonly rules = new Map<string, number>();
+  private readonly views = new Map<string, View>();
+
+  constructor(records: Recorded[], router: boolean) {
+    const classes = new Map<string, number>();
+    const bases = new Map<string, number>();
+    const ids = new Map<string, number>();
+    const number = (m: Map<string, number>, s: string) => m.get(s) ?? (m.set(s, m.size), m.size - 1);
+    for (const r of records) {
+      const q = r.request;
+      const facts = recordFacts(r);
+      const all = categoriesFor(facts);
+      // An unclassified request may be asked again with the category the router gives it.
+      const categories = all.includes(UNCLASSIFIED) ? null : all;
+      const c = JSON.stringify([q.environment, q.resource.type, categories]);
+      let cls = classes.get(c);
+      if (cls === undefined) {
+        classes.set(c, (cls = this.classes.length));
+        this.classes.push({ environment: q.environment, resource: q.resource.type, categories });
+      }
+      const resource = { ...q.resource, id: undefined };
+      const { trust: _t, hour: _h, ...f } = r.decision.facts;
+      // The free text only where the router may be asked for a category.
+      const request = q.category ? { ...q, resource, id: undefined, content: undefined, justification: undefined, request: undefined } : { ...q, resource, id: undefined };
+      this.keys.push({ cls, base: number(bases, canonicalJson([f, request])), res: number(ids, q.resource.id), routed: router && !q.category, trust: facts.trust, hour: facts.hour });
+    }
+  }
+
+  /** A number for a rule's id and logic, the same in every pass. */
+  ruleId(rule: CompiledRule): number {
+    const s = `${rule.id}\0${ruleSignature(rule)}`;
+    return this.rules.get(s) ?? (this.rules.set(s, this.rules.size), this.rules.size - 1);
+  }
+
+  /** The view of these rules, computed once for every pass. */
+  view(rules: CompiledRule[], signatures: Map<CompiledRule, number>): View {
+    const key = rules.map((r) => signatures.get(r)!).sort((a, b) => a - b).join(',');
+    let v = this.views.get(key);
+    if (!v) {
+      v = { id: this.views.size, seesId: rules.some((x) => readsResourceIdentity(x.matcher)), trust: valueClasses({ rules }, 'principal.trust'), hour: valueClasses({ rules }, 'context.hour') };
+      this.views.set(key, v);
+    }
+    return v;
+  }
 }
 
 /** What of a rule can change a decision: its Cedar (annotations aside), verdict, tier, set and index. */
 const ruleSignature = (r: CompiledRule) => `${r.effect}\0${r.tier}\0${r.set}\0${policyLogicKey(r.matcher)}\0${JSON.stringify(r.index)}`;
 
-/** The rules added, removed or changed from one bundle to the next (both versions of a changed one). */
-function changedRules(a: Bundle, b: Bundle): CompiledRule[] {
-  const before = new Map(a.rules.map((r) => [r.id, ruleSignature(r)]));
-  const after = new Map(b.rules.map((r) => [r.id, ruleSignature(r)]));
-  return [...b.rules.filter((r) => before.get(r.id) !== after.get(r.id)), ...a.rules.filter((r) => after.get(r.id) !== before.get(r.id))];
-}
-
 /**
- * Whether the engine can ask a rule about a record: the index test of Engine's candidate sets, on
- * the record's environment, resource type and every category it can be asked with.
+ * Whether the engine can ask a rule about records of an index class: the index test of Engine's
+ * candidate sets, on the environment, resource type and every category they can be asked with.
  */
-function reaches(rule: CompiledRule, r: Recorded, categories: Map<Recorded, string[] | null>): boolean {
-  const q = r.request;
-  if (rule.index.environment !== null && !rule.index.environment.includes(q.environment)) return false;
-  if (rule.index.resource && !rule.index.resource.includes(q.resource.type)) return false;
+function reachesClass(rule: CompiledRule, c: IndexClass): boolean {
+  if (rule.index.environment !== null && !rule.index.environment.includes(c.environment)) return false;
+  if (rule.index.resource && !rule.index.resource.includes(c.resource)) return false;
   if (rule.index.category === null) return true;
-  let cats = categories.get(r);
-  if (cats === undefined) {
-    const all = categoriesFor(recordFacts(r));
-    // An unclassified request may be asked again with the category the router gives it.
-    cats = all.includes(UNCLASSIFIED) ? null : all;
-    categories.set(r, cats);
-  }
-  return cats === null || cats.some((c) => rule.index.category!.includes(c));
+  return c.categories === null || c.categories.some((x) => rule.index.category!.includes(x));
 }
 
 /**
@@ -552,7 +601,7 @@ function reaches(rule: CompiledRule, r: Recorded, categories: Map<Recorded, stri
  * one class compare alike with every constant, so the rules decide them alike. Where an attribute
  * is used any other way, every value is its own class.
  */
-export function valueClasses(bundle: Bundle, attr: string): (v: number) => string {
+export function valueClasses(bundle: Pick<Bundle, 'rules'>, attr: string): (v: number) => string {
   const dot = attr.indexOf('.');
   const variable = attr.slice(0, dot);
   const name = attr.slice(dot + 1);
