@@ -562,6 +562,50 @@ export function readsResourceIdentity(policyText: string): boolean {
 }
 
 /**
+ * What a policy's scope and conditions read of the request, as Cedar parses them: each path of
+ * attribute accesses from a variable (`["principal", "trust"]`, `["context", "cost", "usd"]`), and
+ * those only tested with `has` (their presence is read, not their value). A variable used
+ * otherwise (`resource == ...`, a scope that names an entity, `principal is Agent`) is read whole:
+ * `["resource"]`. `action` is left out: it is the category. Undefined when the policy does not parse.
+ */
+export function attributeReads(policyText: string): { values: string[][]; presence: string[][] } | undefined {
+  const j = jsonOf(policyText);
+  if (!j) return undefined;
+  const out: string[][] = [];
+  const presence: string[][] = [];
+  for (const v of ['principal', 'resource'] as const) if ((j[v] as { op?: string } | undefined)?.op !== 'All') out.push([v]);
+  const pathOf = (node: unknown): string[] | undefined => {
+    const o = node as Json | null;
+    if (!o || typeof o !== 'object') return undefined;
+    if (typeof o.Var === 'string' && Object.keys(o).length === 1) return [o.Var];
+    const a = o['.'] as { left?: unknown; attr?: unknown } | undefined;
+    if (a && typeof a.attr === 'string' && Object.keys(o).length === 1) {
+      const left = pathOf(a.left);
+      return left ? [...left, a.attr] : undefined;
+    }
+    return undefined;
+  };
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) { node.forEach(walk); return; }
+    if (!node || typeof node !== 'object') return;
+    const o = node as Json;
+    const path = pathOf(o);
+    if (path) { out.push(path); return; }
+    const h = o.has as { left?: unknown; attr?: unknown } | undefined;
+    if (h && Object.keys(o).length === 1) {
+      const left = pathOf(h.left);
+      if (left && typeof h.attr === 'string') { presence.push([...left, h.attr]); return; }
+      if (left) { out.push(left); return; }
+    }
+    // A literal value holds no variable.
+    for (const [k, v] of Object.entries(o)) if (k !== 'Value') walk(v);
+  };
+  walk(j.conditions);
+  const other = (p: string[]) => p[0] !== 'action';
+  return { values: out.filter(other), presence: presence.filter(other) };
+}
+
+/**
  * What a policy decides, as Cedar reads it, without its annotations (which do not take part in
  * evaluation): two policies with the same key match the same requests. The text itself when the
  * policy does not parse.

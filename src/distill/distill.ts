@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import type { TestResult } from '../check/check.js';
 import type { Bundle } from '../compile/bundle.js';
-import { attributeComparisons, policyLogicKey, readsResourceIdentity } from '../cedar/cedar.js';
+import { attributeComparisons, attributeReads, policyLogicKey, type CedarRequest, type CedarValue } from '../cedar/cedar.js';
 import { PolicyError } from '../runtime/runtime.js';
 import { canonicalJson, sha256 } from '../runtime/canonical.js';
 import { displayPath } from '../policy/files.js';
@@ -18,7 +18,7 @@ import { newSource, parseYaml, stringifyYaml } from '../policy/source.js';
 import { decidedByDistilled, decidedCategory, isEvidence, isJudgement, isLowConfidence, recordFacts, type Recorded } from '../records/records.js';
 import { OfflinePipeline, requestKeyOf, type Replayed } from '../records/pipeline.js';
 import type { CompiledRule } from '../compile/rule.js';
-import { categoriesFor } from '../engine/facts.js';
+import { categoriesFor, cedarRequest, hasUpperPath, type Facts } from '../engine/facts.js';
 import { UNCLASSIFIED } from '../policy/vocabulary.js';
 import type { IntentRouter } from '../runtime/runtime.js';
 import { ABSENT, contextFeatures, FEATURES, sayAll, UNSAYABLE, type Feature } from './features.js';
@@ -463,7 +463,7 @@ function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Ex
       const view = views[k.cls]!;
       // Requests that the same rules see alike are decided alike: decide each once, in this pass
       // and in the passes after it.
-      const key = `${view.id}\u0001${k.base}\u0001${view.seesId || k.routed ? k.res : ''}\u0001${view.trust(k.trust)}\u0001${view.hour(k.hour)}`;
+      const key = `${view.id}\u0001${k.routed}\u0001${k.engine}\u0001${JSON.stringify(view.see(cedarRequest(k.facts, bundle)))}`;
       let rep = memo.decisions.get(key);
       if (!rep) memo.decisions.set(key, (rep = pipeline.decide(r)));
       replayed.set(r, rep);
@@ -503,34 +503,54 @@ function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Ex
 /** Records alike for the engine's index: environment, resource type and the categories it can be asked with (null: any). */
 interface IndexClass { environment: string; resource: string; categories: string[] | null }
 
-/** What the rules that can reach one index class of records see: their set, and how they tell requests apart. */
+/** What the rules that can reach one index class of records see of a request, and under which number. */
 interface View {
   /** Names the set of rules (each by its id and logic): the same number in every pass for the same rules. */
   id: number;
-  /** Whether one of them can tell resources apart by their id. */
-  seesId: boolean;
-  trust: (v: number) => string;
-  hour: (v: number) => string;
+  /** The parts of a Cedar request these rules read, trust and hour by their classes. */
+  see: (req: CedarRequest) => unknown;
 }
 
-/** Each record's parts of a decision key, which no bundle changes. */
+/** Each record's facts and the parts of its decision key that no bundle changes. */
 interface RecordKey {
   cls: number;
-  /** The request and its facts, but for the resource's id, trust and hour (numbered: equal numbers, equal requests). */
-  base: number;
-  /** The resource's id, numbered. */
-  res: number;
-  /** The router may be asked about it (no stated category): then the resource's id is part of its key too. */
-  routed: boolean;
-  trust: number;
-  hour: number;
+  facts: Facts;
+  /** What the engine reads of the facts besides the Cedar request: categories, findings, a command, a path with capitals. */
+  engine: string;
+  /** Where the router may be asked (no stated category): the whole request but its caller id, numbered. */
+  routed: number;
+}
+
+/** Attribute paths as a tree: `whole` where everything below is read, `present` where only whether it is there. */
+interface Reads { whole: boolean; present: boolean; below: Map<string, Reads> }
+
+function readTree(values: string[][], presence: string[][]): Reads {
+  const node = (): Reads => ({ whole: false, present: false, below: new Map() });
+  const root = node();
+  const at = (p: string[]) => p.reduce((n, name) => n.below.get(name) ?? n.below.set(name, node()).get(name)!, root);
+  for (const p of values) at(p).whole = true;
+  for (const p of presence) at(p).present = true;
+  return root;
+}
+
+/** The part of a value that `reads` covers; absent attributes stay absent. */
+function project(value: CedarValue | undefined, reads: Reads): unknown {
+  if (value === undefined || reads.whole || value === null) return value;
+  if (!reads.below.size) return true;
+  if (typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [name, below] of reads.below) {
+    const v = (value as Record<string, CedarValue>)[name];
+    if (v !== undefined) out[name] = project(v, below);
+  }
+  return out;
 }
 
 /**
  * What verification keeps from one pass to the next. A request's decision depends only on the
- * rules that can reach it and on what of the request those rules can see: each decision is kept
- * under those rules and that view, and a later pass that offers the same rules the same request
- * takes it from here (with `full`, a memo lives for one pass only).
+ * rules that can reach it and on what of the request those rules read: each decision is kept
+ * under those rules and that part of the request, and a later pass that offers the same rules the
+ * same part takes it from here (with `full`, decisions are kept for one pass only).
  */
 class Memo {
   readonly classes: IndexClass[] = [];
@@ -541,9 +561,7 @@ class Memo {
 
   constructor(records: Recorded[], router: boolean) {
     const classes = new Map<string, number>();
-    const bases = new Map<string, number>();
-    const ids = new Map<string, number>();
-    const number = (m: Map<string, number>, s: string) => m.get(s) ?? (m.set(s, m.size), m.size - 1);
+    const routed = new Map<string, number>();
     for (const r of records) {
       const q = r.request;
       const facts = recordFacts(r);
@@ -556,11 +574,14 @@ class Memo {
         classes.set(c, (cls = this.classes.length));
         this.classes.push({ environment: q.environment, resource: q.resource.type, categories });
       }
-      const resource = { ...q.resource, id: undefined };
-      const { trust: _t, hour: _h, ...f } = r.decision.facts;
-      // The free text only where the router may be asked for a category.
-      const request = q.category ? { ...q, resource, id: undefined, content: undefined, justification: undefined, request: undefined } : { ...q, resource, id: undefined };
-      this.keys.push({ cls, base: number(bases, canonicalJson([f, request])), res: number(ids, q.resource.id), routed: router && !q.category, trust: facts.trust, hour: facts.hour });
+      const engine = JSON.stringify([facts.category, all, facts.findings, q.command !== undefined, hasUpperPath(facts)]);
+      // The router reads the request itself, free text and all.
+      let n = -1;
+      if (router && !q.category) {
+        const k = canonicalJson([r.decision.facts, { ...q, id: undefined }]);
+        n = routed.get(k) ?? (routed.set(k, routed.size), routed.size - 1);
+      }
+      this.keys.push({ cls, facts, engine, routed: n });
     }
   }
 
@@ -575,7 +596,30 @@ class Memo {
     const key = rules.map((r) => signatures.get(r)!).sort((a, b) => a - b).join(',');
     let v = this.views.get(key);
     if (!v) {
-      v = { id: this.views.size, seesId: rules.some((x) => readsResourceIdentity(x.matcher)), trust: valueClasses({ rules }, 'principal.trust'), hour: valueClasses({ rules }, 'context.hour') };
+      const values: string[][] = [];
+      const presence: string[][] = [];
+      for (const rule of rules) {
+        // A rule Cedar's parser cannot read for us is taken to read everything.
+        const reads = attributeReads(rule.matcher) ?? { values: [['principal'], ['resource'], ['context']], presence: [] };
+        values.push(...reads.values);
+        presence.push(...reads.presence);
+      }
+      const tree = readTree(values, presence);
+      const none: Reads = { whole: false, present: false, below: new Map() };
+      const principal = tree.below.get('principal') ?? none;
+      const resource = tree.below.get('resource') ?? none;
+      const context = tree.below.get('context') ?? none;
+      const trust = valueClasses({ rules }, 'principal.trust');
+      const hour = valueClasses({ rules }, 'context.hour');
+      const see = (req: CedarRequest): unknown => {
+        const agent = { ...(project(req.entities[0]!.attrs, principal) as Record<string, unknown>) };
+        // Compared with constants only: the class stands for the value.
+        if (typeof agent.trust === 'number') agent.trust = trust(agent.trust);
+        const ctx = { ...(project(req.context, context) as Record<string, unknown>) };
+        if (typeof ctx.hour === 'number') ctx.hour = hour(ctx.hour);
+        return [principal.whole ? req.principal.id : 0, agent, resource.whole ? req.resource.id : 0, project(req.entities[1]!.attrs, resource), ctx];
+      };
+      v = { id: this.views.size, see };
       this.views.set(key, v);
     }
     return v;
