@@ -82,7 +82,20 @@ interface Cell extends Counts {
 }
 
 interface Agg extends Counts {
-  cells: number[];
+  /** Indexes of the cells, in order. */
+  cells: number[] | Int32Array;
+}
+
+/**
+ * The cells grouped by their values of some features, compactly (a projection is kept for every
+ * feature set tried, over every cell): each cell's group, each group's counts (4 x 3 per group, as
+ * in Counts) and its cells, in order, at start[g] to start[g + 1].
+ */
+interface Projection {
+  of: Int32Array;
+  counts: Float64Array;
+  start: Int32Array;
+  cells: Int32Array;
 }
 
 const zero = (): Counts => ({ counts: [0, 0, 0], evidence: [0, 0, 0], weight: [0, 0, 0], distinct: [0, 0, 0] });
@@ -149,31 +162,56 @@ export function learn(examples: Example[], features: Feature[], opts: LearnOptio
   const decidedBy = new Map<number, number>();
   /** The part of a projection a rule of `verdict` answers for: cells a stricter learned rule decides are set aside. */
   const answerable = (agg: Agg, verdict: number): Agg => {
-    if (!agg.cells.some((c) => (decidedBy.get(c) ?? -1) > verdict)) return agg;
+    let some = false;
+    for (const c of agg.cells) if ((decidedBy.get(c) ?? -1) > verdict) some = true;
+    if (!some) return agg;
     const out: Agg = { ...zero(), cells: [] };
     for (const c of agg.cells) {
       if ((decidedBy.get(c) ?? -1) > verdict) continue;
       addInto(out, list[c]!);
-      out.cells.push(c);
+      (out.cells as number[]).push(c);
     }
     return out;
   };
 
-  const projections = new Map<string, Map<string, Agg>>();
-  const project = (mask: number[]): Map<string, Agg> => {
+  const projections = new Map<string, Projection>();
+  const project = (mask: number[]): Projection => {
     const id = mask.join(',');
     let p = projections.get(id);
     if (p) return p;
-    p = new Map();
+    const groups = new Map<string, number>();
+    const of = new Int32Array(list.length);
     list.forEach((c, ci) => {
       const key = mask.map((f) => c.vec[f]).join('\u0001');
-      let a = p!.get(key);
-      if (!a) p!.set(key, (a = { ...zero(), cells: [] }));
-      addInto(a, c);
-      a.cells.push(ci);
+      let g = groups.get(key);
+      if (g === undefined) groups.set(key, (g = groups.size));
+      of[ci] = g;
     });
+    const counts = new Float64Array(groups.size * 12);
+    const start = new Int32Array(groups.size + 1);
+    list.forEach((c, ci) => {
+      const g = of[ci]!;
+      start[g + 1]!++;
+      for (let v = 0; v < 3; v++) {
+        counts[g * 12 + v]! += c.counts[v]!;
+        counts[g * 12 + 3 + v]! += c.evidence[v]!;
+        counts[g * 12 + 6 + v]! += c.weight[v]!;
+        counts[g * 12 + 9 + v]! += c.distinct[v]!;
+      }
+    });
+    for (let g = 0; g < groups.size; g++) start[g + 1]! += start[g]!;
+    const cells = new Int32Array(list.length);
+    const at = start.slice(0, groups.size);
+    for (let ci = 0; ci < list.length; ci++) cells[at[of[ci]!]!++] = ci;
+    p = { of, counts, start, cells };
     projections.set(id, p);
     return p;
+  };
+  /** The group of cell `ci` in a projection. */
+  const groupOf = (p: Projection, ci: number): Agg => {
+    const g = p.of[ci]!;
+    const n = (k: number) => [p.counts[g * 12 + k]!, p.counts[g * 12 + k + 1]!, p.counts[g * 12 + k + 2]!];
+    return { counts: n(0), evidence: n(3), weight: n(6), distinct: n(9), cells: p.cells.subarray(p.start[g]!, p.start[g + 1]!) };
   };
 
   /** Whether a rule of `verdict` may stand over these decisions: the written rules' and the evidence's say. */
@@ -252,7 +290,7 @@ export function learn(examples: Example[], features: Feature[], opts: LearnOptio
     let carve = false;
     const tryMask = (mask: number[]) => {
       if (opts.forbidden?.has(ruleKey(name, mask.map((f) => [features[f]!.name, seed.vec[f]!])))) return;
-      const whole = project(mask).get(mask.map((f) => seed.vec[f]).join('\u0001'))!;
+      const whole = groupOf(project(mask), ci);
       const agg = carve ? answerable(whole, verdict) : whole;
       const j = judge(agg, verdict);
       if (!j.ok) {
