@@ -18,7 +18,7 @@ import { newSource, parseYaml, stringifyYaml } from '../policy/source.js';
 import { decidedByDistilled, decidedCategory, isEvidence, isJudgement, isLowConfidence, recordFacts, type Recorded } from '../records/records.js';
 import { OfflinePipeline, requestKeyOf, type Replayed } from '../records/pipeline.js';
 import type { CompiledRule } from '../compile/rule.js';
-import { categoriesFor, cedarRequest, hasUpperPath, type Facts } from '../engine/facts.js';
+import { categoriesFor, cedarRequest, hasUpperPath } from '../engine/facts.js';
 import { UNCLASSIFIED } from '../policy/vocabulary.js';
 import type { IntentRouter } from '../runtime/runtime.js';
 import { ABSENT, contextFeatures, FEATURES, sayAll, UNSAYABLE, type Feature } from './features.js';
@@ -258,14 +258,20 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
   const records = input.filter((r) => isJudgement(r) && !isLowConfidence(r) && !decidedByDistilled(r));
   const evidence = records.filter(isEvidence);
   const features = [...FEATURES, ...contextFeatures(evidence, minSupport)];
-  const examples = records.map((r, index) => ({
-    vec: features.map((f) => f.value(r)),
-    verdict: VERDICTS.indexOf(r.decision.decision),
-    evidence: isEvidence(r),
-    weight: r.human ? tolerance.humanWeight : 1,
-    requestKey: requestKeyOf(r),
-    index,
-  }));
+  // Records with the same values share one vector, and requests are told apart by number: a
+  // hundred thousand records make far fewer vectors and keys than records.
+  const vectors = new Map<string, string[]>();
+  const requests = new Map<string, number>();
+  const examples = records.map((r, index) => {
+    const values = features.map((f) => f.value(r));
+    const v = values.join('\u0001');
+    const vec = vectors.get(v) ?? (vectors.set(v, values), values);
+    const k = requestKeyOf(r);
+    const requestKey = requests.get(k) ?? (requests.set(k, requests.size), requests.size - 1);
+    return { vec, verdict: VERDICTS.indexOf(r.decision.decision), evidence: isEvidence(r), weight: r.human ? tolerance.humanWeight : 1, requestKey, index };
+  });
+  vectors.clear();
+  requests.clear();
   // A state fact that some record does not know (one from elsewhere) is no feature any rule may use.
   const unknown = new Set(records.flatMap((r) => r.unknown ?? []));
   const unknownOf = (f: number) => unknown.has(features[f]!.name);
@@ -463,7 +469,7 @@ function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Ex
       const view = views[k.cls]!;
       // Requests that the same rules see alike are decided alike: decide each once, in this pass
       // and in the passes after it.
-      const key = `${view.id}\u0001${k.routed}\u0001${k.engine}\u0001${JSON.stringify(view.see(cedarRequest(k.facts, bundle)))}`;
+      const key = `${view.id}\u0001${k.routed}\u0001${k.engine}\u0001${JSON.stringify(view.see(cedarRequest(recordFacts(r), bundle)))}`;
       let rep = memo.decisions.get(key);
       if (!rep) memo.decisions.set(key, (rep = pipeline.decide(r)));
       replayed.set(r, rep);
@@ -511,11 +517,10 @@ interface View {
   see: (req: CedarRequest) => unknown;
 }
 
-/** Each record's facts and the parts of its decision key that no bundle changes. */
+/** The parts of a record's decision key that no bundle changes. */
 interface RecordKey {
   cls: number;
-  facts: Facts;
-  /** What the engine reads of the facts besides the Cedar request: categories, findings, a command, a path with capitals. */
+  /** What the engine reads of the facts besides the Cedar request: categories, findings, a command, a path with capitals (one string for many records). */
   engine: string;
   /** Where the router may be asked (no stated category): the whole request but its caller id, numbered. */
   routed: number;
@@ -562,6 +567,7 @@ class Memo {
   constructor(records: Recorded[], router: boolean) {
     const classes = new Map<string, number>();
     const routed = new Map<string, number>();
+    const engines = new Map<string, string>();
     for (const r of records) {
       const q = r.request;
       const facts = recordFacts(r);
@@ -574,14 +580,15 @@ class Memo {
         classes.set(c, (cls = this.classes.length));
         this.classes.push({ environment: q.environment, resource: q.resource.type, categories });
       }
-      const engine = JSON.stringify([facts.category, all, facts.findings, q.command !== undefined, hasUpperPath(facts)]);
+      const e = JSON.stringify([facts.category, all, facts.findings, q.command !== undefined, hasUpperPath(facts)]);
+      const engine = engines.get(e) ?? (engines.set(e, e), e);
       // The router reads the request itself, free text and all.
       let n = -1;
       if (router && !q.category) {
         const k = canonicalJson([r.decision.facts, { ...q, id: undefined }]);
         n = routed.get(k) ?? (routed.set(k, routed.size), routed.size - 1);
       }
-      this.keys.push({ cls, facts, engine, routed: n });
+      this.keys.push({ cls, engine, routed: n });
     }
   }
 

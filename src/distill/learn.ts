@@ -21,8 +21,8 @@ export interface Example {
   evidence: boolean;
   /** How much the evidence counts: 1 for the model, more for a human. */
   weight: number;
-  /** Tells requests apart, so that one request asked five times is support 1. */
-  requestKey: string;
+  /** Tells requests apart (equal numbers, equal requests), so that one request asked five times is support 1. */
+  requestKey: number;
   index: number;
 }
 
@@ -136,7 +136,7 @@ export function learn(examples: Example[], features: Feature[], opts: LearnOptio
   }
   const list = [...cells.values()];
   for (const c of list) {
-    const seen = [new Set<string>(), new Set<string>(), new Set<string>()];
+    const seen = [new Set<number>(), new Set<number>(), new Set<number>()];
     for (const i of c.examples) {
       const e = examples[i]!;
       if (e.evidence) seen[e.verdict]!.add(e.requestKey);

@@ -141,6 +141,27 @@ export async function readRecords(file: string): Promise<Recorded[]> {
   return out;
 }
 
+/**
+ * Makes records share one copy of each short string (agent ids, categories, environments, model
+ * names, reasons): JSON.parse gives every record its own copy, and a hundred thousand records
+ * repeat a few hundred values. In place; no value changes.
+ */
+export function shareStrings(records: DecisionRecord[]): void {
+  const pool = new Map<string, string>();
+  const walk = (o: Record<string, unknown> | unknown[]): void => {
+    for (const k in o) {
+      const v = (o as Record<string, unknown>)[k];
+      if (typeof v === 'string') {
+        if (v.length > 64) continue;
+        const shared = pool.get(v);
+        if (shared === undefined) pool.set(v, v);
+        else (o as Record<string, unknown>)[k] = shared;
+      } else if (v !== null && typeof v === 'object') walk(v as Record<string, unknown>);
+    }
+  };
+  for (const r of records) walk(r as unknown as Record<string, unknown>);
+}
+
 /** Records in time order (stable: equal times keep their input order). */
 export function byTime(records: Recorded[]): Recorded[] {
   return records.map((r, i) => [r, i] as const).sort((a, b) => a[0].time - b[0].time || a[1] - b[1]).map(([r]) => r);
