@@ -288,7 +288,6 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
   let rejected: Rejected[];
   let verified = 0;
   let iterations = 0;
-  let reproduced = new Map<string, Set<Recorded>>();
   /** Decisions kept from one verification pass to the next (with `full`, none are kept). */
   let memo: Memo | undefined;
   for (let round = 1; ; round++) {
@@ -374,7 +373,7 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
     }
     if (!memo) memo = new Memo(records, opts.router !== undefined);
     else if (opts.full) memo.decisions.clear();
-    const { problems, decided } = verify(bundle, records, live, keptLive, memo, opts.router, opts.progress);
+    const { problems } = verify(bundle, records, live, keptLive, memo, opts.router, opts.progress);
     // The written policies' own tests must still pass beside the distilled rules.
     const ids = new Set([...live.map((c) => c.id), ...keptLive.map((k) => k.id)]);
     for (const t of tests) {
@@ -386,7 +385,6 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
       const by = /the broader rule `([^`]+)`/.exec(why)?.[1];
       if (ids.has(id) && !problems.has(id) && !(by && problems.has(by))) problems.set(id, `adds nothing: ${why}`);
     }
-    reproduced = decided;
     verified = records.length;
     if (!problems.size) break;
     const drop = (id: string) => problems.get(id);
@@ -421,7 +419,8 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
   const files = new Map<string, string>();
   const history = new Map<string, string>();
   for (const c of live) {
-    const r = render(c, features, reproduced.get(c.id) ?? new Set(), tolerance);
+    // What the last verification decided: the rules now live are the ones it verified.
+    const r = render(c, features, (x) => memo!.replayedOf(x).rules.includes(c.id), tolerance);
     rules.push(r);
     files.set(r.file, r.text);
     if (r.previous) history.set(`${HISTORY_DIR}/${r.id}/v${r.previous.version}.yaml`, r.previous.text);
@@ -452,12 +451,13 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
  * rule fails when it allows what was denied or escalated, decides a request otherwise than it was
  * decided (its own outliers aside), or when its group is not decided by it.
  */
-function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Existing[], memo: Memo, router?: IntentRouter, progress?: (done: number, total: number) => void): { problems: Map<string, string>; decided: Map<string, Set<Recorded>> } {
+function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Existing[], memo: Memo, router?: IntentRouter, progress?: (done: number, total: number) => void): { problems: Map<string, string> } {
   const distilled = new Set([...live.map((c) => c.id), ...kept.map((k) => k.id)]);
   const outliersOf = new Map(live.map((c) => [c.id, new Set(c.outlierRecords)]));
   const pipeline = new OfflinePipeline(bundle, router ? { router } : {});
   const problems = new Map<string, string>();
-  const replayed = new Map<Recorded, Replayed>();
+  /** How many records each distilled rule decides. */
+  const decided = new Map<string, number>();
   // What each index class of records sees of this bundle: the rules that can reach it, by the engine's own index.
   const signatures = new Map(bundle.rules.map((rule) => [rule, memo.ruleId(rule)]));
   const views = memo.classes.map((c) => memo.view(bundle.rules.filter((rule) => reachesClass(rule, c)), signatures));
@@ -472,8 +472,9 @@ function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Ex
       const key = `${view.id}\u0001${k.routed}\u0001${k.engine}\u0001${JSON.stringify(view.see(cedarRequest(recordFacts(r), bundle)))}`;
       let rep = memo.decisions.get(key);
       if (!rep) memo.decisions.set(key, (rep = pipeline.decide(r)));
-      replayed.set(r, rep);
+      memo.replayed[i] = rep;
       const by = rep.rules.filter((x) => distilled.has(x));
+      for (const id of by) decided.set(id, (decided.get(id) ?? 0) + 1);
       if (!by.length || rep.decision === r.decision.decision) continue;
       for (const id of by) {
         if (problems.has(id) || outliersOf.get(id)?.has(r)) continue;
@@ -486,24 +487,21 @@ function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Ex
   } finally {
     pipeline.engine.dispose();
   }
-  const decided = new Map<string, Set<Recorded>>();
-  for (const [r, rep] of replayed) for (const id of rep.rules) if (distilled.has(id)) (decided.get(id) ?? decided.set(id, new Set()).get(id)!).add(r);
   // A rule that decides wrongly can hide another's group: settle those first.
-  if (problems.size) return { problems, decided };
+  if (problems.size) return { problems };
   for (const c of live) {
-    const mine = decided.get(c.id);
-    if (!mine?.size) {
+    if (!decided.get(c.id)) {
       problems.set(c.id, 'decides none of its group: the written rules decide every one of them already');
       continue;
     }
     const missed = c.records.filter((r) => {
-      const rep = replayed.get(r)!;
+      const rep = memo.replayedOf(r);
       // Decided by a written rule now: the rule is not needed there, but that is no fault of it.
       return !rep.rules.includes(c.id) && (rep.route === 'model' || rep.rules.every((x) => distilled.has(x)));
     });
     if (missed.length) problems.set(c.id, `does not reproduce its group: ${missed.length} of its ${c.records.length} decisions ${missed.length === 1 ? 'is' : 'are'} not decided by it${c.drafted ? '' : ' (a rule the language cannot say exactly)'}`);
   }
-  return { problems, decided };
+  return { problems };
 }
 
 /** Records alike for the engine's index: environment, resource type and the categories it can be asked with (null: any). */
@@ -561,6 +559,9 @@ class Memo {
   readonly classes: IndexClass[] = [];
   readonly keys: RecordKey[] = [];
   readonly decisions = new Map<string, Replayed>();
+  /** What the last pass decided for each record (by its place), and the places. */
+  readonly replayed: Replayed[];
+  private readonly places = new Map<Recorded, number>();
   private readonly rules = new Map<string, number>();
   private readonly views = new Map<string, View>();
 
@@ -568,6 +569,8 @@ class Memo {
     const classes = new Map<string, number>();
     const routed = new Map<string, number>();
     const engines = new Map<string, string>();
+    this.replayed = new Array<Replayed>(records.length);
+    records.forEach((r, i) => this.places.set(r, i));
     for (const r of records) {
       const q = r.request;
       const facts = recordFacts(r);
@@ -590,6 +593,11 @@ class Memo {
       }
       this.keys.push({ cls, engine, routed: n });
     }
+  }
+
+  /** What the last pass decided for a record. */
+  replayedOf(r: Recorded): Replayed {
+    return this.replayed[this.places.get(r)!]!;
   }
 
   /** A number for a rule's id and logic, the same in every pass. */
@@ -667,7 +675,7 @@ export function valueClasses(bundle: Pick<Bundle, 'rules'>, attr: string): (v: n
   return (v) => sorted.map((t) => (v < t ? '<' : v === t ? '=' : '>')).join('');
 }
 
-function render(c: Candidate, features: Feature[], decided: Set<Recorded>, tolerance: Tolerance): DistilledRule {
+function render(c: Candidate, features: Feature[], decides: (r: Recorded) => boolean, tolerance: Tolerance): DistilledRule {
   const l = c.learned;
   const byTime = [...c.records].sort((a, b) => a.time - b.time || a.line - b.line);
   const ids = byTime.map((r) => r.decision.id).filter((x): x is string => !!x);
@@ -694,7 +702,7 @@ function render(c: Candidate, features: Feature[], decided: Set<Recorded>, toler
   for (const r of byTime) {
     const key = requestKeyOf(r);
     // Tests only from requests this rule decides: others are decided by written rules now.
-    if (seen.has(key) || !decided.has(r)) continue;
+    if (seen.has(key) || !decides(r)) continue;
     seen.add(key);
     const { id: _id, ...request } = r.request;
     const f = r.decision.facts;

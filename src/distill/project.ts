@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseShare, UsageError } from '../diagnostics/usage.js';
 import type { State } from '../ledger/state.js';
 import { displayPath } from '../policy/files.js';
-import { humanRecords, ledgerRecords, readRecords, RecordError, shadowRecords, shareStrings, type Recorded } from '../records/records.js';
+import { humanRecords, ledgerRecords, readRecords, RecordError, shadowRecords, type Recorded } from '../records/records.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { apply, changesOf, lineDiff, makeDrafter, type Change } from './changes.js';
 import { distill, HISTORY_DIR, LOCK_FILE, readExisting, type DistillResult, type Existing } from './distill.js';
@@ -17,18 +17,12 @@ export type DistillMode = 'write' | 'dry-run' | 'check';
 /** The records to distill: JSON Lines from `from` ("-" for stdin), else the ledger of `state`. */
 export async function distillRecords(from: string | undefined, state: () => State): Promise<Recorded[]> {
   try {
-    let records: Recorded[];
-    if (from !== undefined) records = await readRecords(from);
-    else {
-      const st = state();
-      const ledger = ledgerRecords(st.ledgerRows(), 'ledger');
-      // The humans' answers to escalations are evidence too, and weigh more than the model's.
-      // So are the model's shadow answers (shadow.sample): a rule they contradict is narrowed or retired.
-      records = [...ledger, ...humanRecords(st.escalations(), ledger), ...shadowRecords(st.shadowRows(), ledger)];
-    }
-    // Distill keeps every record to the end: their repeated values are kept once.
-    shareStrings(records);
-    return records;
+    if (from !== undefined) return await readRecords(from);
+    const st = state();
+    const ledger = ledgerRecords(st.ledgerRows(), 'ledger');
+    // The humans' answers to escalations are evidence too, and weigh more than the model's.
+    // So are the model's shadow answers (shadow.sample): a rule they contradict is narrowed or retired.
+    return [...ledger, ...humanRecords(st.escalations(), ledger), ...shadowRecords(st.shadowRows(), ledger)];
   } catch (e) {
     if (e instanceof RecordError) throw new UsageError(`${e.message}`);
     throw e;
