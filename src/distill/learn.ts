@@ -88,14 +88,14 @@ interface Agg extends Counts {
 
 /**
  * The cells grouped by their values of some features, compactly (a projection is kept for every
- * feature set tried, over every cell): each cell's group, each group's counts (4 x 3 per group, as
- * in Counts) and its cells, in order, at start[g] to start[g + 1].
+ * feature set tried, over every cell): each cell's group, and each group's cells, in order, at
+ * start[g] to start[g + 1]. A group's counts are summed when first asked for (few groups are).
  */
 interface Projection {
   of: Int32Array;
-  counts: Float64Array;
   start: Int32Array;
   cells: Int32Array;
+  groups: Map<number, Agg>;
 }
 
 const zero = (): Counts => ({ counts: [0, 0, 0], evidence: [0, 0, 0], weight: [0, 0, 0], distinct: [0, 0, 0] });
@@ -187,31 +187,26 @@ export function learn(examples: Example[], features: Feature[], opts: LearnOptio
       if (g === undefined) groups.set(key, (g = groups.size));
       of[ci] = g;
     });
-    const counts = new Float64Array(groups.size * 12);
     const start = new Int32Array(groups.size + 1);
-    list.forEach((c, ci) => {
-      const g = of[ci]!;
-      start[g + 1]!++;
-      for (let v = 0; v < 3; v++) {
-        counts[g * 12 + v]! += c.counts[v]!;
-        counts[g * 12 + 3 + v]! += c.evidence[v]!;
-        counts[g * 12 + 6 + v]! += c.weight[v]!;
-        counts[g * 12 + 9 + v]! += c.distinct[v]!;
-      }
-    });
+    for (let ci = 0; ci < list.length; ci++) start[of[ci]! + 1]!++;
     for (let g = 0; g < groups.size; g++) start[g + 1]! += start[g]!;
     const cells = new Int32Array(list.length);
     const at = start.slice(0, groups.size);
     for (let ci = 0; ci < list.length; ci++) cells[at[of[ci]!]!++] = ci;
-    p = { of, counts, start, cells };
+    p = { of, start, cells, groups: new Map() };
     projections.set(id, p);
     return p;
   };
   /** The group of cell `ci` in a projection. */
   const groupOf = (p: Projection, ci: number): Agg => {
     const g = p.of[ci]!;
-    const n = (k: number) => [p.counts[g * 12 + k]!, p.counts[g * 12 + k + 1]!, p.counts[g * 12 + k + 2]!];
-    return { counts: n(0), evidence: n(3), weight: n(6), distinct: n(9), cells: p.cells.subarray(p.start[g]!, p.start[g + 1]!) };
+    let a = p.groups.get(g);
+    if (!a) {
+      a = { ...zero(), cells: p.cells.subarray(p.start[g]!, p.start[g + 1]!) };
+      for (const c of a.cells) addInto(a, list[c]!);
+      p.groups.set(g, a);
+    }
+    return a;
   };
 
   /** Whether a rule of `verdict` may stand over these decisions: the written rules' and the evidence's say. */
