@@ -564,15 +564,17 @@ export function readsResourceIdentity(policyText: string): boolean {
 /**
  * What a policy's scope and conditions read of the request, as Cedar parses them: each path of
  * attribute accesses from a variable (`["principal", "trust"]`, `["context", "cost", "usd"]`), and
- * those only tested with `has` (their presence is read, not their value). A variable used
+ * those only tested with `has` (their presence is read, not their value), and those only compared
+ * with string literals (`==`, `!=`, `[...].contains`: which literal they equal is read). A variable used
  * otherwise (`resource == ...`, a scope that names an entity, `principal is Agent`) is read whole:
  * `["resource"]`. `action` is left out: it is the category. Undefined when the policy does not parse.
  */
-export function attributeReads(policyText: string): { values: string[][]; presence: string[][] } | undefined {
+export function attributeReads(policyText: string): { values: string[][]; presence: string[][]; literals: [string[], string[]][] } | undefined {
   const j = jsonOf(policyText);
   if (!j) return undefined;
   const out: string[][] = [];
   const presence: string[][] = [];
+  const literals: [string[], string[]][] = [];
   for (const v of ['principal', 'resource'] as const) if ((j[v] as { op?: string } | undefined)?.op !== 'All') out.push([v]);
   const pathOf = (node: unknown): string[] | undefined => {
     const o = node as Json | null;
@@ -591,6 +593,19 @@ export function attributeReads(policyText: string): { values: string[][]; presen
     const o = node as Json;
     const path = pathOf(o);
     if (path) { out.push(path); return; }
+    if (Object.keys(o).length === 1) {
+      const literal = (x: unknown) => (x as Json | null)?.Value;
+      for (const op of ['==', '!='] as const) {
+        const b = o[op] as { left?: unknown; right?: unknown } | undefined;
+        if (!b) continue;
+        const [p, v] = pathOf(b.left) ? [pathOf(b.left), literal(b.right)] : [pathOf(b.right), literal(b.left)];
+        if (p && typeof v === 'string') { literals.push([p, [v]]); return; }
+      }
+      const c = o.contains as { left?: { Set?: unknown }; right?: unknown } | undefined;
+      const set = c?.left?.Set;
+      const p = c ? pathOf(c.right) : undefined;
+      if (p && Array.isArray(set) && set.every((x) => typeof literal(x) === 'string')) { literals.push([p, set.map((x) => literal(x) as string)]); return; }
+    }
     const h = o.has as { left?: unknown; attr?: unknown } | undefined;
     if (h && Object.keys(o).length === 1) {
       const left = pathOf(h.left);
@@ -602,7 +617,7 @@ export function attributeReads(policyText: string): { values: string[][]; presen
   };
   walk(j.conditions);
   const other = (p: string[]) => p[0] !== 'action';
-  return { values: out.filter(other), presence: presence.filter(other) };
+  return { values: out.filter(other), presence: presence.filter(other), literals: literals.filter(([p]) => other(p)) };
 }
 
 /**

@@ -469,7 +469,10 @@ function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Ex
       const view = views[k.cls]!;
       // Requests that the same rules see alike are decided alike: decide each once, in this pass
       // and in the passes after it.
-      const key = `${view.id}\u0001${k.routed}\u0001${k.engine}\u0001${JSON.stringify(view.see(cedarRequest(recordFacts(r), bundle)))}`;
+      const facts = recordFacts(r);
+      // Deny and escalate rules also see the path in lower case: what they read of that form too.
+      const lower = hasUpperPath(facts) ? JSON.stringify(view.see(cedarRequest(facts, bundle, { lowerPath: true }))) : '';
+      const key = `${view.id}\u0001${k.routed}\u0001${k.engine}\u0001${JSON.stringify(view.see(cedarRequest(facts, bundle)))}\u0001${lower}`;
       let rep = memo.decisions.get(key);
       if (!rep) memo.decisions.set(key, (rep = pipeline.decide(r)));
       memo.replayed[i] = rep;
@@ -524,21 +527,32 @@ interface RecordKey {
   routed: number;
 }
 
-/** Attribute paths as a tree: `whole` where everything below is read, `present` where only whether it is there. */
-interface Reads { whole: boolean; present: boolean; below: Map<string, Reads> }
+/**
+ * Attribute paths as a tree: `whole` where everything below is read, `present` where only whether
+ * it is there, `literals` where only which of these strings it equals.
+ */
+interface Reads { whole: boolean; present: boolean; literals?: Set<string>; below: Map<string, Reads> }
 
-function readTree(values: string[][], presence: string[][]): Reads {
+function readTree(values: string[][], presence: string[][], literals: [string[], string[]][]): Reads {
   const node = (): Reads => ({ whole: false, present: false, below: new Map() });
   const root = node();
   const at = (p: string[]) => p.reduce((n, name) => n.below.get(name) ?? n.below.set(name, node()).get(name)!, root);
   for (const p of values) at(p).whole = true;
   for (const p of presence) at(p).present = true;
+  for (const [p, strings] of literals) {
+    const n = at(p);
+    n.literals ??= new Set();
+    for (const x of strings) n.literals.add(x);
+  }
   return root;
 }
 
 /** The part of a value that `reads` covers; absent attributes stay absent. */
 function project(value: CedarValue | undefined, reads: Reads): unknown {
   if (value === undefined || reads.whole || value === null) return value;
+  // Compared with string literals only: which one it equals stands for the value.
+  if (reads.literals && !reads.below.size) return { equals: reads.literals.has(value as string) ? value : null };
+  if (reads.literals) return value;
   if (!reads.below.size) return true;
   if (typeof value !== 'object' || Array.isArray(value)) return value;
   const out: Record<string, unknown> = {};
@@ -613,13 +627,15 @@ class Memo {
     if (!v) {
       const values: string[][] = [];
       const presence: string[][] = [];
+      const literals: [string[], string[]][] = [];
       for (const rule of rules) {
         // A rule Cedar's parser cannot read for us is taken to read everything.
-        const reads = attributeReads(rule.matcher) ?? { values: [['principal'], ['resource'], ['context']], presence: [] };
+        const reads = attributeReads(rule.matcher) ?? { values: [['principal'], ['resource'], ['context']], presence: [], literals: [] };
         values.push(...reads.values);
         presence.push(...reads.presence);
+        literals.push(...reads.literals);
       }
-      const tree = readTree(values, presence);
+      const tree = readTree(values, presence, literals);
       const none: Reads = { whole: false, present: false, below: new Map() };
       const principal = tree.below.get('principal') ?? none;
       const resource = tree.below.get('resource') ?? none;
