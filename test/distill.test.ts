@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { check } from '../src/check/check.js';
+import { attributeReads } from '../src/cedar/cedar.js';
 import { valueClasses } from '../src/distill/distill.js';
 import { LABELED_REQUESTS, labeledRequests } from '../src/init/scaffold.js';
 import { FakeServer, openaiWire } from './fake-servers.js';
@@ -353,5 +354,13 @@ describe('verification decides alike only what the rules cannot tell apart', () 
   it('every value is its own class when a rule uses the attribute any other way', () => {
     const cls = valueClasses(bundleOf({ 'a.cedar': '@id("raw") forbid (principal, action, resource) when { principal["trust"] + 1 > 50 };\n', 'b.yaml': 'rules:\n  - id: r\n    match: {category: ACCESS}\n    when: {trust: {gte: 60}}\n    effect: allow\n' }), 'principal.trust');
     expect(cls(61)).not.toBe(cls(62));
+  });
+
+  it('reads from each rule, by Cedar\'s parse, the attributes it compares and those it only tests for presence', () => {
+    const reads = attributeReads('forbid (principal, action, resource) when { context has attrs && context.attrs has ticket && resource.path like "docs/*" && context.cost.usd.greaterThan(decimal("1.0")) && {"Var": principal.name}.Var == "x" };');
+    expect(reads!.values).toEqual([['resource', 'path'], ['context', 'cost', 'usd'], ['principal', 'name']]);
+    expect(reads!.presence).toEqual([['context', 'attrs'], ['context', 'attrs', 'ticket']]);
+    // A rule that names an entity, or uses a variable whole, reads it whole.
+    expect(attributeReads('forbid (principal == Agent::"a", action, resource) when { resource is Resource };')!.values).toEqual([['principal'], ['resource']]);
   });
 });
