@@ -240,6 +240,8 @@ interface Candidate {
   id: string;
   learned: Learned;
   records: Recorded[];
+  /** Where each of `records` is in the records verified. */
+  places: number[];
   outlierRecords: Recorded[];
   rule: Record<string, unknown>;
   /** The learned rule, which stands when a model's draft fails. */
@@ -298,7 +300,8 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
   const taken = new Set<string>();
   const candidates: Candidate[] = [];
   for (const l of learned) {
-    const agreeing = l.agreeing.map((i) => records[i]!).filter(isEvidence);
+    const places = l.agreeing.filter((i) => isEvidence(records[i]!));
+    const agreeing = places.map((i) => records[i]!);
     const ids = new Set(agreeing.map((r) => r.decision.id).filter((x): x is string => !!x));
     const featureMap = Object.fromEntries(l.features.map((f, i) => [features[f]!.name, l.values[i]!]));
     let heir: Existing | undefined;
@@ -317,7 +320,7 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
     if (heir) claimed.add(heir.id);
     taken.add(id);
     const rule = learnedRule(id, l, features);
-    candidates.push({ id, learned: l, records: agreeing, outlierRecords: l.outliers.map((i) => records[i]!), rule, base: rule, ...(heir ? { existing: heir } : {}) });
+    candidates.push({ id, learned: l, records: agreeing, places, outlierRecords: l.outliers.map((i) => records[i]!), rule, base: rule, ...(heir ? { existing: heir } : {}) });
   }
   const kept = existing.filter((e) => !claimed.has(e.id));
 
@@ -420,7 +423,8 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
   const history = new Map<string, string>();
   for (const c of live) {
     // What the last verification decided: the rules now live are the ones it verified.
-    const r = render(c, features, (x) => memo!.replayedOf(x).rules.includes(c.id), tolerance);
+    const mine = new Set(c.records.filter((_, j) => memo!.replayed[c.places[j]!]!.rules.includes(c.id)));
+    const r = render(c, features, (x) => mine.has(x), tolerance);
     rules.push(r);
     files.set(r.file, r.text);
     if (r.previous) history.set(`${HISTORY_DIR}/${r.id}/v${r.previous.version}.yaml`, r.previous.text);
@@ -465,14 +469,13 @@ function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Ex
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
       if (progress && (i + 1) % 1000 === 0) progress(i + 1, records.length);
-      const k = memo.keys[i]!;
-      const view = views[k.cls]!;
+      const view = views[memo.cls[i]!]!;
       // Requests that the same rules see alike are decided alike: decide each once, in this pass
       // and in the passes after it.
       const facts = recordFacts(r);
       // Deny and escalate rules also see the path in lower case: what they read of that form too.
       const lower = hasUpperPath(facts) ? JSON.stringify(view.see(cedarRequest(facts, bundle, { lowerPath: true }))) : '';
-      const key = `${view.id}\u0001${k.routed}\u0001${k.engine}\u0001${JSON.stringify(view.see(cedarRequest(facts, bundle)))}\u0001${lower}`;
+      const key = `${view.id}\u0001${memo.routed[i]}\u0001${memo.engines[memo.engine[i]!]}\u0001${JSON.stringify(view.see(cedarRequest(facts, bundle)))}\u0001${lower}`;
       let rep = memo.decisions.get(key);
       if (!rep) memo.decisions.set(key, (rep = pipeline.decide(r)));
       memo.replayed[i] = rep;
@@ -497,8 +500,8 @@ function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Ex
       problems.set(c.id, 'decides none of its group: the written rules decide every one of them already');
       continue;
     }
-    const missed = c.records.filter((r) => {
-      const rep = memo.replayedOf(r);
+    const missed = c.records.filter((_, j) => {
+      const rep = memo.replayed[c.places[j]!]!;
       // Decided by a written rule now: the rule is not needed there, but that is no fault of it.
       return !rep.rules.includes(c.id) && (rep.route === 'model' || rep.rules.every((x) => distilled.has(x)));
     });
@@ -516,15 +519,6 @@ interface View {
   id: number;
   /** The parts of a Cedar request these rules read, trust and hour by their classes. */
   see: (req: CedarRequest) => unknown;
-}
-
-/** The parts of a record's decision key that no bundle changes. */
-interface RecordKey {
-  cls: number;
-  /** What the engine reads of the facts besides the Cedar request: categories, findings, a command, a path with capitals (one string for many records). */
-  engine: string;
-  /** Where the router may be asked (no stated category): the whole request but its caller id, numbered. */
-  routed: number;
 }
 
 /**
@@ -571,21 +565,26 @@ function project(value: CedarValue | undefined, reads: Reads): unknown {
  */
 class Memo {
   readonly classes: IndexClass[] = [];
-  readonly keys: RecordKey[] = [];
+  /** Per record, the parts of its decision key that no bundle changes: its index class; what the engine reads of its facts besides the Cedar request (categories, findings, a command, a path with capitals), as an index into `engines`; and, where the router may be asked (no stated category), the whole request but its caller id, numbered (else -1). */
+  readonly cls: Int32Array;
+  readonly engine: Int32Array;
+  readonly engines: string[] = [];
+  readonly routed: Int32Array;
   readonly decisions = new Map<string, Replayed>();
-  /** What the last pass decided for each record (by its place), and the places. */
+  /** What the last pass decided for each record, by its place. */
   readonly replayed: Replayed[];
-  private readonly places = new Map<Recorded, number>();
   private readonly rules = new Map<string, number>();
   private readonly views = new Map<string, View>();
 
   constructor(records: Recorded[], router: boolean) {
     const classes = new Map<string, number>();
     const routed = new Map<string, number>();
-    const engines = new Map<string, string>();
+    const engines = new Map<string, number>();
     this.replayed = new Array<Replayed>(records.length);
-    records.forEach((r, i) => this.places.set(r, i));
-    for (const r of records) {
+    this.cls = new Int32Array(records.length);
+    this.engine = new Int32Array(records.length);
+    this.routed = new Int32Array(records.length);
+    records.forEach((r, i) => {
       const q = r.request;
       const facts = recordFacts(r);
       const all = categoriesFor(facts);
@@ -598,20 +597,21 @@ class Memo {
         this.classes.push({ environment: q.environment, resource: q.resource.type, categories });
       }
       const e = JSON.stringify([facts.category, all, facts.findings, q.command !== undefined, hasUpperPath(facts)]);
-      const engine = engines.get(e) ?? (engines.set(e, e), e);
+      let engine = engines.get(e);
+      if (engine === undefined) {
+        engines.set(e, (engine = this.engines.length));
+        this.engines.push(e);
+      }
       // The router reads the request itself, free text and all.
       let n = -1;
       if (router && !q.category) {
         const k = canonicalJson([r.decision.facts, { ...q, id: undefined }]);
         n = routed.get(k) ?? (routed.set(k, routed.size), routed.size - 1);
       }
-      this.keys.push({ cls, engine, routed: n });
-    }
-  }
-
-  /** What the last pass decided for a record. */
-  replayedOf(r: Recorded): Replayed {
-    return this.replayed[this.places.get(r)!]!;
+      this.cls[i] = cls;
+      this.engine[i] = engine;
+      this.routed[i] = n;
+    });
   }
 
   /** A number for a rule's id and logic, the same in every pass. */
