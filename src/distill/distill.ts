@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import type { TestResult } from '../check/check.js';
 import type { Bundle } from '../compile/bundle.js';
-import { attributeComparisons, attributeReads, policyLogicKey, type CedarRequest, type CedarValue } from '../cedar/cedar.js';
+import { attributeComparisons, attributeReads, decimalValue, likeMatches, policyLogicKey, type AttributeTest, type CedarRequest, type CedarValue } from '../cedar/cedar.js';
 import { PolicyError } from '../runtime/runtime.js';
 import { canonicalJson, sha256 } from '../runtime/canonical.js';
 import { displayPath } from '../policy/files.js';
@@ -523,11 +523,12 @@ interface View {
 
 /**
  * Attribute paths as a tree: `whole` where everything below is read, `present` where only whether
- * it is there, `literals` where only which of these strings it equals.
+ * it is there, `literals` where only which of these strings it equals, `tests` where only how
+ * it fares in these tests (with the literals).
  */
-interface Reads { whole: boolean; present: boolean; literals?: Set<string>; below: Map<string, Reads> }
+interface Reads { whole: boolean; present: boolean; literals?: Set<string>; tests?: AttributeTest[]; below: Map<string, Reads> }
 
-function readTree(values: string[][], presence: string[][], literals: [string[], string[]][]): Reads {
+function readTree(values: string[][], presence: string[][], literals: [string[], string[]][], tests: [string[], AttributeTest][]): Reads {
   const node = (): Reads => ({ whole: false, present: false, below: new Map() });
   const root = node();
   const at = (p: string[]) => p.reduce((n, name) => n.below.get(name) ?? n.below.set(name, node()).get(name)!, root);
@@ -538,14 +539,28 @@ function readTree(values: string[][], presence: string[][], literals: [string[],
     n.literals ??= new Set();
     for (const x of strings) n.literals.add(x);
   }
+  for (const [p, t] of tests) (at(p).tests ??= []).push(t);
   return root;
 }
 
 /** The part of a value that `reads` covers; absent attributes stay absent. */
 function project(value: CedarValue | undefined, reads: Reads): unknown {
   if (value === undefined || reads.whole || value === null) return value;
-  // Compared with string literals only: which one it equals stands for the value.
-  if (reads.literals && !reads.below.size) return { equals: reads.literals.has(value as string) ? value : null };
+  if ((reads.literals || reads.tests) && !reads.below.size) {
+    const tests = reads.tests ?? [];
+    // Compared with string literals and `like` patterns only: which literal it equals and which
+    // patterns it matches stand for a string.
+    if (typeof value === 'string' && tests.every((t) => t.op === 'like')) {
+      return { equals: reads.literals?.has(value) ? value : null, like: tests.map((t) => t.op === 'like' && likeMatches(value, t.pattern)) };
+    }
+    // Compared with decimal constants only: how it compares with each stands for a decimal.
+    const arg = (value as { __extn?: { fn?: string; arg?: unknown } }).__extn;
+    const d = arg?.fn === 'decimal' && typeof arg.arg === 'string' ? decimalValue(arg.arg) : undefined;
+    if (d !== undefined && !reads.literals && tests.every((t) => t.op === 'decimal')) {
+      return { decimal: tests.map((t) => { const c = decimalValue((t as { value: string }).value)!; return d < c ? '<' : d === c ? '=' : '>'; }).join('') };
+    }
+    return value;
+  }
   if (reads.literals) return value;
   if (!reads.below.size) return true;
   if (typeof value !== 'object' || Array.isArray(value)) return value;
@@ -628,14 +643,16 @@ class Memo {
       const values: string[][] = [];
       const presence: string[][] = [];
       const literals: [string[], string[]][] = [];
+      const tests: [string[], AttributeTest][] = [];
       for (const rule of rules) {
         // A rule Cedar's parser cannot read for us is taken to read everything.
-        const reads = attributeReads(rule.matcher) ?? { values: [['principal'], ['resource'], ['context']], presence: [], literals: [] };
+        const reads = attributeReads(rule.matcher) ?? { values: [['principal'], ['resource'], ['context']], presence: [], literals: [], tests: [] };
         values.push(...reads.values);
         presence.push(...reads.presence);
         literals.push(...reads.literals);
+        tests.push(...reads.tests);
       }
-      const tree = readTree(values, presence, literals);
+      const tree = readTree(values, presence, literals, tests);
       const none: Reads = { whole: false, present: false, below: new Map() };
       const principal = tree.below.get('principal') ?? none;
       const resource = tree.below.get('resource') ?? none;
