@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { check } from '../src/check/check.js';
+import { attributeReads, decimalValue, likeMatches } from '../src/cedar/cedar.js';
 import { valueClasses } from '../src/distill/distill.js';
 import { LABELED_REQUESTS, labeledRequests } from '../src/init/scaffold.js';
 import { FakeServer, openaiWire } from './fake-servers.js';
@@ -353,5 +354,31 @@ describe('verification decides alike only what the rules cannot tell apart', () 
   it('every value is its own class when a rule uses the attribute any other way', () => {
     const cls = valueClasses(bundleOf({ 'a.cedar': '@id("raw") forbid (principal, action, resource) when { principal["trust"] + 1 > 50 };\n', 'b.yaml': 'rules:\n  - id: r\n    match: {category: ACCESS}\n    when: {trust: {gte: 60}}\n    effect: allow\n' }), 'principal.trust');
     expect(cls(61)).not.toBe(cls(62));
+  });
+
+  it('reads from each rule, by Cedar\'s parse, the attributes it compares and those it only tests for presence', () => {
+    const reads = attributeReads('forbid (principal, action, resource) when { context has attrs && context.attrs has ticket && resource.path like "docs/*" && context.cost.usd.greaterThan(decimal("1.0")) && {"Var": principal.name}.Var == "x" };');
+    expect(reads!.values).toEqual([['principal', 'name']]);
+    expect(reads!.tests).toEqual([[['resource', 'path'], { op: 'like', pattern: ['d', 'o', 'c', 's', '/', null] }], [['context', 'cost', 'usd'], { op: 'decimal', value: '1.0' }]]);
+    expect(reads!.presence).toEqual([['context', 'attrs'], ['context', 'attrs', 'ticket']]);
+    // A rule that names an entity, or uses a variable whole, reads it whole.
+    expect(attributeReads('forbid (principal == Agent::"a", action, resource) when { resource is Resource };')!.values).toEqual([['principal'], ['resource']]);
+    // Literals, `like` patterns and decimal constants: which one a value equals, matches or passes stands for it.
+    const t = attributeReads('forbid (principal, action, resource) when { ["a", "b"].contains(resource.type) && resource.path like "docs/\\**" && decimal("50.0").lessThan(context.cost.usd) };')!;
+    expect(t.values).toEqual([]);
+    expect(t.literals).toEqual([[['resource', 'type'], ['a', 'b']]]);
+    expect(t.tests).toEqual([[['resource', 'path'], { op: 'like', pattern: ['d', 'o', 'c', 's', '/', '*', null] }], [['context', 'cost', 'usd'], { op: 'decimal', value: '50.0' }]]);
+  });
+
+  it('matches `like` patterns and reads decimals as Cedar does', () => {
+    const cases: [string, string, boolean][] = [['docs/*', 'docs/a/b.md', true], ['docs/*', 'doc/a', false], ['*', '', true], ['a*b*c', 'aXbYbc', true], ['a*b', 'ab', true], ['a*b', 'abc', false], ['*.md', 'x.md.txt', false], ['é*', 'éa', true], ['a\\*', 'a*', true], ['a\\*', 'ab', false]];
+    for (const [pattern, value, expected] of cases) {
+      const reads = attributeReads(`forbid (principal, action, resource) when { resource.path like "${pattern}" };`)!;
+      const test = reads.tests[0]![1] as { op: 'like'; pattern: (string | null)[] };
+      expect([pattern, value, likeMatches(value, test.pattern)]).toEqual([pattern, value, expected]);
+    }
+    expect(decimalValue('50.0')).toBe(500000n);
+    expect(decimalValue('-0.25')).toBe(-2500n);
+    expect(decimalValue('50')).toBeUndefined();
   });
 });

@@ -586,6 +586,111 @@ export function readsVariable(policyText: string, variable: 'principal' | 'actio
 }
 
 /**
+ * What a policy's scope and conditions read of the request, as Cedar parses them: each path of
+ * attribute accesses from a variable (`["principal", "trust"]`, `["context", "cost", "usd"]`), and
+ * those only tested with `has` (their presence is read, not their value), and those only compared
+ * with string literals (`==`, `!=`, `[...].contains`: which literal they equal is read), matched
+ * with `like` patterns or compared with `decimal(...)` constants (`tests`). A variable used
+ * otherwise (`resource == ...`, a scope that names an entity, `principal is Agent`) is read whole:
+ * `["resource"]`. `action` is left out: it is the category. Undefined when the policy does not parse.
+ */
+export function attributeReads(policyText: string): { values: string[][]; presence: string[][]; literals: [string[], string[]][]; tests: [string[], AttributeTest][] } | undefined {
+  const j = jsonOf(policyText);
+  if (!j) return undefined;
+  const out: string[][] = [];
+  const presence: string[][] = [];
+  const literals: [string[], string[]][] = [];
+  const tests: [string[], AttributeTest][] = [];
+  for (const v of ['principal', 'resource'] as const) if ((j[v] as { op?: string } | undefined)?.op !== 'All') out.push([v]);
+  const pathOf = (node: unknown): string[] | undefined => {
+    const o = node as Json | null;
+    if (!o || typeof o !== 'object') return undefined;
+    if (typeof o.Var === 'string' && Object.keys(o).length === 1) return [o.Var];
+    const a = o['.'] as { left?: unknown; attr?: unknown } | undefined;
+    if (a && typeof a.attr === 'string' && Object.keys(o).length === 1) {
+      const left = pathOf(a.left);
+      return left ? [...left, a.attr] : undefined;
+    }
+    return undefined;
+  };
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) { node.forEach(walk); return; }
+    if (!node || typeof node !== 'object') return;
+    const o = node as Json;
+    const path = pathOf(o);
+    if (path) { out.push(path); return; }
+    if (Object.keys(o).length === 1) {
+      const literal = (x: unknown) => (x as Json | null)?.Value;
+      for (const op of ['==', '!='] as const) {
+        const b = o[op] as { left?: unknown; right?: unknown } | undefined;
+        if (!b) continue;
+        const [p, v] = pathOf(b.left) ? [pathOf(b.left), literal(b.right)] : [pathOf(b.right), literal(b.left)];
+        if (p && typeof v === 'string') { literals.push([p, [v]]); return; }
+      }
+      const l = o.like as { left?: unknown; pattern?: unknown } | undefined;
+      const lp = l ? pathOf(l.left) : undefined;
+      if (lp && Array.isArray(l!.pattern) && l!.pattern.every((x) => x === 'Wildcard' || typeof (x as Json | null)?.Literal === 'string')) {
+        tests.push([lp, { op: 'like', pattern: l!.pattern.map((x) => (x === 'Wildcard' ? null : (x as { Literal: string }).Literal)) }]);
+        return;
+      }
+      for (const op of ['lessThan', 'lessThanOrEqual', 'greaterThan', 'greaterThanOrEqual']) {
+        const args = o[op];
+        if (!Array.isArray(args) || args.length !== 2) continue;
+        const constant = (x: unknown) => {
+          const d = (x as Json | null)?.decimal;
+          return Array.isArray(d) && d.length === 1 ? literal(d[0]) : undefined;
+        };
+        const [p, v] = pathOf(args[0]) ? [pathOf(args[0]), constant(args[1])] : [pathOf(args[1]), constant(args[0])];
+        if (p && typeof v === 'string' && decimalValue(v) !== undefined) { tests.push([p, { op: 'decimal', value: v }]); return; }
+      }
+      const c = o.contains as { left?: { Set?: unknown }; right?: unknown } | undefined;
+      const set = c?.left?.Set;
+      const p = c ? pathOf(c.right) : undefined;
+      if (p && Array.isArray(set) && set.every((x) => typeof literal(x) === 'string')) { literals.push([p, set.map((x) => literal(x) as string)]); return; }
+    }
+    const h = o.has as { left?: unknown; attr?: unknown } | undefined;
+    if (h && Object.keys(o).length === 1) {
+      const left = pathOf(h.left);
+      if (left && typeof h.attr === 'string') { presence.push([...left, h.attr]); return; }
+      if (left) { out.push(left); return; }
+    }
+    // A literal value holds no variable.
+    for (const [k, v] of Object.entries(o)) if (k !== 'Value') walk(v);
+  };
+  walk(j.conditions);
+  const other = (p: string[]) => p[0] !== 'action';
+  return { values: out.filter(other), presence: presence.filter(other), literals: literals.filter(([p]) => other(p)), tests: tests.filter(([p]) => other(p)) };
+}
+
+/** A test an attribute is read by: a `like` pattern (characters, null for `*`) or a comparison with a decimal constant. */
+export type AttributeTest = { op: 'like'; pattern: (string | null)[] } | { op: 'decimal'; value: string };
+
+/** A decimal literal as Cedar writes it (at most four fraction digits), in ten-thousandths; undefined when it is not one. */
+export function decimalValue(text: string): bigint | undefined {
+  const m = /^(-?)(\d+)\.(\d{1,4})$/.exec(text);
+  if (!m) return undefined;
+  const n = BigInt(m[2]! + m[3]!.padEnd(4, '0'));
+  return m[1] ? -n : n;
+}
+
+/** Whether a string matches a `like` pattern as Cedar matches it: character by character, `*` for any run. */
+export function likeMatches(value: string, pattern: (string | null)[]): boolean {
+  const s = Array.from(value);
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let mark = 0;
+  while (i < s.length) {
+    if (j < pattern.length && pattern[j] !== null && pattern[j] === s[i]) { i++; j++; }
+    else if (j < pattern.length && pattern[j] === null) { star = j++; mark = i; }
+    else if (star >= 0) { j = star + 1; i = ++mark; }
+    else return false;
+  }
+  while (j < pattern.length && pattern[j] === null) j++;
+  return j === pattern.length;
+}
+
+/**
  * What a policy decides, as Cedar reads it, without its annotations (which do not take part in
  * evaluation): two policies with the same key match the same requests. The text itself when the
  * policy does not parse.

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import type { TestResult } from '../check/check.js';
 import type { Bundle } from '../compile/bundle.js';
-import { attributeComparisons, policyLogicKey, readsResourceIdentity } from '../cedar/cedar.js';
+import { attributeComparisons, attributeReads, decimalValue, likeMatches, policyLogicKey, type AttributeTest, type CedarRequest, type CedarValue } from '../cedar/cedar.js';
 import { PolicyError } from '../runtime/runtime.js';
 import { canonicalJson, sha256 } from '../runtime/canonical.js';
 import { displayPath } from '../policy/files.js';
@@ -18,7 +18,7 @@ import { newSource, parseYaml, stringifyYaml } from '../policy/source.js';
 import { decidedByDistilled, decidedCategory, isEvidence, isJudgement, isLowConfidence, recordFacts, type Recorded } from '../records/records.js';
 import { OfflinePipeline, requestKeyOf, type Replayed } from '../records/pipeline.js';
 import type { CompiledRule } from '../compile/rule.js';
-import { categoriesFor } from '../engine/facts.js';
+import { categoriesFor, cedarRequest, hasUpperPath } from '../engine/facts.js';
 import { UNCLASSIFIED } from '../policy/vocabulary.js';
 import type { IntentRouter } from '../runtime/runtime.js';
 import { ABSENT, contextFeatures, FEATURES, sayAll, UNSAYABLE, type Feature } from './features.js';
@@ -240,6 +240,8 @@ interface Candidate {
   id: string;
   learned: Learned;
   records: Recorded[];
+  /** Where each of `records` is in the records verified. */
+  places: number[];
   outlierRecords: Recorded[];
   rule: Record<string, unknown>;
   /** The learned rule, which stands when a model's draft fails. */
@@ -258,14 +260,20 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
   const records = input.filter((r) => isJudgement(r) && !isLowConfidence(r) && !decidedByDistilled(r));
   const evidence = records.filter(isEvidence);
   const features = [...FEATURES, ...contextFeatures(evidence, minSupport)];
-  const examples = records.map((r, index) => ({
-    vec: features.map((f) => f.value(r)),
-    verdict: VERDICTS.indexOf(r.decision.decision),
-    evidence: isEvidence(r),
-    weight: r.human ? tolerance.humanWeight : 1,
-    requestKey: requestKeyOf(r),
-    index,
-  }));
+  // Records with the same values share one vector, and requests are told apart by number: a
+  // hundred thousand records make far fewer vectors and keys than records.
+  const vectors = new Map<string, string[]>();
+  const requests = new Map<string, number>();
+  const examples = records.map((r, index) => {
+    const values = features.map((f) => f.value(r));
+    const v = values.join('\u0001');
+    const vec = vectors.get(v) ?? (vectors.set(v, values), values);
+    const k = requestKeyOf(r);
+    const requestKey = requests.get(k) ?? (requests.set(k, requests.size), requests.size - 1);
+    return { vec, verdict: VERDICTS.indexOf(r.decision.decision), evidence: isEvidence(r), weight: r.human ? tolerance.humanWeight : 1, requestKey, index };
+  });
+  vectors.clear();
+  requests.clear();
   // A state fact that some record does not know (one from elsewhere) is no feature any rule may use.
   const unknown = new Set(records.flatMap((r) => r.unknown ?? []));
   const unknownOf = (f: number) => unknown.has(features[f]!.name);
@@ -282,9 +290,8 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
   let rejected: Rejected[];
   let verified = 0;
   let iterations = 0;
-  let reproduced = new Map<string, Set<Recorded>>();
-  /** The last verification: the next decides again only the records a changed rule can reach. */
-  let last: Verification | undefined;
+  /** Decisions kept from one verification pass to the next (with `full`, none are kept). */
+  let memo: Memo | undefined;
   for (let round = 1; ; round++) {
   ({ rules: learned, unlearned } = learn(examples, features, { minSupport, tolerance, forbidden, unknownOf }));
 
@@ -293,7 +300,8 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
   const taken = new Set<string>();
   const candidates: Candidate[] = [];
   for (const l of learned) {
-    const agreeing = l.agreeing.map((i) => records[i]!).filter(isEvidence);
+    const places = l.agreeing.filter((i) => isEvidence(records[i]!));
+    const agreeing = places.map((i) => records[i]!);
     const ids = new Set(agreeing.map((r) => r.decision.id).filter((x): x is string => !!x));
     const featureMap = Object.fromEntries(l.features.map((f, i) => [features[f]!.name, l.values[i]!]));
     let heir: Existing | undefined;
@@ -312,7 +320,7 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
     if (heir) claimed.add(heir.id);
     taken.add(id);
     const rule = learnedRule(id, l, features);
-    candidates.push({ id, learned: l, records: agreeing, outlierRecords: l.outliers.map((i) => records[i]!), rule, base: rule, ...(heir ? { existing: heir } : {}) });
+    candidates.push({ id, learned: l, records: agreeing, places, outlierRecords: l.outliers.map((i) => records[i]!), rule, base: rule, ...(heir ? { existing: heir } : {}) });
   }
   const kept = existing.filter((e) => !claimed.has(e.id));
 
@@ -366,9 +374,9 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
       keptLive = keptLive.filter((k) => !bad.has(k.id) || (retired.push({ ...k, reason: `does not compile with the written policies: ${why(k.id)}` }), false));
       continue;
     }
-    const { problems, decided, verification } = verify(bundle, records, live, keptLive, opts.router, opts.progress, opts.full ? undefined : last);
-    if (last) last.pipeline.engine.dispose();
-    last = verification;
+    if (!memo) memo = new Memo(records, opts.router !== undefined);
+    else if (opts.full) memo.decisions.clear();
+    const { problems } = verify(bundle, records, live, keptLive, memo, opts.router, opts.progress);
     // The written policies' own tests must still pass beside the distilled rules.
     const ids = new Set([...live.map((c) => c.id), ...keptLive.map((k) => k.id)]);
     for (const t of tests) {
@@ -380,7 +388,6 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
       const by = /the broader rule `([^`]+)`/.exec(why)?.[1];
       if (ids.has(id) && !problems.has(id) && !(by && problems.has(by))) problems.set(id, `adds nothing: ${why}`);
     }
-    reproduced = decided;
     verified = records.length;
     if (!problems.size) break;
     const drop = (id: string) => problems.get(id);
@@ -415,7 +422,9 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
   const files = new Map<string, string>();
   const history = new Map<string, string>();
   for (const c of live) {
-    const r = render(c, features, reproduced.get(c.id) ?? new Set(), tolerance);
+    // What the last verification decided: the rules now live are the ones it verified.
+    const mine = new Set(c.records.filter((_, j) => memo!.replayed[c.places[j]!]!.rules.includes(c.id)));
+    const r = render(c, features, (x) => mine.has(x), tolerance);
     rules.push(r);
     files.set(r.file, r.text);
     if (r.previous) history.set(`${HISTORY_DIR}/${r.id}/v${r.previous.version}.yaml`, r.previous.text);
@@ -446,105 +455,237 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
  * rule fails when it allows what was denied or escalated, decides a request otherwise than it was
  * decided (its own outliers aside), or when its group is not decided by it.
  */
-function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Existing[], router?: IntentRouter, progress?: (done: number, total: number) => void, prev?: Verification): { problems: Map<string, string>; decided: Map<string, Set<Recorded>>; verification: Verification } {
+function verify(bundle: Bundle, records: Recorded[], live: Candidate[], kept: Existing[], memo: Memo, router?: IntentRouter, progress?: (done: number, total: number) => void): { problems: Map<string, string> } {
   const distilled = new Set([...live.map((c) => c.id), ...kept.map((k) => k.id)]);
   const outliersOf = new Map(live.map((c) => [c.id, new Set(c.outlierRecords)]));
   const pipeline = new OfflinePipeline(bundle, router ? { router } : {});
   const problems = new Map<string, string>();
-  const seen = new Map<string, Replayed>();
-  const replayed = new Map<Recorded, Replayed>();
-  // What the last verification decided stands for every record no added, removed or changed rule
-  // can reach (by the engine's own index): the rules that apply to it are the same.
-  const changed = prev ? changedRules(prev.bundle, bundle) : [];
-  const categories = prev?.categories ?? new Map<Recorded, string[] | null>();
-  const reached = (r: Recorded) => changed.some((rule) => reaches(rule, r, categories));
-  // Requests with the same facts are decided alike: decide each once. The resource's id is left
-  // out of the key when no rule can see it, and the free text when the router is not needed.
-  const seesId = bundle.rules.some((x) => readsResourceIdentity(x.matcher));
-  const trustClass = valueClasses(bundle, 'principal.trust');
-  const hourClass = valueClasses(bundle, 'context.hour');
-  let done = 0;
-  for (const r of records) {
-    if (progress && ++done % 1000 === 0) progress(done, records.length);
-    const before = prev?.replayed.get(r);
-    let rep = before && !reached(r) ? before : undefined;
-    if (!rep) {
-      const q = r.request;
-      const resource = seesId ? q.resource : { ...q.resource, id: undefined };
-      const f = r.decision.facts;
-      const facts = { ...f, trust: trustClass(typeof f.trust === 'number' ? f.trust : 40), hour: hourClass(typeof f.hour === 'number' ? f.hour : -1) };
-      const key = q.category ? canonicalJson([facts, { ...q, resource, id: undefined, content: undefined, justification: undefined, request: undefined }]) : canonicalJson([facts, { ...q, resource, id: undefined }]);
-      rep = seen.get(key);
-      if (!rep) seen.set(key, (rep = pipeline.decide(r)));
+  /** How many records each distilled rule decides. */
+  const decided = new Map<string, number>();
+  // What each index class of records sees of this bundle: the rules that can reach it, by the engine's own index.
+  const signatures = new Map(bundle.rules.map((rule) => [rule, memo.ruleId(rule)]));
+  const views = memo.classes.map((c) => memo.view(bundle.rules.filter((rule) => reachesClass(rule, c)), signatures));
+  try {
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      if (progress && (i + 1) % 1000 === 0) progress(i + 1, records.length);
+      const view = views[memo.cls[i]!]!;
+      // Requests that the same rules see alike are decided alike: decide each once, in this pass
+      // and in the passes after it.
+      const facts = recordFacts(r);
+      // Deny and escalate rules also see the path in lower case: what they read of that form too.
+      const lower = hasUpperPath(facts) ? JSON.stringify(view.see(cedarRequest(facts, bundle, { lowerPath: true }))) : '';
+      const key = `${view.id}\u0001${memo.routed[i]}\u0001${memo.engines[memo.engine[i]!]}\u0001${JSON.stringify(view.see(cedarRequest(facts, bundle)))}\u0001${lower}`;
+      let rep = memo.decisions.get(key);
+      if (!rep) memo.decisions.set(key, (rep = pipeline.decide(r)));
+      memo.replayed[i] = rep;
+      const by = rep.rules.filter((x) => distilled.has(x));
+      for (const id of by) decided.set(id, (decided.get(id) ?? 0) + 1);
+      if (!by.length || rep.decision === r.decision.decision) continue;
+      for (const id of by) {
+        if (problems.has(id) || outliersOf.get(id)?.has(r)) continue;
+        const where = r.decision.id ? `decision ${r.decision.id}` : `record ${r.line}`;
+        problems.set(id, rep.decision === 'allow'
+          ? `would allow what was ${r.decision.decision === 'deny' ? 'denied' : 'escalated'} (${where}: ${r.request.agent.id} ${r.request.action} ${r.request.resource.type})`
+          : `would ${rep.decision} what was decided ${r.decision.decision} (${where})`);
+      }
     }
-    replayed.set(r, rep);
-    const by = rep.rules.filter((x) => distilled.has(x));
-    if (!by.length || rep.decision === r.decision.decision) continue;
-    for (const id of by) {
-      if (problems.has(id) || outliersOf.get(id)?.has(r)) continue;
-      const where = r.decision.id ? `decision ${r.decision.id}` : `record ${r.line}`;
-      problems.set(id, rep.decision === 'allow'
-        ? `would allow what was ${r.decision.decision === 'deny' ? 'denied' : 'escalated'} (${where}: ${r.request.agent.id} ${r.request.action} ${r.request.resource.type})`
-        : `would ${rep.decision} what was decided ${r.decision.decision} (${where})`);
-    }
+  } finally {
+    pipeline.engine.dispose();
   }
-  const decided = new Map<string, Set<Recorded>>();
-  for (const [r, rep] of replayed) for (const id of rep.rules) if (distilled.has(id)) (decided.get(id) ?? decided.set(id, new Set()).get(id)!).add(r);
-  const verification: Verification = { bundle, replayed, categories, pipeline };
   // A rule that decides wrongly can hide another's group: settle those first.
-  if (problems.size) return { problems, decided, verification };
+  if (problems.size) return { problems };
   for (const c of live) {
-    const mine = decided.get(c.id);
-    if (!mine?.size) {
+    if (!decided.get(c.id)) {
       problems.set(c.id, 'decides none of its group: the written rules decide every one of them already');
       continue;
     }
-    const missed = c.records.filter((r) => {
-      const rep = replayed.get(r)!;
+    const missed = c.records.filter((_, j) => {
+      const rep = memo.replayed[c.places[j]!]!;
       // Decided by a written rule now: the rule is not needed there, but that is no fault of it.
       return !rep.rules.includes(c.id) && (rep.route === 'model' || rep.rules.every((x) => distilled.has(x)));
     });
     if (missed.length) problems.set(c.id, `does not reproduce its group: ${missed.length} of its ${c.records.length} decisions ${missed.length === 1 ? 'is' : 'are'} not decided by it${c.drafted ? '' : ' (a rule the language cannot say exactly)'}`);
   }
-  return { problems, decided, verification };
+  return { problems };
 }
 
-/** A verification's outcome per record, so that the next one decides again only what changed. */
-interface Verification {
-  bundle: Bundle;
-  replayed: Map<Recorded, Replayed>;
-  /** The categories the engine can ask about each record (null: any, the router may pick it). */
-  categories: Map<Recorded, string[] | null>;
-  pipeline: OfflinePipeline;
+/** Records alike for the engine's index: environment, resource type and the categories it can be asked with (null: any). */
+interface IndexClass { environment: string; resource: string; categories: string[] | null }
+
+/** What the rules that can reach one index class of records see of a request, and under which number. */
+interface View {
+  /** Names the set of rules (each by its id and logic): the same number in every pass for the same rules. */
+  id: number;
+  /** The parts of a Cedar request these rules read, trust and hour by their classes. */
+  see: (req: CedarRequest) => unknown;
+}
+
+/**
+ * Attribute paths as a tree: `whole` where everything below is read, `present` where only whether
+ * it is there, `literals` where only which of these strings it equals, `tests` where only how
+ * it fares in these tests (with the literals).
+ */
+interface Reads { whole: boolean; present: boolean; literals?: Set<string>; tests?: AttributeTest[]; below: Map<string, Reads> }
+
+function readTree(values: string[][], presence: string[][], literals: [string[], string[]][], tests: [string[], AttributeTest][]): Reads {
+  const node = (): Reads => ({ whole: false, present: false, below: new Map() });
+  const root = node();
+  const at = (p: string[]) => p.reduce((n, name) => n.below.get(name) ?? n.below.set(name, node()).get(name)!, root);
+  for (const p of values) at(p).whole = true;
+  for (const p of presence) at(p).present = true;
+  for (const [p, strings] of literals) {
+    const n = at(p);
+    n.literals ??= new Set();
+    for (const x of strings) n.literals.add(x);
+  }
+  for (const [p, t] of tests) (at(p).tests ??= []).push(t);
+  return root;
+}
+
+/** The part of a value that `reads` covers; absent attributes stay absent. */
+function project(value: CedarValue | undefined, reads: Reads): unknown {
+  if (value === undefined || reads.whole || value === null) return value;
+  if ((reads.literals || reads.tests) && !reads.below.size) {
+    const tests = reads.tests ?? [];
+    // Compared with string literals and `like` patterns only: which literal it equals and which
+    // patterns it matches stand for a string.
+    if (typeof value === 'string' && tests.every((t) => t.op === 'like')) {
+      return { equals: reads.literals?.has(value) ? value : null, like: tests.map((t) => t.op === 'like' && likeMatches(value, t.pattern)) };
+    }
+    // Compared with decimal constants only: how it compares with each stands for a decimal.
+    const arg = (value as { __extn?: { fn?: string; arg?: unknown } }).__extn;
+    const d = arg?.fn === 'decimal' && typeof arg.arg === 'string' ? decimalValue(arg.arg) : undefined;
+    if (d !== undefined && !reads.literals && tests.every((t) => t.op === 'decimal')) {
+      return { decimal: tests.map((t) => { const c = decimalValue((t as { value: string }).value)!; return d < c ? '<' : d === c ? '=' : '>'; }).join('') };
+    }
+    return value;
+  }
+  if (reads.literals) return value;
+  if (!reads.below.size) return true;
+  if (typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [name, below] of reads.below) {
+    const v = (value as Record<string, CedarValue>)[name];
+    if (v !== undefined) out[name] = project(v, below);
+  }
+  return out;
+}
+
+/**
+ * What verification keeps from one pass to the next. A request's decision depends only on the
+ * rules that can reach it and on what of the request those rules read: each decision is kept
+ * under those rules and that part of the request, and a later pass that offers the same rules the
+ * same part takes it from here (with `full`, decisions are kept for one pass only).
+ */
+class Memo {
+  readonly classes: IndexClass[] = [];
+  /** Per record, the parts of its decision key that no bundle changes: its index class; what the engine reads of its facts besides the Cedar request (categories, findings, a command, a path with capitals), as an index into `engines`; and, where the router may be asked (no stated category), the whole request but its caller id, numbered (else -1). */
+  readonly cls: Int32Array;
+  readonly engine: Int32Array;
+  readonly engines: string[] = [];
+  readonly routed: Int32Array;
+  readonly decisions = new Map<string, Replayed>();
+  /** What the last pass decided for each record, by its place. */
+  readonly replayed: Replayed[];
+  private readonly rules = new Map<string, number>();
+  private readonly views = new Map<string, View>();
+
+  constructor(records: Recorded[], router: boolean) {
+    const classes = new Map<string, number>();
+    const routed = new Map<string, number>();
+    const engines = new Map<string, number>();
+    this.replayed = new Array<Replayed>(records.length);
+    this.cls = new Int32Array(records.length);
+    this.engine = new Int32Array(records.length);
+    this.routed = new Int32Array(records.length);
+    records.forEach((r, i) => {
+      const q = r.request;
+      const facts = recordFacts(r);
+      const all = categoriesFor(facts);
+      // An unclassified request may be asked again with the category the router gives it.
+      const categories = all.includes(UNCLASSIFIED) ? null : all;
+      const c = JSON.stringify([q.environment, q.resource.type, categories]);
+      let cls = classes.get(c);
+      if (cls === undefined) {
+        classes.set(c, (cls = this.classes.length));
+        this.classes.push({ environment: q.environment, resource: q.resource.type, categories });
+      }
+      const e = JSON.stringify([facts.category, all, facts.findings, q.command !== undefined, hasUpperPath(facts)]);
+      let engine = engines.get(e);
+      if (engine === undefined) {
+        engines.set(e, (engine = this.engines.length));
+        this.engines.push(e);
+      }
+      // The router reads the request itself, free text and all.
+      let n = -1;
+      if (router && !q.category) {
+        const k = canonicalJson([r.decision.facts, { ...q, id: undefined }]);
+        n = routed.get(k) ?? (routed.set(k, routed.size), routed.size - 1);
+      }
+      this.cls[i] = cls;
+      this.engine[i] = engine;
+      this.routed[i] = n;
+    });
+  }
+
+  /** A number for a rule's id and logic, the same in every pass. */
+  ruleId(rule: CompiledRule): number {
+    const s = `${rule.id}\0${ruleSignature(rule)}`;
+    return this.rules.get(s) ?? (this.rules.set(s, this.rules.size), this.rules.size - 1);
+  }
+
+  /** The view of these rules, computed once for every pass. */
+  view(rules: CompiledRule[], signatures: Map<CompiledRule, number>): View {
+    const key = rules.map((r) => signatures.get(r)!).sort((a, b) => a - b).join(',');
+    let v = this.views.get(key);
+    if (!v) {
+      const values: string[][] = [];
+      const presence: string[][] = [];
+      const literals: [string[], string[]][] = [];
+      const tests: [string[], AttributeTest][] = [];
+      for (const rule of rules) {
+        // A rule Cedar's parser cannot read for us is taken to read everything.
+        const reads = attributeReads(rule.matcher) ?? { values: [['principal'], ['resource'], ['context']], presence: [], literals: [], tests: [] };
+        values.push(...reads.values);
+        presence.push(...reads.presence);
+        literals.push(...reads.literals);
+        tests.push(...reads.tests);
+      }
+      const tree = readTree(values, presence, literals, tests);
+      const none: Reads = { whole: false, present: false, below: new Map() };
+      const principal = tree.below.get('principal') ?? none;
+      const resource = tree.below.get('resource') ?? none;
+      const context = tree.below.get('context') ?? none;
+      const trust = valueClasses({ rules }, 'principal.trust');
+      const hour = valueClasses({ rules }, 'context.hour');
+      const see = (req: CedarRequest): unknown => {
+        const agent = { ...(project(req.entities[0]!.attrs, principal) as Record<string, unknown>) };
+        // Compared with constants only: the class stands for the value.
+        if (typeof agent.trust === 'number') agent.trust = trust(agent.trust);
+        const ctx = { ...(project(req.context, context) as Record<string, unknown>) };
+        if (typeof ctx.hour === 'number') ctx.hour = hour(ctx.hour);
+        return [principal.whole ? req.principal.id : 0, agent, resource.whole ? req.resource.id : 0, project(req.entities[1]!.attrs, resource), ctx];
+      };
+      v = { id: this.views.size, see };
+      this.views.set(key, v);
+    }
+    return v;
+  }
 }
 
 /** What of a rule can change a decision: its Cedar (annotations aside), verdict, tier, set and index. */
 const ruleSignature = (r: CompiledRule) => `${r.effect}\0${r.tier}\0${r.set}\0${policyLogicKey(r.matcher)}\0${JSON.stringify(r.index)}`;
 
-/** The rules added, removed or changed from one bundle to the next (both versions of a changed one). */
-function changedRules(a: Bundle, b: Bundle): CompiledRule[] {
-  const before = new Map(a.rules.map((r) => [r.id, ruleSignature(r)]));
-  const after = new Map(b.rules.map((r) => [r.id, ruleSignature(r)]));
-  return [...b.rules.filter((r) => before.get(r.id) !== after.get(r.id)), ...a.rules.filter((r) => after.get(r.id) !== before.get(r.id))];
-}
-
 /**
- * Whether the engine can ask a rule about a record: the index test of Engine's candidate sets, on
- * the record's environment, resource type and every category it can be asked with.
+ * Whether the engine can ask a rule about records of an index class: the index test of Engine's
+ * candidate sets, on the environment, resource type and every category they can be asked with.
  */
-function reaches(rule: CompiledRule, r: Recorded, categories: Map<Recorded, string[] | null>): boolean {
-  const q = r.request;
-  if (rule.index.environment !== null && !rule.index.environment.includes(q.environment)) return false;
-  if (rule.index.resource && !rule.index.resource.includes(q.resource.type)) return false;
+function reachesClass(rule: CompiledRule, c: IndexClass): boolean {
+  if (rule.index.environment !== null && !rule.index.environment.includes(c.environment)) return false;
+  if (rule.index.resource && !rule.index.resource.includes(c.resource)) return false;
   if (rule.index.category === null) return true;
-  let cats = categories.get(r);
-  if (cats === undefined) {
-    const all = categoriesFor(recordFacts(r));
-    // An unclassified request may be asked again with the category the router gives it.
-    cats = all.includes(UNCLASSIFIED) ? null : all;
-    categories.set(r, cats);
-  }
-  return cats === null || cats.some((c) => rule.index.category!.includes(c));
+  return c.categories === null || c.categories.some((x) => rule.index.category!.includes(x));
 }
 
 /**
@@ -552,7 +693,7 @@ function reaches(rule: CompiledRule, r: Recorded, categories: Map<Recorded, stri
  * one class compare alike with every constant, so the rules decide them alike. Where an attribute
  * is used any other way, every value is its own class.
  */
-export function valueClasses(bundle: Bundle, attr: string): (v: number) => string {
+export function valueClasses(bundle: Pick<Bundle, 'rules'>, attr: string): (v: number) => string {
   const dot = attr.indexOf('.');
   const variable = attr.slice(0, dot);
   const name = attr.slice(dot + 1);
@@ -567,7 +708,7 @@ export function valueClasses(bundle: Bundle, attr: string): (v: number) => strin
   return (v) => sorted.map((t) => (v < t ? '<' : v === t ? '=' : '>')).join('');
 }
 
-function render(c: Candidate, features: Feature[], decided: Set<Recorded>, tolerance: Tolerance): DistilledRule {
+function render(c: Candidate, features: Feature[], decides: (r: Recorded) => boolean, tolerance: Tolerance): DistilledRule {
   const l = c.learned;
   const byTime = [...c.records].sort((a, b) => a.time - b.time || a.line - b.line);
   const ids = byTime.map((r) => r.decision.id).filter((x): x is string => !!x);
@@ -594,7 +735,7 @@ function render(c: Candidate, features: Feature[], decided: Set<Recorded>, toler
   for (const r of byTime) {
     const key = requestKeyOf(r);
     // Tests only from requests this rule decides: others are decided by written rules now.
-    if (seen.has(key) || !decided.has(r)) continue;
+    if (seen.has(key) || !decides(r)) continue;
     seen.add(key);
     const { id: _id, ...request } = r.request;
     const f = r.decision.facts;

@@ -21,8 +21,8 @@ export interface Example {
   evidence: boolean;
   /** How much the evidence counts: 1 for the model, more for a human. */
   weight: number;
-  /** Tells requests apart, so that one request asked five times is support 1. */
-  requestKey: string;
+  /** Tells requests apart (equal numbers, equal requests), so that one request asked five times is support 1. */
+  requestKey: number;
   index: number;
 }
 
@@ -82,7 +82,20 @@ interface Cell extends Counts {
 }
 
 interface Agg extends Counts {
-  cells: number[];
+  /** Indexes of the cells, in order. */
+  cells: number[] | Int32Array;
+}
+
+/**
+ * The cells grouped by their values of some features, compactly (a projection is kept for every
+ * feature set tried, over every cell): each cell's group, and each group's cells, in order, at
+ * start[g] to start[g + 1]. A group's counts are summed when first asked for (few groups are).
+ */
+interface Projection {
+  of: Int32Array;
+  start: Int32Array;
+  cells: Int32Array;
+  groups: Map<number, Agg>;
 }
 
 const zero = (): Counts => ({ counts: [0, 0, 0], evidence: [0, 0, 0], weight: [0, 0, 0], distinct: [0, 0, 0] });
@@ -123,7 +136,7 @@ export function learn(examples: Example[], features: Feature[], opts: LearnOptio
   }
   const list = [...cells.values()];
   for (const c of list) {
-    const seen = [new Set<string>(), new Set<string>(), new Set<string>()];
+    const seen = [new Set<number>(), new Set<number>(), new Set<number>()];
     for (const i of c.examples) {
       const e = examples[i]!;
       if (e.evidence) seen[e.verdict]!.add(e.requestKey);
@@ -149,31 +162,51 @@ export function learn(examples: Example[], features: Feature[], opts: LearnOptio
   const decidedBy = new Map<number, number>();
   /** The part of a projection a rule of `verdict` answers for: cells a stricter learned rule decides are set aside. */
   const answerable = (agg: Agg, verdict: number): Agg => {
-    if (!agg.cells.some((c) => (decidedBy.get(c) ?? -1) > verdict)) return agg;
+    let some = false;
+    for (const c of agg.cells) if ((decidedBy.get(c) ?? -1) > verdict) some = true;
+    if (!some) return agg;
     const out: Agg = { ...zero(), cells: [] };
     for (const c of agg.cells) {
       if ((decidedBy.get(c) ?? -1) > verdict) continue;
       addInto(out, list[c]!);
-      out.cells.push(c);
+      (out.cells as number[]).push(c);
     }
     return out;
   };
 
-  const projections = new Map<string, Map<string, Agg>>();
-  const project = (mask: number[]): Map<string, Agg> => {
+  const projections = new Map<string, Projection>();
+  const project = (mask: number[]): Projection => {
     const id = mask.join(',');
     let p = projections.get(id);
     if (p) return p;
-    p = new Map();
+    const groups = new Map<string, number>();
+    const of = new Int32Array(list.length);
     list.forEach((c, ci) => {
       const key = mask.map((f) => c.vec[f]).join('\u0001');
-      let a = p!.get(key);
-      if (!a) p!.set(key, (a = { ...zero(), cells: [] }));
-      addInto(a, c);
-      a.cells.push(ci);
+      let g = groups.get(key);
+      if (g === undefined) groups.set(key, (g = groups.size));
+      of[ci] = g;
     });
+    const start = new Int32Array(groups.size + 1);
+    for (let ci = 0; ci < list.length; ci++) start[of[ci]! + 1]!++;
+    for (let g = 0; g < groups.size; g++) start[g + 1]! += start[g]!;
+    const cells = new Int32Array(list.length);
+    const at = start.slice(0, groups.size);
+    for (let ci = 0; ci < list.length; ci++) cells[at[of[ci]!]!++] = ci;
+    p = { of, start, cells, groups: new Map() };
     projections.set(id, p);
     return p;
+  };
+  /** The group of cell `ci` in a projection. */
+  const groupOf = (p: Projection, ci: number): Agg => {
+    const g = p.of[ci]!;
+    let a = p.groups.get(g);
+    if (!a) {
+      a = { ...zero(), cells: p.cells.subarray(p.start[g]!, p.start[g + 1]!) };
+      for (const c of a.cells) addInto(a, list[c]!);
+      p.groups.set(g, a);
+    }
+    return a;
   };
 
   /** Whether a rule of `verdict` may stand over these decisions: the written rules' and the evidence's say. */
@@ -252,7 +285,7 @@ export function learn(examples: Example[], features: Feature[], opts: LearnOptio
     let carve = false;
     const tryMask = (mask: number[]) => {
       if (opts.forbidden?.has(ruleKey(name, mask.map((f) => [features[f]!.name, seed.vec[f]!])))) return;
-      const whole = project(mask).get(mask.map((f) => seed.vec[f]).join('\u0001'))!;
+      const whole = groupOf(project(mask), ci);
       const agg = carve ? answerable(whole, verdict) : whole;
       const j = judge(agg, verdict);
       if (!j.ok) {

@@ -125,6 +125,7 @@ export async function readRecords(file: string): Promise<Recorded[]> {
     input = createReadStream('', { fd });
   }
   const out: Recorded[] = [];
+  const share = stringSharer();
   let line = 0;
   for await (const text of createInterface({ input, crlfDelay: Infinity })) {
     line++;
@@ -136,9 +137,34 @@ export async function readRecords(file: string): Promise<Recorded[]> {
     } catch (e) {
       throw new RecordError(name, line, `not JSON (${(e as Error).message}). Each line must be one decision record.`);
     }
-    out.push(toRecord(v, name, line));
+    const r = toRecord(v, name, line);
+    share(r);
+    out.push(r);
   }
   return out;
+}
+
+/**
+ * Makes records share one copy of each short string (agent ids, categories, environments, model
+ * names, reasons): JSON.parse gives every record its own copy, and a hundred thousand records
+ * repeat a few hundred values. In place, record by record as they are read; no value changes.
+ */
+export function stringSharer(): (record: DecisionRecord) => void {
+  const pool = new Map<string, string>();
+  const walk = (o: Record<string, unknown> | unknown[]): void => {
+    for (const k in o) {
+      const v = (o as Record<string, unknown>)[k];
+      if (typeof v === 'string') {
+        if (v.length > 64) continue;
+        const shared = pool.get(v);
+        if (shared === undefined) {
+          // Values seen once so far are many (ids, times): keep the pool to the repeated kind.
+          if (pool.size < 100_000) pool.set(v, v);
+        } else (o as Record<string, unknown>)[k] = shared;
+      } else if (v !== null && typeof v === 'object') walk(v as Record<string, unknown>);
+    }
+  };
+  return (r) => walk(r as unknown as Record<string, unknown>);
 }
 
 /** Records in time order (stable: equal times keep their input order). */
@@ -181,7 +207,12 @@ export function decidedCategory(r: DecisionRecord): string {
 /** Every record in the ledger, in order. */
 export function ledgerRecords(rows: Iterable<{ seq: number; record: string }>, name = 'ledger'): Recorded[] {
   const out: Recorded[] = [];
-  for (const row of rows) out.push(toRecord(JSON.parse(row.record) as unknown, name, row.seq));
+  const share = stringSharer();
+  for (const row of rows) {
+    const r = toRecord(JSON.parse(row.record) as unknown, name, row.seq);
+    share(r);
+    out.push(r);
+  }
   return out;
 }
 
