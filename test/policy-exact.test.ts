@@ -257,7 +257,20 @@ describe('what would crash Cedar is a diagnostic', () => {
       const r = nest(depth - 1, f);
       return r;
     };
-    for (const depth of [0, 3000, 7000, 9000, 10000]) {
+    // How deep this process's stack lets `nest` go, so that the depths below leave the check
+    // itself room to run whatever the frames' size in this runtime.
+    let deepest = 0;
+    const dive = (depth: number, f: () => void): number => {
+      deepest = depth;
+      const r = dive(depth + 1, f);
+      return r;
+    };
+    try {
+      dive(0, () => undefined);
+    } catch {
+      // deepest is as far as a frame of nest's shape got.
+    }
+    for (const depth of [0, 0.25, 0.5, 0.7].map((share) => Math.floor(deepest * share))) {
       const r = nest(depth, () => check([dir], { tests: false }));
       expect(r.bundle, `at depth ${depth}`).toBeUndefined();
       expect(errors(r.diagnostics).map((d) => d.code), `at depth ${depth}`).toEqual(['cedar/parse']);
@@ -276,5 +289,18 @@ describe('what would crash Cedar is a diagnostic', () => {
     const dir = tempTree({ 'p.yaml': 'rules:\n  - id: r\n    effect: deny\n    when: {"context.\\udc00": x}\ntests:\n  - name: t\n    request: {agent: "\\ud83d", action: read}\n    expect: deny\n' });
     const r = check([dir]);
     expect(codes(errors(r.diagnostics))).toEqual(['policy/invalid-unicode p.yaml:4:12', 'policy/invalid-unicode p.yaml:7:22']);
+  });
+});
+
+describe('a diagnostic about two rules names both as data', () => {
+  it('a shadowed rule names the rule that covers it in related[].rule, identical or broader', () => {
+    const dir = tempTree({
+      'p.yaml': 'rules:\n  - id: escalate-all-deletes\n    match: {category: DELETE}\n    effect: escalate\n  - id: escalate-prod-deletes\n    match: {category: DELETE, environment: production}\n    effect: escalate\n  - id: escalate-all-deletes-again\n    match: {category: DELETE}\n    effect: escalate\n',
+    });
+    const shadowed = check([dir], { tests: false }).diagnostics.filter((d) => d.code === 'lint/shadowed-rule');
+    expect(shadowed.map((d) => [d.rule, d.related?.map((r) => r.rule)])).toEqual([
+      ['escalate-prod-deletes', ['escalate-all-deletes']],
+      ['escalate-all-deletes-again', ['escalate-all-deletes']],
+    ]);
   });
 });

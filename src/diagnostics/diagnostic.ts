@@ -26,8 +26,8 @@ export interface Diagnostic {
   endColumn: number;
   /** The rule the diagnostic is about, when it is about one rule (for tools: no need to read the message). */
   rule?: string;
-  /** Another place that explains this one, e.g. the first definition of a duplicate id. */
-  related?: { message: string; file: string; line: number; column: number }[];
+  /** Another place that explains this one, e.g. the first definition of a duplicate id (and its rule's id, when it is a rule). */
+  related?: { message: string; file: string; line: number; column: number; rule?: string }[];
 }
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {

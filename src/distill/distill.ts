@@ -144,8 +144,11 @@ export async function bundleWith(policies: string, files: Map<string, string>): 
   return (await compileWith(policies, files, false)).bundle;
 }
 
+/** A distilled rule another rule makes redundant: the lint's message, and the id of the rule that covers it. */
+interface Shadowed { why: string; by?: string }
+
 /** As bundleWith, and runs the policies' tests: the written ones must still pass with distilled rules beside them. */
-async function compileWith(policies: string, files: Map<string, string>, tests: boolean): Promise<{ bundle: Bundle; tests: TestResult[]; shadowed: Map<string, string> }> {
+async function compileWith(policies: string, files: Map<string, string>, tests: boolean): Promise<{ bundle: Bundle; tests: TestResult[]; shadowed: Map<string, Shadowed> }> {
   const { check } = await import('../check/check.js');
   const dir = mkdtempSync(join(tmpdir(), 'govern-distill-'));
   try {
@@ -163,10 +166,11 @@ async function compileWith(policies: string, files: Map<string, string>, tests: 
       const diagnostics = r.diagnostics.map((d) => ({ ...d, file: d.file.startsWith(dir) ? join(policies, relative(dir, d.file)) : d.file }));
       throw new PolicyError(diagnostics, r.sources);
     }
-    // A distilled rule that a written one makes redundant adds nothing.
-    const shadowed = new Map<string, string>();
+    // A distilled rule that another makes redundant adds nothing: why, and the rule that covers it.
+    const shadowed = new Map<string, Shadowed>();
     for (const d of r.diagnostics) {
-      if (d.code === 'lint/shadowed-rule' && d.rule && d.file.includes(`/${DISTILLED_DIR}/`)) shadowed.set(d.rule, d.message.split(dir).join(displayPath(policies)));
+      const by = d.related?.[0]?.rule;
+      if (d.code === 'lint/shadowed-rule' && d.rule && d.file.includes(`/${DISTILLED_DIR}/`)) shadowed.set(d.rule, { why: d.message.split(dir).join(displayPath(policies)), ...(by !== undefined ? { by } : {}) });
     }
     return { bundle: r.bundle, shadowed, tests: r.tests.map((t) => ({ ...t, file: t.file.startsWith(dir) ? join(policies, relative(dir, t.file)) : t.file })) };
   } finally {
@@ -355,7 +359,7 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
     for (const e of keptLive) files.set(e.file, e.text);
     let bundle: Bundle;
     let tests: TestResult[];
-    let shadowed: Map<string, string>;
+    let shadowed: Map<string, Shadowed>;
     try {
       ({ bundle, tests, shadowed } = await compileWith(opts.policies, files, true));
     } catch (e) {
@@ -384,9 +388,8 @@ export async function distill(input: Recorded[], opts: DistillOptions): Promise<
       for (const id of (t.decidedBy ?? []).filter((x) => ids.has(x))) if (!problems.has(id)) problems.set(id, `breaks the written policies' test \`${t.name}\` (${t.file}:${t.line}): ${t.message ?? 'it fails'}`);
     }
     // A rule shadowed by another that is itself refused now is judged again without it.
-    for (const [id, why] of shadowed) {
-      const by = /the broader rule `([^`]+)`/.exec(why)?.[1];
-      if (ids.has(id) && !problems.has(id) && !(by && problems.has(by))) problems.set(id, `adds nothing: ${why}`);
+    for (const [id, { why, by }] of shadowed) {
+      if (ids.has(id) && !problems.has(id) && !(by !== undefined && problems.has(by))) problems.set(id, `adds nothing: ${why}`);
     }
     verified = records.length;
     if (!problems.size) break;

@@ -102,7 +102,7 @@ export function lint(model: PolicyModel): Diagnostic[] {
       out.push({
         ...diag(b.file, b.span, 'warning', 'lint/shadowed-rule', `rule \`${b.id}\` can never change a decision: ${identical ? 'the identical' : 'the broader'} rule \`${a.id}\` (${sourceOf(a)}) matches every request it matches and ${a.effect === b.effect ? 'decides the same' : `${a.effect === 'deny' ? 'denies' : 'escalates'} them`}.`, 'Delete this rule, or make it narrower than, or different from, the other.'),
         rule: b.id,
-        related: [{ message: `the ${identical ? 'identical' : 'broader'} rule`, file: a.file.path, line: a.span.line, column: a.span.column }],
+        related: [{ message: `the ${identical ? 'identical' : 'broader'} rule`, file: a.file.path, line: a.span.line, column: a.span.column, rule: a.id }],
       });
     }
   }
