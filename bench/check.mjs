@@ -1,6 +1,6 @@
 // `govern check` as a pre-commit hook and CI see it: whole processes, cold, against `node -e 0`
 // measured in the same run.
-//   a) the project's default pack (budget: under 300 ms)
+//   a) the project's default pack (budget: within 5.5x of node -e 0, DESIGN.md's performance budgets)
 //   b) a generated set of 1,000 rules with 5,000 tests
 //   c) the same set as Cerbos policies and test suites, through `cerbos compile`
 //      (budget: b faster than c)
@@ -18,7 +18,8 @@ export const description = 'govern check: default pack, and 1,000 rules with 5,0
 
 const RULES = 1000;
 const TESTS = 5000;
-const DEFAULT_PACK_MS = 300;
+/** The default pack's budget, as a ratio to `node -e 0` in the same run (a fixed time says little across machines). */
+const DEFAULT_PACK_RATIO = 5.5;
 
 function hasPolicyFiles(dir) {
   if (!existsSync(dir)) return false;
@@ -95,7 +96,7 @@ export default async function checkBench(ctx) {
   // a) the default pack
   const pack = join(root, 'policies');
   if (!hasPolicyFiles(pack)) {
-    row('check policies/ (default pack)', undefined, base, { budget: `< ${DEFAULT_PACK_MS} ms`, ok: null, note: 'skipped: policies/ holds no policy files yet' });
+    row('check policies/ (default pack)', undefined, base, { budget: `<= ${DEFAULT_PACK_RATIO}x node`, ok: null, note: 'skipped: policies/ holds no policy files yet' });
   } else {
     log('a) govern check policies');
     const [cmd, args] = govern('check', 'policies');
@@ -104,7 +105,7 @@ export default async function checkBench(ctx) {
     const t = await timeProcess(cmd, args, { cwd: root, env, warmup: 1, runs: runs(15), maxMs: 8000, expectCode: first.code });
     const summary = first.stdout.trim().split('\n').pop();
     row('check policies/ (default pack)', t, base, {
-      budget: `< ${DEFAULT_PACK_MS} ms`, ok: t.median < DEFAULT_PACK_MS,
+      budget: `<= ${DEFAULT_PACK_RATIO}x node`, ok: t.median <= DEFAULT_PACK_RATIO * base.median,
       note: first.code === 0 ? summary : `exit ${first.code}: ${summary}`,
     });
   }
