@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { check } from '../src/check/check.js';
 import { Engine } from '../src/engine/engine.js';
 import { factsOf, type FactInputs } from '../src/engine/facts.js';
+import { detect } from '../src/request/detectors/index.js';
 import { normalizeRequest } from '../src/request/normalize.js';
 import { ROOT, tempTree } from './helpers.js';
 
@@ -225,5 +226,54 @@ describe('hand-written Cedar annotations', () => {
       ['cedar/effect-mismatch', 'p.cedar:4:3-18', '`@effect("deny")` contradicts `permit` in policy `d`: a permit can only allow or warn.'],
       ['cedar/effect-mismatch', 'p.cedar:6:10-26', '`@effect("block")` in policy `x` is not an effect: use allow or warn on a permit.'],
     ]);
+  });
+});
+
+describe('the index never hides a deny from a variant of a denied request', () => {
+  // Split so that no scanner of this repository takes it for a real key.
+  const AWS_KEY = ['AKIA', 'QYLPMN5HFIQR7XYZ'].join('');
+  // Over 64 rules, so the engine indexes them, and over 64 of them naming other actions, so sets
+  // are split by the request's action: the deny rules below sit among many that cannot match.
+  const filler = Array.from({ length: 150 }, (_, i) => `  - id: allow-verb-${i}\n    match: {action: verb_${i}, environment: dev}\n    effect: allow`).join('\n');
+  const e = engineFor(`rules:
+${filler}
+  - id: deny-drop-table
+    match: {action: drop_table}
+    effect: deny
+  - id: deny-secret-paths
+    match: {resource: file}
+    when: {resource.path: {glob: "secrets/**"}}
+    effect: deny
+  - id: deny-prod-deletes
+    match: {category: DELETE, environment: production}
+    effect: deny
+  - id: deny-leaked-keys
+    when: {detected: aws-access-key}
+    effect: deny
+  - id: allow-reads
+    match: {category: ACCESS}
+    effect: allow
+`);
+
+  it('decides each variant as the rules say, whatever the spelling, category or company', () => {
+    const variants: [string, Record<string, unknown>, string][] = [
+      ['the action in capitals', { agent: 'a', action: 'DROP_TABLE', resource: 'db:table/x', environment: 'dev' }, 'deny-drop-table'],
+      ['the action in full-width letters', { agent: 'a', action: 'ｄｒｏｐ＿ｔａｂｌｅ', resource: 'db:table/x', environment: 'dev' }, 'deny-drop-table'],
+      ['a read of a secret path in capitals', { agent: 'a', action: 'read', resource: 'file:Secrets/DB.yaml', environment: 'dev' }, 'deny-secret-paths'],
+      ['a read of a secret path that climbs', { agent: 'a', action: 'read', resource: 'file:tmp/../secrets/db.yaml', environment: 'dev' }, 'deny-secret-paths'],
+      ['a delete stated as a read', { agent: 'a', action: 'read', category: 'ACCESS', command: 'rm -rf /srv/app', resource: 'file:srv/app', environment: 'production' }, 'deny-prod-deletes'],
+      ['a delete command beside an allowed verb', { agent: 'a', action: 'verb_7', command: 'kubectl delete deployment web', resource: 'k8s:deployment/web', environment: 'production' }, 'deny-prod-deletes'],
+      ['a key nested deep in the context', { agent: 'a', action: 'verb_3', resource: 'doc:x', environment: 'dev', context: { a: { b: { c: { d: { e: AWS_KEY } } } } } }, 'deny-leaked-keys'],
+      ['a key in an allowed read', { agent: 'a', action: 'read', resource: 'doc:x', environment: 'dev', content: `id ${AWS_KEY}` }, 'deny-leaked-keys'],
+    ];
+    for (const [name, request, rule] of variants) {
+      // What the runtime hands the engine: the request normalized, and what the detectors found in it.
+      const normalized = normalizeRequest(request);
+      const d = e.decide(factsOf(normalized, { hour: 12, findings: detect(normalized).map((f) => f.kind) }));
+      expect([name, d.decision, d.reasons.map((r) => r.rule)], name).toEqual([name, 'deny', expect.arrayContaining([rule])]);
+    }
+    // And the allowed forms stay allowed, so the denies above are the variants' doing.
+    expect(decide(e, { agent: 'a', action: 'verb_7', resource: 'doc:x', environment: 'dev' }).decision).toBe('allow');
+    expect(decide(e, { agent: 'a', action: 'read', resource: 'file:docs/a.md', environment: 'dev' }).decision).toBe('allow');
   });
 });
