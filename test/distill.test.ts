@@ -9,7 +9,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { check } from '../src/check/check.js';
 import { attributeReads, decimalValue, likeMatches } from '../src/cedar/cedar.js';
-import { valueClasses } from '../src/distill/distill.js';
+import { requestView, valueClasses } from '../src/distill/distill.js';
+import { Engine } from '../src/engine/engine.js';
+import { categoriesFor, cedarRequest, factsOf, hasUpperPath } from '../src/engine/facts.js';
+import { detect } from '../src/request/detectors/index.js';
+import { normalizeRequest } from '../src/request/normalize.js';
 import { LABELED_REQUESTS, labeledRequests } from '../src/init/scaffold.js';
 import { FakeServer, openaiWire } from './fake-servers.js';
 import { cli } from './core.js';
@@ -380,5 +384,72 @@ describe('verification decides alike only what the rules cannot tell apart', () 
     expect(decimalValue('50.0')).toBe(500000n);
     expect(decimalValue('-0.25')).toBe(-2500n);
     expect(decimalValue('50')).toBeUndefined();
+  });
+});
+
+describe('the view verification decides each request by', () => {
+  it('never merges two requests the engine decides differently', () => {
+    // The default pack beside rules that read paths by pattern, costs by constant, trust, the
+    // hour, a namespace and a context attribute: every kind of read the view narrows.
+    const extra = `rules:
+  - id: deny-keys-anywhere
+    match: {resource: file}
+    when: {resource.basename: {glob: "*.pem"}}
+    effect: deny
+  - id: escalate-costly
+    when: {cost.usd: {gt: 10}}
+    effect: escalate
+  - id: deny-untrusted-prod
+    match: {environment: production}
+    when: {trust: {lt: 30}}
+    effect: deny
+  - id: escalate-night-prod
+    match: {environment: production}
+    when: {hour: {lt: 6}}
+    effect: escalate
+  - id: allow-payments-reads
+    match: {category: ACCESS, namespace: payments}
+    when: {context.ticket: {glob: "CHG-*"}}
+    effect: allow
+  - id: allow-dev-docs
+    match: {environment: dev, resource: file}
+    when: {resource.path: {glob: "docs/**"}}
+    effect: allow
+`;
+    const dir = tempTree({ 'extra.yaml': extra });
+    cpSync(join(ROOT, 'policies'), join(dir, 'default'), { recursive: true });
+    const r = check([dir], { tests: false });
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const bundle = r.bundle!;
+    const engine = new Engine(bundle);
+    const view = requestView(bundle.rules);
+    const groups = new Map<string, { decision: string; request: unknown }>();
+    let merged = 0;
+    try {
+      for (const path of ['docs/a.md', 'docs/deep/B.md', 'secrets/db.yaml', 'Secrets/db.yaml', 'tmp/x.pem', 'tmp/notes.txt', '.env', 'src/.env.local'])
+        for (const usd of [0, 10, 10.0001, 50])
+          for (const trust of [10, 29, 30, 90])
+            for (const hour of [3, 6, 14])
+              for (const environment of ['dev', 'production'])
+                for (const [action, namespace, ticket] of [['read', 'payments', 'CHG-1'], ['read', 'payments', 'INC-1'], ['read', 'web', 'CHG-1'], ['write_file', undefined, undefined]] as const) {
+                  const request = normalizeRequest({ agent: 'a', action, resource: `file:${path}`, environment, cost: { usd }, ...(namespace ? { namespace } : {}), ...(ticket ? { context: { ticket } } : {}) });
+                  const facts = factsOf(request, { trust, hour, findings: detect(request).map((f) => f.kind) });
+                  // What the engine reads outside Cedar, as verification keys it, and the view of each form Cedar sees.
+                  const lower = hasUpperPath(facts) ? view(cedarRequest(facts, bundle, { lowerPath: true })) : null;
+                  const key = JSON.stringify([categoriesFor(facts), facts.findings, hasUpperPath(facts), view(cedarRequest(facts, bundle)), lower]);
+                  const d = engine.decide(facts);
+                  const decision = `${d.decision} ${d.reasons.map((x) => x.rule).sort().join(',')}`;
+                  const seen = groups.get(key);
+                  if (!seen) groups.set(key, { decision, request });
+                  else {
+                    merged++;
+                    expect({ request, decision }).toEqual({ request, decision: seen.decision });
+                  }
+                }
+    } finally {
+      engine.dispose();
+    }
+    // The view does merge requests (else it would save nothing): those that differ only where no rule looks.
+    expect(merged).toBeGreaterThan(100);
   });
 });

@@ -576,6 +576,42 @@ function project(value: CedarValue | undefined, reads: Reads): unknown {
 }
 
 /**
+ * What a set of rules reads of a Cedar request, as a value: two requests with equal views are
+ * decided alike by those rules (the engine's own reads of the facts aside), so verification
+ * decides each view once.
+ */
+export function requestView(rules: CompiledRule[]): (req: CedarRequest) => unknown {
+  const values: string[][] = [];
+  const presence: string[][] = [];
+  const literals: [string[], string[]][] = [];
+  const tests: [string[], AttributeTest][] = [];
+  for (const rule of rules) {
+    // A rule Cedar's parser cannot read for us is taken to read everything.
+    const reads = attributeReads(rule.matcher) ?? { values: [['principal'], ['resource'], ['context']], presence: [], literals: [], tests: [] };
+    values.push(...reads.values);
+    presence.push(...reads.presence);
+    literals.push(...reads.literals);
+    tests.push(...reads.tests);
+  }
+  const tree = readTree(values, presence, literals, tests);
+  const none: Reads = { whole: false, present: false, below: new Map() };
+  const principal = tree.below.get('principal') ?? none;
+  const resource = tree.below.get('resource') ?? none;
+  const context = tree.below.get('context') ?? none;
+  const trust = valueClasses({ rules }, 'principal.trust');
+  const hour = valueClasses({ rules }, 'context.hour');
+  const see = (req: CedarRequest): unknown => {
+    const agent = { ...(project(req.entities[0]!.attrs, principal) as Record<string, unknown>) };
+    // Compared with constants only: the class stands for the value.
+    if (typeof agent.trust === 'number') agent.trust = trust(agent.trust);
+    const ctx = { ...(project(req.context, context) as Record<string, unknown>) };
+    if (typeof ctx.hour === 'number') ctx.hour = hour(ctx.hour);
+    return [principal.whole ? req.principal.id : 0, agent, resource.whole ? req.resource.id : 0, project(req.entities[1]!.attrs, resource), ctx];
+  };
+  return see;
+}
+
+/**
  * What verification keeps from one pass to the next. A request's decision depends only on the
  * rules that can reach it and on what of the request those rules read: each decision is kept
  * under those rules and that part of the request, and a later pass that offers the same rules the
@@ -643,34 +679,7 @@ class Memo {
     const key = rules.map((r) => signatures.get(r)!).sort((a, b) => a - b).join(',');
     let v = this.views.get(key);
     if (!v) {
-      const values: string[][] = [];
-      const presence: string[][] = [];
-      const literals: [string[], string[]][] = [];
-      const tests: [string[], AttributeTest][] = [];
-      for (const rule of rules) {
-        // A rule Cedar's parser cannot read for us is taken to read everything.
-        const reads = attributeReads(rule.matcher) ?? { values: [['principal'], ['resource'], ['context']], presence: [], literals: [], tests: [] };
-        values.push(...reads.values);
-        presence.push(...reads.presence);
-        literals.push(...reads.literals);
-        tests.push(...reads.tests);
-      }
-      const tree = readTree(values, presence, literals, tests);
-      const none: Reads = { whole: false, present: false, below: new Map() };
-      const principal = tree.below.get('principal') ?? none;
-      const resource = tree.below.get('resource') ?? none;
-      const context = tree.below.get('context') ?? none;
-      const trust = valueClasses({ rules }, 'principal.trust');
-      const hour = valueClasses({ rules }, 'context.hour');
-      const see = (req: CedarRequest): unknown => {
-        const agent = { ...(project(req.entities[0]!.attrs, principal) as Record<string, unknown>) };
-        // Compared with constants only: the class stands for the value.
-        if (typeof agent.trust === 'number') agent.trust = trust(agent.trust);
-        const ctx = { ...(project(req.context, context) as Record<string, unknown>) };
-        if (typeof ctx.hour === 'number') ctx.hour = hour(ctx.hour);
-        return [principal.whole ? req.principal.id : 0, agent, resource.whole ? req.resource.id : 0, project(req.entities[1]!.attrs, resource), ctx];
-      };
-      v = { id: this.views.size, see };
+      v = { id: this.views.size, see: requestView(rules) };
       this.views.set(key, v);
     }
     return v;
