@@ -542,31 +542,6 @@ export function attributeComparisons(policyText: string, variable: string, attr:
 }
 
 /**
- * Whether a policy can tell resources apart by their id: its scope or conditions compare the
- * resource itself (`resource == ...`, `resource in ...`), or read `resource.id` or
- * `resource.basename`. True when the policy does not parse.
- */
-export function readsResourceIdentity(policyText: string): boolean {
-  const j = jsonOf(policyText);
-  if (!j) return true;
-  const scope = j.resource as { op?: string } | undefined;
-  if (scope?.op === '==' || scope?.op === 'in') return true;
-  const isResource = (n: unknown) => (n as Json | null)?.Var === 'resource';
-  const walk = (node: unknown): boolean => {
-    if (Array.isArray(node)) return node.some(walk);
-    if (!node || typeof node !== 'object') return false;
-    const o = node as Json;
-    if (isAccess(o, 'resource', 'id') || isAccess(o, 'resource', 'basename')) return true;
-    for (const op of ['==', '!=', 'in'] as const) {
-      const b = o[op] as { left?: unknown; right?: unknown } | undefined;
-      if (b && (isResource(b.left) || isResource(b.right))) return true;
-    }
-    return Object.values(o).some(walk);
-  };
-  return walk(j.conditions);
-}
-
-/**
  * Whether a policy can tell requests apart by `variable` (principal, action or resource): its
  * scope constrains it, or its conditions use it in any way. A policy that does not is decided the
  * same whatever the request's `variable` is. True when the policy does not parse.
