@@ -180,7 +180,7 @@ export interface CedarPart {
   effect: 'permit' | 'forbid';
   /** Its annotations, by name, as Cedar reads them (`@name` alone reads as ""). */
   annotations: Record<string, string>;
-  /** The same policy as a `forbid`, which is how the engine evaluates every rule. */
+  /** The same policy as a `forbid` without its annotations, which is how the engine evaluates every rule. */
   matcher: string;
 }
 
@@ -207,7 +207,10 @@ export function readPolicySet(text: string): CedarFile {
       cursor = offset + part.length;
       const j = call((c) => c.policyToJson(part));
       if (j.type === 'failure') { problems.push(...j.errors.map((e) => ({ ...problem(e), start: offset + (e.sourceLocations?.[0]?.start ?? 0), end: offset + (e.sourceLocations?.[0]?.end ?? 0) }))); continue; }
-      const forbid = { ...j.json, effect: 'forbid' as const };
+      // The matcher: the policy's logic as a forbid, without annotations (they take no part in
+      // a decision, and Cedar would parse them for every set the rule falls in).
+      const { annotations: _annotations, ...logic } = j.json;
+      const forbid = { ...logic, effect: 'forbid' as const };
       const m = call((c) => c.policyToText(forbid));
       const back = m.type === 'success' ? call((c) => c.policyToJson(m.text)) : undefined;
       if (m.type === 'failure' || back?.type !== 'success' || JSON.stringify(back.json) !== JSON.stringify(forbid)) {

@@ -11,8 +11,8 @@ import type { FieldType } from '../policy/vocabulary.js';
 import { findPolicyFiles } from '../policy/files.js';
 import { sha256 } from './canonical.js';
 
-// 3: rules carry `index.action`.
-const FORMAT = 3;
+// 3: rules carry `index.action`. 4: a rule's matcher holds its logic without annotations.
+const FORMAT = 4;
 
 interface Stored {
   format: number;
