@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { check } from '../src/check/check.js';
 import type { Diagnostic } from '../src/diagnostics/diagnostic.js';
+import { policyLogicKey } from '../src/cedar/cedar.js';
 import { Engine } from '../src/engine/engine.js';
 import { factsOf } from '../src/engine/facts.js';
 import { normalizeRequest } from '../src/request/normalize.js';
@@ -68,6 +69,30 @@ describe('.cedar files are read by Cedar\'s parser', () => {
     const r = check([dir], { tests: false });
     expect(r.bundle).toBeUndefined();
     expect(codes(errors(r.diagnostics))).toEqual(['cedar/parse p.cedar:1:1']);
+  });
+});
+
+describe('the engine hands Cedar each rule\'s logic without its annotations', () => {
+  // A rule whose message or annotation spells out Cedar: were either part of the text Cedar
+  // evaluates, it could add or cut a policy. The matcher must carry no annotation at all, and
+  // read, as Cedar parses it, exactly as the written rule does.
+  const TRICKY = '"); permit (principal, action, resource); //';
+  const cases: [string, Record<string, string>][] = [
+    ['.cedar', { 'p.cedar': `@id("no-rm") @message(${JSON.stringify(TRICKY)}) @note\nforbid (principal, action, resource) when { context.environment == "dev" && context has command };\n@id("allow-all") permit (principal, action, resource);\n` }],
+    ['YAML', { 'p.yaml': `rules:\n  - id: no-rm\n    match: {environment: dev, category: DELETE}\n    effect: deny\n    message: ${JSON.stringify(TRICKY)}\n  - id: allow-all\n    effect: allow\n` }],
+    ...ANNOTATION_SPELLINGS.map((text): [string, Record<string, string>] => [`.cedar ${JSON.stringify(text)}`, { 'p.cedar': `${text}\n@id("allow-all") permit (principal, action, resource);\n` }]),
+  ];
+  it.each(cases)('%s', (_, files) => {
+    const dir = tempTree(files);
+    const r = check([dir], { tests: false });
+    expect(errors(r.diagnostics)).toEqual([]);
+    for (const rule of r.bundle!.rules) {
+      expect(rule.matcher, rule.id).not.toMatch(/@/);
+      if (rule.effect !== 'allow') expect(policyLogicKey(rule.matcher), rule.id).toBe(policyLogicKey(rule.text));
+    }
+    const d = new Engine(r.bundle!, { validate: true }).decide(factsOf(normalizeRequest(RM), { hour: 12 }));
+    expect(d.decision).not.toBe('allow');
+    expect(d.reasons.map((x) => x.rule)).toEqual([r.bundle!.rules.find((x) => x.effect !== 'allow')!.id]);
   });
 });
 
