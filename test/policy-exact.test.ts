@@ -13,6 +13,9 @@ import { Engine } from '../src/engine/engine.js';
 import { factsOf } from '../src/engine/facts.js';
 import { normalizeRequest } from '../src/request/normalize.js';
 import { loadBundle, Runtime } from '../src/runtime/runtime.js';
+import { readCachedBundle } from '../src/runtime/bundle-cache.js';
+import { bundleHash } from '../src/compile/schema.js';
+import { VERSION } from '../src/version.js';
 import { tempTree } from './helpers.js';
 
 const require = createRequire(import.meta.url);
@@ -187,23 +190,58 @@ describe('symbolic links and hidden files under policies/', () => {
 describe('caches are verified', () => {
   const POLICY = { 'policies/deny.yaml': 'rules:\n  - id: deny-rm-root\n    when: {command: {glob: "rm -rf /*"}}\n    effect: deny\n  - id: allow-dev\n    match: {environment: dev}\n    when: {trust: {gte: 0}, command: ls}\n    effect: allow\n' };
 
-  it('an edited bundle cache file is rebuilt, never used', async () => {
+  /** A cache file's seal line and its JSON. */
+  const unseal = (path: string) => {
+    const data = readFileSync(path, 'utf8');
+    const nl = data.indexOf('\n');
+    return { seal: data.slice(0, nl + 1), json: JSON.parse(data.slice(nl + 1)) };
+  };
+
+  it('a bundle cache file is sealed and used; an edited one is rebuilt, never used, even with its hash made right', async () => {
     const dir = project(POLICY);
     const genuine = await loadBundle(join(dir, 'policies'), dir);
     const cacheDir = join(dir, '.govern', 'cache', 'bundles');
     const [file] = readdirSync(cacheDir).filter((f) => f.endsWith('.json'));
     const path = join(cacheDir, file!);
-    const stored = JSON.parse(readFileSync(path, 'utf8'));
+    const { seal, json: stored } = unseal(path);
+    expect(seal).toMatch(/^[0-9a-f]{64}\n$/);
+    // As written, the cache is what the next process reads.
+    expect(readCachedBundle(cacheDir, file!.replace(/\.json$/, ''), VERSION)?.hash).toBe(genuine.hash);
     const rule = stored.rules.find((r: { id: string }) => r.id === 'deny-rm-root');
-    rule.effect = 'allow';
-    rule.tier = 0;
-    rule.text = rule.text.replace('forbid', 'permit');
-    writeFileSync(path, JSON.stringify(stored));
-    const again = await loadBundle(join(dir, 'policies'), dir);
-    expect(again.hash).toBe(genuine.hash);
-    expect(again.byId.get('deny-rm-root')!.effect).toBe('deny');
-    const d = new Engine(again).decide(factsOf(normalizeRequest({ ...RM, command: 'rm -rf /' }), { hour: 12 }));
-    expect(d.decision).toBe('deny');
+    // A deny whose Cedar never matches, the bundle hash computed again for it: the file is
+    // consistent, only the seal (which needs the user's key) gives it away.
+    rule.matcher = 'forbid (principal, action, resource) when { false };';
+    stored.hash = bundleHash(stored.schema, stored.rules);
+    for (const text of [seal + JSON.stringify(stored), JSON.stringify(stored)]) {
+      writeFileSync(path, text);
+      const again = await loadBundle(join(dir, 'policies'), dir);
+      expect(again.hash).toBe(genuine.hash);
+      expect(again.byId.get('deny-rm-root')!.matcher).toBe(genuine.byId.get('deny-rm-root')!.matcher);
+      const d = new Engine(again).decide(factsOf(normalizeRequest({ ...RM, command: 'rm -rf /' }), { hour: 12 }));
+      expect(d.decision).toBe('deny');
+    }
+  });
+
+  it('an edited config cache file is not used: it cannot point govern at other policies', async () => {
+    const dir = project({ ...POLICY, 'govern.config.yaml': 'policies: policies\n', 'elsewhere/allow.yaml': 'rules:\n  - id: allow-all\n    effect: allow\n' });
+    const deny = async () => {
+      const rt = await Runtime.open({ cwd: dir, noState: true });
+      try {
+        return (await rt.evaluate({ ...RM, command: 'rm -rf /' })).decision;
+      } finally {
+        rt.close();
+      }
+    };
+    expect((await deny()).decision).toBe('deny');
+    const [file] = readdirSync(join(dir, '.govern', 'cache')).filter((f) => f.startsWith('config-'));
+    const path = join(dir, '.govern', 'cache', file!);
+    const { seal, json } = unseal(path);
+    expect(json).toEqual({ policies: 'policies' });
+    for (const text of [seal + JSON.stringify({ policies: 'elsewhere' }), JSON.stringify({ policies: 'elsewhere' })]) {
+      writeFileSync(path, text);
+      const d = await deny();
+      expect([d.decision, d.reasons.map((r) => r.rule)]).toEqual(['deny', ['deny-rm-root']]);
+    }
   });
 
   it('an edited decision cache row never turns a deny into an allow', async () => {

@@ -1,13 +1,14 @@
 // govern.config.yaml: found by walking up from the working directory (or given with --config),
 // checked against schemas/config.schema.json, and resolved to absolute paths and defaults.
 // A bad config is an error with its file, line and column, like a bad policy.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { fileDiag, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { SourceFile } from '../policy/source.js';
 import { VERSION } from '../version.js';
+import { readSealed, writeSealed } from '../cache/sealed.js';
 import type { ModelSettings } from '../router/provider.js';
 import type { Budgets, GovernConfig, GuardModel, Model } from './config-types.js';
 import type { GuardSettings } from '../router/providers/guard.js';
@@ -156,22 +157,18 @@ export async function loadConfig(explicit?: string, cwd = process.cwd()): Promis
   } catch {
     throw new ConfigError([fileDiag(explicit ? '--config' : path, 'error', 'config/not-found', `${explicit ?? path} does not exist or cannot be read.`, 'Pass an existing file to --config, or run `govern init`.')]);
   }
-  // The checked form is cached by content, like the compiled bundle.
+  // The checked form is cached by content, like the compiled bundle, sealed with the user's key.
   const cacheFile = join(dirname(path), '.govern', 'cache', `config-${createHash('sha256').update(VERSION).update('\0').update(text).digest('hex').slice(0, 32)}.json`);
-  try {
-    return resolveConfig(JSON.parse(readFileSync(cacheFile, 'utf8')) as GovernConfig, path, cwd);
-  } catch {
-    // not cached yet
+  const cached = readSealed(cacheFile);
+  if (cached !== undefined) {
+    try {
+      return resolveConfig(JSON.parse(cached) as GovernConfig, path, cwd);
+    } catch {
+      // written by a version that checked otherwise: check again
+    }
   }
   const { parseConfig } = await import('./parse.js');
   const raw = parseConfig(path, text);
-  try {
-    mkdirSync(dirname(cacheFile), { recursive: true });
-    const tmp = `${cacheFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(raw));
-    renameSync(tmp, cacheFile);
-  } catch {
-    // read-only: parse each time
-  }
+  writeSealed(cacheFile, JSON.stringify(raw));
   return resolveConfig(raw, path, cwd);
 }

@@ -1,8 +1,9 @@
 // The compiled bundle, cached by the content hash of the policy files, so that `govern eval`
 // does not parse YAML, check schemas or recompile when nothing changed. A cache entry is derived
-// data: a missing, unreadable or edited one (its content no longer hashes to the bundle hash it
-// carries, or it was written for other policy files) is rebuilt from the policies.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// data: a missing, unreadable or edited one (not sealed with this user's key, see cache/sealed.ts;
+// no longer hashing to the bundle hash it carries; written for other policy files) is rebuilt
+// from the policies.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle } from '../compile/bundle.js';
 import { bundleHash, cedarSchema } from '../compile/schema.js';
@@ -10,9 +11,11 @@ import type { CompiledRule } from '../compile/rule.js';
 import type { FieldType } from '../policy/vocabulary.js';
 import { findPolicyFiles } from '../policy/files.js';
 import { sha256 } from './canonical.js';
+import { readSealed, writeSealed } from '../cache/sealed.js';
 
 // 3: rules carry `index.action`. 4: a rule's matcher holds its logic without annotations.
-const FORMAT = 4;
+// 5: sealed.
+const FORMAT = 5;
 
 interface Stored {
   format: number;
@@ -34,7 +37,9 @@ export function policiesKey(paths: string[], version: string): string {
 
 export function readCachedBundle(dir: string, key: string, version: string): Bundle | undefined {
   try {
-    const s = JSON.parse(readFileSync(join(dir, `${key}.json`), 'utf8')) as Stored;
+    const text = readSealed(join(dir, `${key}.json`));
+    if (text === undefined) return undefined;
+    const s = JSON.parse(text) as Stored;
     if (s.format !== FORMAT || s.govern !== version || s.key !== key) return undefined;
     if (typeof s.schema !== 'string' || !Array.isArray(s.rules) || bundleHash(s.schema, s.rules) !== s.hash) return undefined;
     // The attribute types build the requests; they are what the schema declares, no more.
@@ -47,12 +52,5 @@ export function readCachedBundle(dir: string, key: string, version: string): Bun
 
 export function writeCachedBundle(dir: string, key: string, version: string, b: Bundle): void {
   const s: Stored = { format: FORMAT, govern: version, key, hash: b.hash, rules: b.rules, schema: b.schema, resourceAttrs: [...b.resourceAttrs], contextAttrs: [...b.contextAttrs] };
-  try {
-    mkdirSync(dir, { recursive: true });
-    const tmp = join(dir, `.${key}.${process.pid}.tmp`);
-    writeFileSync(tmp, JSON.stringify(s));
-    renameSync(tmp, join(dir, `${key}.json`));
-  } catch {
-    // A read-only checkout still works; it only recompiles each time.
-  }
+  writeSealed(join(dir, `${key}.json`), JSON.stringify(s));
 }
