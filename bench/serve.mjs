@@ -352,7 +352,7 @@ export async function benchReloads(root, dir, varied, { log }) {
   decideAll(rt, slice);
   const marks = [];
   for (let i = 1; i <= RELOADS; i++) {
-    rt.useBundle(await loadBundle(rt.config.policies, rt.config.root));
+    rt.useBundle(await loadBundle(rt.config.policies));
     decideAll(rt, slice);
     if (i === Math.min(10, RELOADS) || i === RELOADS) {
       globalThis.gc?.();

@@ -2,9 +2,10 @@
 // a `cedar:` condition is one expression, ids are unique, symbolic links and hidden files are never
 // skipped silently, caches cannot turn a deny into an allow, and input that would crash Cedar is a
 // diagnostic. Each case here was once accepted and decided otherwise than its text says.
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { check } from '../src/check/check.js';
 import type { Diagnostic } from '../src/diagnostics/diagnostic.js';
@@ -12,8 +13,9 @@ import { policyLogicKey } from '../src/cedar/cedar.js';
 import { Engine } from '../src/engine/engine.js';
 import { factsOf } from '../src/engine/facts.js';
 import { normalizeRequest } from '../src/request/normalize.js';
-import { loadBundle, Runtime } from '../src/runtime/runtime.js';
-import { readCachedBundle } from '../src/runtime/bundle-cache.js';
+import { loadBundle, PolicyError, Runtime } from '../src/runtime/runtime.js';
+import { bundleCachePath, policiesKey, readCachedBundle } from '../src/runtime/bundle-cache.js';
+import { CACHE_LIMITS, cachePath, readSealed, writeSealed } from '../src/cache/sealed.js';
 import { bundleHash } from '../src/compile/schema.js';
 import { VERSION } from '../src/version.js';
 import { tempTree } from './helpers.js';
@@ -63,7 +65,7 @@ describe('.cedar files are read by Cedar\'s parser', () => {
 
   it('hot reload reads a spaced forbid the same way as check', async () => {
     const dir = project({ 'policies/p.cedar': '@id ("no-rm") forbid (principal, action, resource);\n' });
-    const bundle = await loadBundle(join(dir, 'policies'), dir);
+    const bundle = await loadBundle(join(dir, 'policies'));
     expect(bundle.byId.get('no-rm')!.effect).toBe('deny');
   });
 
@@ -199,14 +201,13 @@ describe('caches are verified', () => {
 
   it('a bundle cache file is sealed and used; an edited one is rebuilt, never used, even with its hash made right', async () => {
     const dir = project(POLICY);
-    const genuine = await loadBundle(join(dir, 'policies'), dir);
-    const cacheDir = join(dir, '.govern', 'cache', 'bundles');
-    const [file] = readdirSync(cacheDir).filter((f) => f.endsWith('.json'));
-    const path = join(cacheDir, file!);
+    const genuine = await loadBundle(join(dir, 'policies'));
+    const key = policiesKey([join(dir, 'policies')], VERSION);
+    const path = bundleCachePath(key)!;
     const { seal, json: stored } = unseal(path);
     expect(seal).toMatch(/^[0-9a-f]{64}\n$/);
     // As written, the cache is what the next process reads.
-    expect(readCachedBundle(cacheDir, file!.replace(/\.json$/, ''), VERSION)?.hash).toBe(genuine.hash);
+    expect(readCachedBundle(key, VERSION)?.hash).toBe(genuine.hash);
     const rule = stored.rules.find((r: { id: string }) => r.id === 'deny-rm-root');
     // A deny whose Cedar never matches, the bundle hash computed again for it: the file is
     // consistent, only the seal (which needs the user's key) gives it away.
@@ -214,7 +215,7 @@ describe('caches are verified', () => {
     stored.hash = bundleHash(stored.schema, stored.rules);
     for (const text of [seal + JSON.stringify(stored), JSON.stringify(stored)]) {
       writeFileSync(path, text);
-      const again = await loadBundle(join(dir, 'policies'), dir);
+      const again = await loadBundle(join(dir, 'policies'));
       expect(again.hash).toBe(genuine.hash);
       expect(again.byId.get('deny-rm-root')!.matcher).toBe(genuine.byId.get('deny-rm-root')!.matcher);
       const d = new Engine(again).decide(factsOf(normalizeRequest({ ...RM, command: 'rm -rf /' }), { hour: 12 }));
@@ -233,14 +234,66 @@ describe('caches are verified', () => {
       }
     };
     expect((await deny()).decision).toBe('deny');
-    const [file] = readdirSync(join(dir, '.govern', 'cache')).filter((f) => f.startsWith('config-'));
-    const path = join(dir, '.govern', 'cache', file!);
+    const path = cachePath('config', `${createHash('sha256').update(VERSION).update('\0').update('policies: policies\n').digest('hex').slice(0, 32)}.json`)!;
     const { seal, json } = unseal(path);
     expect(json).toEqual({ policies: 'policies' });
     for (const text of [seal + JSON.stringify({ policies: 'elsewhere' }), JSON.stringify({ policies: 'elsewhere' })]) {
       writeFileSync(path, text);
       const d = await deny();
       expect([d.decision, d.reasons.map((r) => r.rule)]).toEqual(['deny', ['deny-rm-root']]);
+    }
+  });
+
+  it('a copy of the same policies in another folder uses the bundle compiled for the first; a changed byte or file name does not', async () => {
+    const a = project(POLICY);
+    const b = project(POLICY);
+    process.chdir(a);
+    const genuine = await loadBundle('policies');
+    const key = policiesKey(['policies'], VERSION);
+    expect(genuine.byId.get('deny-rm-root')!.source).toBe('policies/deny.yaml:2:5');
+    process.chdir(b);
+    expect(policiesKey(['policies'], VERSION)).toBe(key);
+    expect(readCachedBundle(key, VERSION)?.hash).toBe(genuine.hash);
+    writeFileSync(join(b, 'policies', 'deny.yaml'), POLICY['policies/deny.yaml'].replace('rm -rf /*', 'rm -rf /**'));
+    expect(policiesKey(['policies'], VERSION)).not.toBe(key);
+    const c = project({ 'policies/deny-rules.yaml': POLICY['policies/deny.yaml'] });
+    process.chdir(c);
+    expect(policiesKey(['policies'], VERSION)).not.toBe(key);
+    expect((await loadBundle('policies')).byId.get('deny-rm-root')!.source).toBe('policies/deny-rules.yaml:2:5');
+  });
+
+  it('a policy file that cannot be read (a link out of the repository) stops the command, even when the others are cached', async () => {
+    const dir = project(POLICY);
+    await loadBundle(join(dir, 'policies'));
+    const outside = project({ 'allow.yaml': 'rules:\n  - id: allow-all\n    effect: allow\n' });
+    symlinkSync(join(outside, 'allow.yaml'), join(dir, 'policies', 'more.yaml'));
+    const err = await loadBundle(join(dir, 'policies')).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(PolicyError);
+    expect((err as PolicyError).diagnostics.map((d) => d.code)).toContain('file/symlink-outside');
+  });
+
+  it('a cache folder keeps its most recently used files, within its limits', () => {
+    const saved = { ...CACHE_LIMITS };
+    const name = (i: number) => cachePath(`test-trim-${process.pid}`, `${i}.json`)!;
+    try {
+      for (let i = 0; i < 4; i++) {
+        writeSealed(name(i), `entry ${i}`);
+        // Written a minute apart, the first the oldest.
+        utimesSync(name(i), new Date(Date.now() - (10 - i) * 60_000), new Date(Date.now() - (10 - i) * 60_000));
+      }
+      CACHE_LIMITS.files = 3;
+      // Reading the oldest makes it the most recently used.
+      expect(readSealed(name(0))).toBe('entry 0');
+      writeSealed(name(4), 'entry 4');
+      expect([0, 1, 2, 3, 4].filter((i) => existsSync(name(i)))).toEqual([0, 3, 4]);
+      CACHE_LIMITS.files = 10;
+      CACHE_LIMITS.bytes = 2 * (64 + 1 + 'entry 5'.length);
+      [0, 3, 4].forEach((i, n) => utimesSync(name(i), new Date(Date.now() - (3 - n) * 60_000), new Date(Date.now() - (3 - n) * 60_000)));
+      writeSealed(name(5), 'entry 5');
+      expect([0, 3, 4, 5].filter((i) => existsSync(name(i)))).toEqual([4, 5]);
+    } finally {
+      Object.assign(CACHE_LIMITS, saved);
+      rmSync(dirname(name(0)), { recursive: true, force: true });
     }
   });
 

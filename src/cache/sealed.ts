@@ -1,17 +1,18 @@
-// Cache files that only this user's govern can have written. The caches (the checked config, the
-// compiled bundle) live in the project, under .govern/cache/, where an agent that may write
-// project files could also write them: a cache file that names other policies, or holds a deny
-// rule whose Cedar never matches, would turn denies into allows while the policies in git stay
-// as they were. A content hash does not help, since anyone can compute one. So each file is
-// sealed with an HMAC under a key kept outside every project, in a folder only this user can use
-// ($XDG_CACHE_HOME/govern, else ~/.cache/govern); a file whose seal does not match is not used.
-// Where no such key can be kept, nothing is cached: every command compiles again.
+// The user's cache of derived files: the checked config and the compiled policy bundles, keyed by
+// their content, in one folder per user ($XDG_CACHE_HOME/govern, else ~/.cache/govern), as Go
+// keeps its build cache. Every clone, worktree and temporary copy of the same policies shares one
+// compile. The folder must be this user's own and closed to everyone else, and each file is sealed
+// with an HMAC under a key kept in it: a cache file that names other policies, or holds a deny
+// rule whose Cedar never matches, would otherwise turn denies into allows while the policies in
+// git stay as they were, and a content hash does not help, since anyone can compute one. A file
+// whose seal does not match is not used. Where no such folder can be kept, nothing is cached:
+// every command compiles again.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-let key: Buffer | null | undefined;
+let store: { dir: string; key: Buffer } | null | undefined;
 
 /** Whether a file or folder is this user's and closed to everyone else (where the platform says so). */
 function isPrivate(path: string): boolean {
@@ -20,14 +21,14 @@ function isPrivate(path: string): boolean {
   return s.uid === process.getuid() && (s.mode & 0o077) === 0 && !s.isSymbolicLink();
 }
 
-/** The user's sealing key, made on first use; null when it cannot be kept privately here. */
-function sealingKey(): Buffer | null {
-  if (key !== undefined) return key;
-  key = null;
+/** The user's cache folder and sealing key, the key made on first use; null when they cannot be kept privately here. */
+function userStore(): { dir: string; key: Buffer } | null {
+  if (store !== undefined) return store;
+  store = null;
   try {
     const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'govern');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (!isPrivate(dir)) return key;
+    if (!isPrivate(dir)) return store;
     const file = join(dir, 'cache-key');
     try {
       writeFileSync(file, randomBytes(32), { mode: 0o600, flag: 'wx' });
@@ -35,18 +36,24 @@ function sealingKey(): Buffer | null {
       // made by an earlier process
     }
     const k = readFileSync(file);
-    if (k.length === 32 && isPrivate(file)) key = k;
+    if (k.length === 32 && isPrivate(file)) store = { dir, key: k };
   } catch {
     // no home, or a read-only one: no cache
   }
-  return key;
+  return store;
+}
+
+/** Where a cache file of this name lives (`kind` is its subfolder); undefined when nothing can be cached here. */
+export function cachePath(kind: string, name: string): string | undefined {
+  const s = userStore();
+  return s ? join(s.dir, kind, name) : undefined;
 }
 
 const seal = (k: Buffer, text: string) => createHmac('sha256', k).update(text).digest();
 
 /** The text of a sealed cache file, or undefined when it is missing, unreadable or not sealed with this user's key. */
 export function readSealed(path: string): string | undefined {
-  const k = sealingKey();
+  const k = userStore()?.key;
   if (!k) return undefined;
   try {
     const data = readFileSync(path, 'utf8');
@@ -54,22 +61,53 @@ export function readSealed(path: string): string | undefined {
     if (nl !== 64) return undefined;
     const mac = Buffer.from(data.slice(0, nl), 'hex');
     const text = data.slice(nl + 1);
-    return mac.length === 32 && timingSafeEqual(mac, seal(k, text)) ? text : undefined;
+    if (mac.length !== 32 || !timingSafeEqual(mac, seal(k, text))) return undefined;
+    // Recently used: the last to go when the folder is trimmed.
+    const now = new Date();
+    utimesSync(path, now, now);
+    return text;
   } catch {
     return undefined;
   }
 }
 
-/** Writes a sealed cache file (atomically); does nothing where no key can be kept or the folder is read-only. */
+/** What one cache subfolder may hold; the least recently used files go first. */
+export const CACHE_LIMITS = { files: 256, bytes: 256 * 1024 * 1024 };
+
+/** Writes a sealed cache file (atomically) and trims its folder; does nothing where no key can be kept or the folder is read-only. */
 export function writeSealed(path: string, text: string): void {
-  const k = sealingKey();
+  const k = userStore()?.key;
   if (!k) return;
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const tmp = join(dirname(path), `.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    writeFileSync(tmp, `${seal(k, text).toString('hex')}\n${text}`);
+    writeFileSync(tmp, `${seal(k, text).toString('hex')}\n${text}`, { mode: 0o600 });
     renameSync(tmp, path);
+    trim(dirname(path));
   } catch {
-    // a read-only checkout still works; it only compiles each time
+    // a read-only cache folder: every command compiles again
   }
+}
+
+/** Deletes the least recently used files of a cache folder beyond CACHE_LIMITS. */
+function trim(dir: string): void {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).flatMap((f) => {
+    try {
+      const s = statSync(join(dir, f));
+      return [{ path: join(dir, f), used: s.mtimeMs, size: s.size }];
+    } catch {
+      return [];
+    }
+  });
+  files.sort((a, b) => b.used - a.used);
+  let bytes = 0;
+  files.forEach((f, i) => {
+    bytes += f.size;
+    if (i < CACHE_LIMITS.files && bytes <= CACHE_LIMITS.bytes) return;
+    try {
+      unlinkSync(f.path);
+    } catch {
+      // removed by another process
+    }
+  });
 }

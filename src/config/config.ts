@@ -8,7 +8,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { fileDiag, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { SourceFile } from '../policy/source.js';
 import { VERSION } from '../version.js';
-import { readSealed, writeSealed } from '../cache/sealed.js';
+import { cachePath, readSealed, writeSealed } from '../cache/sealed.js';
 import type { ModelSettings } from '../router/provider.js';
 import type { Budgets, GovernConfig, GuardModel, Model } from './config-types.js';
 import type { GuardSettings } from '../router/providers/guard.js';
@@ -158,8 +158,8 @@ export async function loadConfig(explicit?: string, cwd = process.cwd()): Promis
     throw new ConfigError([fileDiag(explicit ? '--config' : path, 'error', 'config/not-found', `${explicit ?? path} does not exist or cannot be read.`, 'Pass an existing file to --config, or run `govern init`.')]);
   }
   // The checked form is cached by content, like the compiled bundle, sealed with the user's key.
-  const cacheFile = join(dirname(path), '.govern', 'cache', `config-${createHash('sha256').update(VERSION).update('\0').update(text).digest('hex').slice(0, 32)}.json`);
-  const cached = readSealed(cacheFile);
+  const cacheFile = cachePath('config', `${createHash('sha256').update(VERSION).update('\0').update(text).digest('hex').slice(0, 32)}.json`);
+  const cached = cacheFile === undefined ? undefined : readSealed(cacheFile);
   if (cached !== undefined) {
     try {
       return resolveConfig(JSON.parse(cached) as GovernConfig, path, cwd);
@@ -169,6 +169,6 @@ export async function loadConfig(explicit?: string, cwd = process.cwd()): Promis
   }
   const { parseConfig } = await import('./parse.js');
   const raw = parseConfig(path, text);
-  writeSealed(cacheFile, JSON.stringify(raw));
+  if (cacheFile !== undefined) writeSealed(cacheFile, JSON.stringify(raw));
   return resolveConfig(raw, path, cwd);
 }

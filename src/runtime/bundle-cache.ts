@@ -1,21 +1,22 @@
-// The compiled bundle, cached by the content hash of the policy files, so that `govern eval`
-// does not parse YAML, check schemas or recompile when nothing changed. A cache entry is derived
-// data: a missing, unreadable or edited one (not sealed with this user's key, see cache/sealed.ts;
-// no longer hashing to the bundle hash it carries; written for other policy files) is rebuilt
-// from the policies.
+// The compiled bundle, cached by the content of the policy files (their bytes and the paths a
+// bundle names them by), so that `govern eval` does not parse YAML, check schemas or recompile
+// when nothing changed, in this checkout or in any other copy of the same policies. A cache entry
+// is derived data: a missing, unreadable or edited one (not sealed with this user's key, see
+// cache/sealed.ts; no longer hashing to the bundle hash it carries; written for other policy
+// files) is rebuilt from the policies.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Bundle } from '../compile/bundle.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { bundleHash, cedarSchema } from '../compile/schema.js';
 import type { CompiledRule } from '../compile/rule.js';
 import type { FieldType } from '../policy/vocabulary.js';
-import { findPolicyFiles } from '../policy/files.js';
+import { displayPath, findPolicyFiles } from '../policy/files.js';
 import { sha256 } from './canonical.js';
-import { readSealed, writeSealed } from '../cache/sealed.js';
+import { cachePath, readSealed, writeSealed } from '../cache/sealed.js';
 
 // 3: rules carry `index.action`. 4: a rule's matcher holds its logic without annotations.
-// 5: sealed.
-const FORMAT = 5;
+// 5: sealed. 6: in the user's cache folder, keyed by the paths the bundle shows.
+const FORMAT = 6;
 
 interface Stored {
   format: number;
@@ -29,15 +30,26 @@ interface Stored {
   contextAttrs: [string, FieldType][];
 }
 
-/** The content key of a policy folder: every policy file's path and bytes, and the govern version. */
-export function policiesKey(paths: string[], version: string): string {
-  const files = findPolicyFiles(paths, []);
-  return sha256(version, ...files.flatMap((f) => [f, readFileSync(f, 'latin1')]));
+/**
+ * The content key of a policy folder: the govern version, and every policy file's bytes and the
+ * path the compiled rules name it by (relative to the working folder, as `govern check` shows it).
+ * What finding the files reported goes to `problems`: after an error (a link out of the
+ * repository, say) nothing compiles, and no cached bundle of the files that were found may stand in.
+ */
+export function policiesKey(paths: string[], version: string, problems: Diagnostic[] = []): string {
+  const files = findPolicyFiles(paths, problems);
+  return sha256(version, ...files.flatMap((f) => [displayPath(f), readFileSync(f, 'latin1')]));
 }
 
-export function readCachedBundle(dir: string, key: string, version: string): Bundle | undefined {
+/** The cache file of a policies key; undefined where nothing can be cached. */
+export function bundleCachePath(key: string): string | undefined {
+  return cachePath('bundles', `${key}.json`);
+}
+
+export function readCachedBundle(key: string, version: string): Bundle | undefined {
   try {
-    const text = readSealed(join(dir, `${key}.json`));
+    const path = bundleCachePath(key);
+    const text = path === undefined ? undefined : readSealed(path);
     if (text === undefined) return undefined;
     const s = JSON.parse(text) as Stored;
     if (s.format !== FORMAT || s.govern !== version || s.key !== key) return undefined;
@@ -50,7 +62,9 @@ export function readCachedBundle(dir: string, key: string, version: string): Bun
   }
 }
 
-export function writeCachedBundle(dir: string, key: string, version: string, b: Bundle): void {
+export function writeCachedBundle(key: string, version: string, b: Bundle): void {
+  const path = bundleCachePath(key);
+  if (path === undefined) return;
   const s: Stored = { format: FORMAT, govern: version, key, hash: b.hash, rules: b.rules, schema: b.schema, resourceAttrs: [...b.resourceAttrs], contextAttrs: [...b.contextAttrs] };
-  writeSealed(join(dir, `${key}.json`), JSON.stringify(s));
+  writeSealed(path, JSON.stringify(s));
 }

@@ -76,15 +76,16 @@ function decisionCacheMaterial(bundleHash: string, model: string, request: Reque
 }
 
 /** The compiled bundle of a policy folder: from the content-hash cache, else compiled (and cached). */
-export async function loadBundle(policies: string, root: string): Promise<Bundle> {
-  const cacheDir = join(root, '.govern', 'cache', 'bundles');
-  const key = policiesKey([policies], VERSION);
-  const cached = readCachedBundle(cacheDir, key, VERSION);
+export async function loadBundle(policies: string): Promise<Bundle> {
+  const problems: Diagnostic[] = [];
+  const found = policiesKey([policies], VERSION, problems);
+  const key = problems.some((d) => d.severity === 'error') ? undefined : found;
+  const cached = key === undefined ? undefined : readCachedBundle(key, VERSION);
   if (cached) return cached;
   const { check } = await import('../check/check.js');
   const r = check([policies], { tests: false });
   if (!r.bundle) throw new PolicyError(r.diagnostics, r.sources);
-  writeCachedBundle(cacheDir, key, VERSION, r.bundle);
+  if (key !== undefined) writeCachedBundle(key, VERSION, r.bundle);
   return r.bundle;
 }
 
@@ -212,7 +213,7 @@ export class Runtime {
   async reload(): Promise<Bundle> {
     const bundle = this.bundleFile
       ? (await import('../bundle/bundle.js')).readBundle(this.bundleFile, this.config.bundle.publicKeys).bundle
-      : await loadBundle(this.config.policies, this.config.root);
+      : await loadBundle(this.config.policies);
     this.useBundle(bundle);
     return bundle;
   }
@@ -225,7 +226,7 @@ export class Runtime {
     const bundleFile = opts.bundle ? resolve(opts.cwd ?? process.cwd(), opts.bundle) : config.bundle.file;
     const bundle = bundleFile
       ? (await import('../bundle/bundle.js')).readBundle(bundleFile, config.bundle.publicKeys, opts.bundle ?? bundleFile).bundle
-      : await loadBundle(config.policies, config.root);
+      : await loadBundle(config.policies);
     const state = opts.noState ? undefined : State.open(config.state, { synchronous: config.durability });
     const rt = new Runtime(config, bundle, state);
     if (bundleFile) rt.bundleFile = bundleFile;
