@@ -1,9 +1,9 @@
 // Cedar's parsed policy sets are a bounded resource: a reload frees the sets of the engine it
 // replaces, set ids are used again, and the pool of live policies never outgrows its bound while
-// the decisions stay the same.
+// the decisions stay the same. A set is handed only the parts of a request its policies read.
 import { afterEach, describe, expect, it } from 'vitest';
 import { check } from '../src/check/check.js';
-import { parsedSets, setMaxLivePolicies, DEFAULT_MAX_LIVE_POLICIES } from '../src/cedar/cedar.js';
+import { narrowRequest, parsedSets, reads, setMaxLivePolicies, DEFAULT_MAX_LIVE_POLICIES, type CedarRequest } from '../src/cedar/cedar.js';
 import type { Bundle } from '../src/compile/bundle.js';
 import { Engine, SMALL_BUNDLE } from '../src/engine/engine.js';
 import { factsOf } from '../src/engine/facts.js';
@@ -86,5 +86,26 @@ describe('Cedar policy sets', () => {
     expect(parsedSets().sets).toBe(1);
     e.dispose();
     expect(parsedSets().sets).toBe(0);
+  });
+});
+
+describe('the request a set is handed', () => {
+  const principal = { type: 'Agent', id: 'ops' };
+  const resource = { type: 'Resource', id: 'file/x' };
+  const usd = { __extn: { fn: 'decimal', arg: '0.5000' } };
+  const req: CedarRequest = {
+    principal, action: { type: 'Action', id: 'DELETE' }, resource,
+    context: { environment: 'production', cost: { usd, tokens: 3 }, command: 'rm -rf /' },
+    entities: [{ uid: principal, attrs: { name: 'ops', trust: 20 }, parents: [] }, { uid: resource, attrs: { type: 'file', path: 'x' }, parents: [] }],
+  };
+
+  it('holds what its policies read, a variable used whole kept whole, and nothing else', () => {
+    const some = reads(['forbid (principal, action, resource) when { context.cost.usd.greaterThan(decimal("0.1")) && resource has path };'])!;
+    expect(narrowRequest(req, some)).toEqual({ ...req, context: { cost: { usd } }, entities: [{ uid: resource, attrs: { path: 'x' }, parents: [] }] });
+    const scope = reads(['forbid (principal == Agent::"ops", action, resource);'])!;
+    expect(narrowRequest(req, scope)).toEqual({ ...req, context: {}, entities: [req.entities[0]] });
+    const both = reads(['forbid (principal, action, resource) when { context.cost.tokens > 2 };', 'forbid (principal, action, resource) when { context.cost == context.cost };'])!;
+    expect(narrowRequest(req, both).context).toEqual({ cost: { usd, tokens: 3 } });
+    expect(reads(['forbid (principal, action, resource) when { ('])).toBeUndefined();
   });
 });

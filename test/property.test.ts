@@ -11,7 +11,8 @@ import { stringify } from 'yaml';
 import { check, type CheckResult } from '../src/check/check.js';
 import type { Diagnostic } from '../src/diagnostics/diagnostic.js';
 import { Engine, type Decision } from '../src/engine/engine.js';
-import { factsOf } from '../src/engine/facts.js';
+import { categoriesFor, cedarRequest, factsOf } from '../src/engine/facts.js';
+import { Authorizer, narrowRequest, reads, type CedarAnswer } from '../src/cedar/cedar.js';
 import { normalizeRequest } from '../src/request/normalize.js';
 import { CATEGORIES } from '../src/policy/vocabulary.js';
 import {
@@ -644,5 +645,52 @@ describe('the rule index', () => {
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 150) },
     );
     expect(indexed).toBeGreaterThan(50);
+  });
+});
+
+describe('what Cedar is handed', () => {
+  it('a set answers the same whether handed the whole request or only what its policies read', () => {
+    let compared = 0;
+    fc.assert(
+      fc.property(indexCaseArb, ({ rules, readers, raw, requests }) => {
+        const dir = writePolicies([...rules, ...readers]);
+        if (raw) writeFileSync(join(dir, 'raw.cedar'), RAW_CEDAR);
+        try {
+          const result = check([dir], { tests: false });
+          if (!result.bundle) return;
+          const bundle = result.bundle;
+          const authorizer = new Authorizer(bundle.schema, bundle.hash);
+          // The whole bundle as one set, and each rule alone: what one rule reads is the narrowest request.
+          const sets = [bundle.rules, ...bundle.rules.map((r) => [r])].map((rs, i) => {
+            const policies = Object.fromEntries(rs.map((r) => [r.id, r.matcher]));
+            authorizer.prepare(`s${i}`, () => policies);
+            return { key: `s${i}`, keep: reads(Object.values(policies)) };
+          });
+          try {
+            for (const [q, facts] of requests) {
+              let f;
+              try { f = factsOf(normalizeRequest(q), facts); } catch { continue; }
+              for (const category of categoriesFor(f)) {
+                for (const lowerPath of [false, true]) {
+                  const req = cedarRequest(f, bundle, { category, lowerPath });
+                  for (const { key, keep } of sets) {
+                    expect(keep).toBeDefined();
+                    const sorted = (a: CedarAnswer) => ({ ...a, reasons: [...a.reasons].sort(), errors: [...a.errors].sort((x, y) => (x.policyId < y.policyId ? -1 : 1)) });
+                    expect(sorted(authorizer.authorize(key, narrowRequest(req, keep!))), JSON.stringify({ key, req })).toEqual(sorted(authorizer.authorize(key, req)));
+                    compared++;
+                  }
+                }
+              }
+            }
+          } finally {
+            authorizer.dispose();
+          }
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 60) },
+    );
+    expect(compared).toBeGreaterThan(1_000);
   });
 });
