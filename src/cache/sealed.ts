@@ -62,9 +62,13 @@ export function readSealed(path: string): string | undefined {
     const mac = Buffer.from(data.slice(0, nl), 'hex');
     const text = data.slice(nl + 1);
     if (mac.length !== 32 || !timingSafeEqual(mac, seal(k, text))) return undefined;
-    // Recently used: the last to go when the folder is trimmed.
-    const now = new Date();
-    utimesSync(path, now, now);
+    try {
+      // Recently used: the last to go when the folder is trimmed.
+      const now = new Date();
+      utimesSync(path, now, now);
+    } catch {
+      // a read-only cache folder is still read
+    }
     return text;
   } catch {
     return undefined;
