@@ -20,7 +20,7 @@
 import type { Runtime } from '../runtime/runtime.js';
 import { classify, CODE, errorOf, errorResponse, isCallerError, response, type Id, type RpcRequest } from './jsonrpc.js';
 import { LineSplitter } from './lines.js';
-import { LineTransport, startMcp } from './mcp.js';
+import type { LineTransport } from './mcp.js';
 import { Governance } from './service.js';
 import { watchPolicies, type PolicyWatch } from './watch.js';
 
@@ -107,7 +107,13 @@ export async function serve(rt: Runtime, opts: ServeOptions): Promise<number> {
   let closing = false;
   let paused = false;
   let plainPending = 0;
-  const inflight = () => plainPending + transport.pending;
+  // The MCP side is loaded with the first message for it: a client of the plain methods never pays
+  // for the SDK (about 200 modules, a third of the start of a short session). Messages that arrive
+  // while it loads wait, in order.
+  let transport: LineTransport | undefined;
+  let loading: Promise<void> | undefined;
+  const waiting: { message: unknown; id: Id | undefined }[] = [];
+  const inflight = () => plainPending + waiting.length + (transport?.pending ?? 0);
   const maybeResume = () => {
     if (paused && !closing && !out.blocked && inflight() <= LOW_WATER) {
       paused = false;
@@ -115,8 +121,28 @@ export async function serve(rt: Runtime, opts: ServeOptions): Promise<number> {
     }
   };
   const out = new Output(output, maybeResume);
-  const transport = new LineTransport((m) => out.send(m));
-  await startMcp(gov, transport, log);
+  /** Hands a message to the MCP server; a request it cannot take is answered with why. */
+  const deliver = (t: LineTransport, message: unknown, id: Id | undefined) => {
+    const problem = t.deliver(message);
+    if (problem !== undefined && id !== undefined) out.send(errorResponse(id, problem));
+  };
+  const toMcp = (message: unknown, id: Id | undefined) => {
+    if (transport) return deliver(transport, message, id);
+    waiting.push({ message, id });
+    loading ??= import('./mcp.js').then(
+      async ({ LineTransport, startMcp }) => {
+        const t = new LineTransport((m) => out.send(m));
+        await startMcp(gov, t, log);
+        transport = t;
+        for (const w of waiting.splice(0)) deliver(t, w.message, w.id);
+      },
+      (e: unknown) => {
+        log(`cannot start the MCP server: ${(e as Error)?.message ?? String(e)}`);
+        loading = undefined;
+        for (const w of waiting.splice(0)) if (w.id !== undefined) out.send(errorResponse(w.id, { code: CODE.internalError, message: 'the MCP server could not start; see the server log' }));
+      },
+    ).finally(maybeResume);
+  };
   const watcher: PolicyWatch | undefined = opts.watch ? watchPolicies(rt, gov, { delayMs: opts.reloadDelayMs, log, info }) : undefined;
 
   const plain = (msg: RpcRequest, id: Id | undefined) => {
@@ -158,12 +184,9 @@ export async function serve(rt: Runtime, opts: ServeOptions): Promise<number> {
     }
     const env = classify(msg);
     if (env.kind === 'invalid') out.send(errorResponse(env.id, env.error));
-    else if (env.kind === 'response') transport.deliver(env.message);
+    else if (env.kind === 'response') toMcp(env.message, undefined);
     else if (env.message.method.startsWith('governance/')) plain(env.message, env.id);
-    else {
-      const problem = transport.deliver(env.message);
-      if (problem !== undefined && env.id !== undefined) out.send(errorResponse(env.id, problem));
-    }
+    else toMcp(env.message, env.id);
     if (!paused && inflight() >= HIGH_WATER) {
       paused = true;
       input.pause();
