@@ -236,6 +236,17 @@ describe('the ledger', () => {
     expect((await cli(['ledger', 'verify'], { cwd: dir })).code).toBe(0);
   });
 
+  it('verify and export read the state file alone: a policy that does not compile does not stop them', async () => {
+    const dir = project();
+    for (let i = 0; i < 2; i++) await cli(['eval', ...PROD_DEPLOY_FLAGS], { cwd: dir });
+    writeFileSync(join(dir, 'policies', 'broken.yaml'), 'rules:\n  - id: a\n    effect: dney\n');
+    expect((await cli(['eval', ...PROD_DEPLOY_FLAGS], { cwd: dir })).stderr).toContain('policies/broken.yaml:3:13');
+    const v = await cli(['ledger', 'verify'], { cwd: dir });
+    expect([v.code, v.stderr]).toEqual([0, '']);
+    expect(v.stdout).toMatch(/^ledger intact: 2 decisions/);
+    expect((await cli(['ledger', 'export'], { cwd: dir })).stdout.trim().split('\n')).toHaveLength(2);
+  });
+
   it('export filters by agent, route and time, and names a bad --since', async () => {
     const dir = project();
     await cli(['eval', '--agent', 'a', '--action', 'read', '--env', 'dev'], { cwd: dir });

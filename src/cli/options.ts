@@ -3,7 +3,8 @@
 // exit 1, never a stack trace). Apart from program.ts so that command modules can import them.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../config/config.js';
+import { loadConfig, resolveState, type Config } from '../config/config.js';
+import type { State } from '../ledger/state.js';
 import { displayPath } from '../policy/files.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { usageErrorOf } from './errors.js';
@@ -51,6 +52,26 @@ export async function openRuntime(cmd: Command, opts: { noState?: boolean } = {}
 export async function withRuntime<T>(cmd: Command, f: (rt: Runtime) => Promise<T>, opts: { noState?: boolean } = {}): Promise<T> {
   const rt = await openRuntime(cmd, opts);
   try { return await f(rt); } finally { rt.close(); }
+}
+
+/**
+ * Runs `f` with the configuration and the state file from the global flags, and closes the state
+ * after: for the commands that only read or change recorded state (ledger, escalations, trust),
+ * which neither compile the policies nor decide, and so load neither.
+ */
+export async function withStateFile<T>(cmd: Command, what: string, f: (st: State, config: Config) => Promise<T> | T): Promise<T> {
+  const g = cmd.optsWithGlobals<GlobalOptions>();
+  if (g.state === false) throw new UsageError(`${what} needs the state file; drop --no-state.`);
+  const config = await projectConfig(g);
+  if (typeof g.state === 'string') config.state = resolveState(process.cwd(), g.state);
+  const { State } = await import('../ledger/state.js');
+  let st: State;
+  try {
+    st = State.open(config.state, { synchronous: config.durability });
+  } catch (e) {
+    throw (await usageErrorOf(e)) ?? e;
+  }
+  try { return await f(st, config); } finally { st.close(); }
 }
 
 /** Commands that need recorded state refuse --no-state with a clear message. */

@@ -4,17 +4,17 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { TRUST_DELTAS, type State, type TrustEvent } from '../ledger/state.js';
 import { parseNumber } from '../request/input.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Config } from '../config/config.js';
 import { EXIT, UsageError } from './output.js';
-import { requireState, withRuntime, type GlobalOptions } from './options.js';
+import { requireState, withRuntime, withStateFile, type GlobalOptions } from './options.js';
 
 type Fmt = { format: 'human' | 'json' };
 const formatOption = () => new Option('-f, --format <format>', 'output format').choices(['human', 'json']).default('human');
 const render = () => import('../render/state.js');
 
-/** Runs `f` with the runtime and its state file (`what` needs it), printing what it returns; closes the runtime. */
-async function withState(c: Command, what: string, f: (st: State, rt: Runtime) => Promise<string | void> | string | void): Promise<void> {
-  const out = await withRuntime(c, async (rt) => f(requireState(rt, what), rt));
+/** Runs `f` with the configuration and the state file (`what` needs it), printing what it returns; closes the state. */
+async function withState(c: Command, what: string, f: (st: State, config: Config) => Promise<string | void> | string | void): Promise<void> {
+  const out = await withStateFile(c, what, f);
   if (out) process.stdout.write(out);
 }
 
@@ -36,9 +36,9 @@ export function register(program: Command): void {
     .addOption(formatOption())
     .action(async (decision: string, event: string, opts: Fmt & { note?: string; as?: string }, c: Command) => {
       if (!(event in TRUST_DELTAS)) throw new UsageError(`<event>: "${event}" is not one of success, failure, exception, violation.`);
-      await withState(c, 'trust record', async (st, rt) => {
-        const name = (await import('../escalation/approver.js')).approver(rt.config, st, opts.as, true);
-        const r = st.recordOutcome({ decision, event: event as TrustEvent, by: { party: 'reporter', name }, deltas: rt.config.trust.outcomes, ...(opts.note !== undefined ? { note: opts.note } : {}) }, new Date().toISOString());
+      await withState(c, 'trust record', async (st, config) => {
+        const name = (await import('../escalation/approver.js')).approver(config, st, opts.as, true);
+        const r = st.recordOutcome({ decision, event: event as TrustEvent, by: { party: 'reporter', name }, deltas: config.trust.outcomes, ...(opts.note !== undefined ? { note: opts.note } : {}) }, new Date().toISOString());
         return (await render()).trustRecorded(opts.format, r, event, decision, name);
       });
     });
@@ -48,11 +48,16 @@ export function register(program: Command): void {
     .description('spend and tokens per agent this hour and today, against the budgets')
     .argument('[agent]', 'one agent (default: every agent with usage today)')
     .addOption(formatOption())
-    .action(async (agent: string | undefined, opts: Fmt, c: Command) => withState(c, 'usage', async (st, rt) => {
-      const now = new Date();
-      const agents = agent ? [agent] : st.agentsWithUsage(`d:${now.toISOString().slice(0, 10)}`);
-      return (await render()).usageShow(opts.format, agents.map((a) => rt.budget(a, now)));
-    }));
+    .action(async (agent: string | undefined, opts: Fmt, c: Command) => {
+      // The budgets as the runtime counts them (declared and recorded spend, the configured limits).
+      const out = await withRuntime(c, async (rt) => {
+        const st = requireState(rt, 'usage');
+        const now = new Date();
+        const agents = agent ? [agent] : st.agentsWithUsage(`d:${now.toISOString().slice(0, 10)}`);
+        return (await render()).usageShow(opts.format, agents.map((a) => rt.budget(a, now)));
+      });
+      process.stdout.write(out);
+    });
 
   usage
     .command('record')
@@ -89,8 +94,8 @@ export function register(program: Command): void {
     .action(async (opts: { out?: string; since?: string; agent?: string; route?: string }, c: Command) => {
       if (opts.since && Number.isNaN(Date.parse(opts.since))) throw new UsageError(`--since: "${opts.since}" is not a date (use ISO 8601, e.g. 2026-11-01 or 2026-11-01T12:00:00Z).`);
       const since = opts.since ? new Date(opts.since).toISOString() : undefined;
-      await withRuntime(c, async (rt) => {
-        const n = await (await import('../ledger/export.js')).exportLedger(() => requireState(rt, 'ledger export'), { ...(since ? { since } : {}), ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.route ? { route: opts.route } : {}) }, opts.out);
+      await withStateFile(c, 'ledger export', async (st) => {
+        const n = await (await import('../ledger/export.js')).exportLedger(() => st, { ...(since ? { since } : {}), ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.route ? { route: opts.route } : {}) }, opts.out);
         if (opts.out && !c.optsWithGlobals<GlobalOptions>().quiet) process.stderr.write(`wrote ${n} decision records to ${opts.out}\n`);
       });
     });
@@ -113,10 +118,10 @@ export function register(program: Command): void {
       .option('--as <name>', 'act as this configured approver (its os_users must include the OS user, or be empty for CI); default: the approver matching the OS user')
       .option('--note <text>', 'why, for the record')
       .addHelpText('after', '\nWho may: the approvers under `approvers:` in govern.config.yaml, recognised by OS user (not $USER). An agent never approves.')
-      .action(async (id: string, opts: { as?: string; note?: string }, c: Command) => withState(c, `escalations ${verdict}`, async (st, rt) => {
+      .action(async (id: string, opts: { as?: string; note?: string }, c: Command) => withState(c, `escalations ${verdict}`, async (st, config) => {
         const { approver, answerEscalation } = await import('../escalation/approver.js');
-        const name = approver(rt.config, st, opts.as, false);
-        const { escalation: e, expires } = answerEscalation(rt.config, st, id, verdict, name, opts.note);
+        const name = approver(config, st, opts.as, false);
+        const { escalation: e, expires } = answerEscalation(config, st, id, verdict, name, opts.note);
         return verdict === 'approve' ? `${e.id} approved by ${name}; the same request is allowed once until ${expires}\n` : `${e.id} denied by ${name}; the same request is denied without asking until ${expires}\n`;
       }));
   }
