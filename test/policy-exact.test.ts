@@ -262,6 +262,18 @@ describe('caches are verified', () => {
     expect((await loadBundle('policies')).byId.get('deny-rm-root')!.source).toBe('policies/deny-rules.yaml:2:5');
   });
 
+  it('one file that spells out a second file after a NUL does not take the cached bundle of the two', async () => {
+    const two = project({ 'policies/a.yaml': POLICY['policies/deny.yaml'], 'policies/b.yaml': 'rules:\n  - id: allow-all\n    effect: allow\n' });
+    process.chdir(two);
+    await loadBundle('policies');
+    const key = policiesKey(['policies'], VERSION);
+    const one = project({ 'policies/a.yaml': `${POLICY['policies/deny.yaml']}\0policies/b.yaml\0rules:\n  - id: allow-all\n    effect: allow\n` });
+    process.chdir(one);
+    expect(policiesKey(['policies'], VERSION)).not.toBe(key);
+    // Compiled as it is, the file is refused: it does not decide with the rules of the other folder.
+    await expect(loadBundle('policies')).rejects.toBeInstanceOf(PolicyError);
+  });
+
   it('a policy file that cannot be read (a link out of the repository) stops the command, even when the others are cached', async () => {
     const dir = project(POLICY);
     await loadBundle(join(dir, 'policies'));

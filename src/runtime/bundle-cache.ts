@@ -15,8 +15,9 @@ import { sha256 } from './canonical.js';
 import { cachePath, readSealed, writeSealed } from '../cache/sealed.js';
 
 // 3: rules carry `index.action`. 4: a rule's matcher holds its logic without annotations.
-// 5: sealed. 6: in the user's cache folder, keyed by the paths the bundle shows.
-const FORMAT = 6;
+// 5: sealed. 6: in the user's cache folder, keyed by the paths the bundle shows. 7: each
+// file's bytes keyed by their hash.
+const FORMAT = 7;
 
 interface Stored {
   format: number;
@@ -38,7 +39,9 @@ interface Stored {
  */
 export function policiesKey(paths: string[], version: string, problems: Diagnostic[] = []): string {
   const files = findPolicyFiles(paths, problems);
-  return sha256(version, ...files.flatMap((f) => [displayPath(f), readFileSync(f, 'latin1')]));
+  // Each file's bytes by their own hash: the parts are joined with NUL, which a path cannot hold
+  // but a file can, so that a file holding `NUL path NUL bytes` would otherwise key like two files.
+  return sha256(version, ...files.flatMap((f) => [displayPath(f), sha256(readFileSync(f, 'latin1'))]));
 }
 
 /** The cache file of a policies key; undefined where nothing can be cached. */
