@@ -4,12 +4,12 @@
 // diagnostic. Each case here was once accepted and decided otherwise than its text says.
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { check } from '../src/check/check.js';
 import type { Diagnostic } from '../src/diagnostics/diagnostic.js';
-import { policyLogicKey } from '../src/cedar/cedar.js';
+import { policyLogicKey, READS_AFTER } from '../src/cedar/cedar.js';
 import { Engine } from '../src/engine/engine.js';
 import { factsOf } from '../src/engine/facts.js';
 import { normalizeRequest } from '../src/request/normalize.js';
@@ -18,7 +18,7 @@ import { bundleCachePath, policiesKey, readCachedBundle } from '../src/runtime/b
 import { CACHE_LIMITS, cachePath, readSealed, writeSealed } from '../src/cache/sealed.js';
 import { bundleHash } from '../src/compile/schema.js';
 import { VERSION } from '../src/version.js';
-import { tempTree } from './helpers.js';
+import { ROOT, tempTree } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -430,5 +430,55 @@ describe('a diagnostic about two rules names both as data', () => {
       ['escalate-prod-deletes', ['escalate-all-deletes']],
       ['escalate-all-deletes-again', ['escalate-all-deletes']],
     ]);
+  });
+});
+
+describe('a request narrowed to what a rule set reads', () => {
+  // Once a Cedar set has been asked READS_AFTER times it is handed only the attributes its
+  // policies read. Variants of denied requests, asked well past that point, must be decided as a
+  // fresh engine (which hands Cedar the whole request) decides them, and the denies stay denies.
+  const DENIED = [
+    { agent: 'coder', action: 'read_file', resource: 'file:SECRETS/db.yaml', environment: 'dev' },
+    { agent: 'coder', action: 'read_file', resource: 'file:config/Secrets/./db.yaml', environment: 'dev' },
+    { agent: 'coder', action: 'write_file', resource: 'file:app/.ENV.local', environment: 'dev' },
+    { agent: 'coder', action: 'write_file', resource: 'file:tmp//../../../etc/shadow', environment: 'dev' },
+    { agent: 'coder', action: 'read_file', resource: 'file:tmp/notes.txt', environment: 'dev', command: 'sudo rm -rf /' },
+    { agent: 'ops', action: 'read', environment: 'dev', command: 'rm -rf / --no-preserve-root', category: 'ACCESS' },
+    { agent: 'infra', action: 'shell_exec', environment: 'PROD', command: 'terraform destroy -auto-approve' },
+    { agent: 'deploy-agent', action: 'shell_exec', environment: 'production', command: 'kubectl   delete ns payments' },
+    { agent: 'coder', action: 'write_file', resource: 'file:src/config.ts', environment: 'dev', content: 'const token = "ghp_Zx8Qw3Er5Ty7Ui9Op1As2Df4Gh6Jk8Lz0Xc2V";' },
+    { agent: 'coder', action: 'write_file', resource: 'file:tmp/x', environment: 'dev', context: { nested: { deeper: { command: 'rm -rf /' } } }, command: 'x=rm; $x -rf /' },
+  ];
+  const ALLOWED = [
+    { agent: 'coder', action: 'write_file', resource: 'file:tmp/scratch.txt', environment: 'dev' },
+    { agent: { id: 'web-agent', team: 'team-alpha' }, action: 'read', resource: 'logs/web', namespace: 'team-alpha', environment: 'production' },
+    { agent: 'auditor', action: 'audit', resource: 'iam:policy/all', environment: 'production' },
+  ];
+
+  it('decides variants of denied requests as the whole request does, and they stay denied', async () => {
+    const dir = project({});
+    cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
+    const requests = [...DENIED, ...ALLOWED];
+    const verdict = (rt: Runtime, q: unknown) => {
+      const p = rt.prepare(q);
+      const d = (p.decision ?? p.undecided)!;
+      return `${d.decision} ${d.reasons.map((r) => r.rule).join(',')}`;
+    };
+    // Each request on a runtime of its own: its Cedar sets are asked once, with the whole request.
+    const whole: string[] = [];
+    for (const q of requests) {
+      const rt = await Runtime.open({ cwd: dir, noState: true });
+      try { whole.push(verdict(rt, q)); } finally { rt.close(); }
+    }
+    expect(whole.slice(0, DENIED.length).map((v) => v.split(' ')[0])).toEqual(DENIED.map(() => 'deny'));
+    expect(whole.slice(DENIED.length).map((v) => v.split(' ')[0])).toEqual(ALLOWED.map(() => 'allow'));
+    const warm = await Runtime.open({ cwd: dir, noState: true });
+    try {
+      for (let round = 0; round < READS_AFTER + 2; round++) {
+        expect(requests.map((q) => verdict(warm, q)), `round ${round}`).toEqual(whole);
+      }
+    } finally {
+      warm.close();
+    }
   });
 });
