@@ -2,13 +2,14 @@
 // own text and scan only; the chain head and hit counts a transaction keeps in memory are the ones
 // on disk after its commit, with writers interleaving and savepoints rolling back; and a hit never
 // outlives a policy change that adds a deny.
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clearDetectMemo, detect, detectMemoSize, detectText, DETECT_MEMO_SIZE, DETECT_MEMO_TEXT_MAX } from '../src/request/detectors/index.js';
 import { normalizeRequest } from '../src/request/normalize.js';
 import { Runtime } from '../src/runtime/runtime.js';
-import { clearOfTheHour, ROOT, tempTree } from './helpers.js';
+import { clearOfTheHour, govern, ROOT, tempTree } from './helpers.js';
 
 const AWS_KEY = ['AKIA', 'QYLPMN5HFIQR7XYZ'].join('');
 
@@ -235,8 +236,40 @@ describe('cache hits and the state', () => {
     }
   });
 
+  it("a cache row read back decides as it stands only under this user's seal", async () => {
+    // Trust is part of the cache key; no finding lowers it here, so each process keys alike.
+    const dir = project('trust:\n  findings: {default: 0}\n');
+    const denied = { ...hit, action: 'read_file', resource: 'file:secrets/prod.env' };
+    // From the project's folder, as the command below: the compiled rules name their files from there.
+    const cwd = process.cwd();
+    process.chdir(dir);
+    const rt = await Runtime.open();
+    try {
+      expect((await rt.evaluate(denied)).decision.decision).toBe('deny');
+      expect((await rt.evaluate(hit)).decision.decision).toBe('allow');
+      // As if govern, under this user's key, had once allowed the denied request: the allow's row,
+      // written with its seal under the deny's key.
+      const rows = rt.state!.db.prepare('SELECT key, policy_hash, decision FROM cache').all() as { key: string; policy_hash: string; decision: string }[];
+      const deny = rows.find((r) => JSON.parse(r.decision).decision === 'deny')!;
+      const allow = rows.find((r) => JSON.parse(r.decision).decision === 'allow')!;
+      rt.state!.cachePut(deny.key, deny.policy_hash, allow.decision, Date.now(), 600);
+    } finally {
+      rt.close();
+      process.chdir(cwd);
+    }
+    const ask = (env: Record<string, string> = {}) => {
+      const r = govern(['eval', '--no-daemon', '--format', 'json', '-'], { cwd: dir, input: JSON.stringify(denied), env });
+      return [r.code, JSON.parse(r.stdout).decision, JSON.parse(r.stdout).route];
+    };
+    // This user's next process takes the row as its own: the rules are not asked again.
+    expect(ask()).toEqual([0, 'allow', 'cache']);
+    // Another user's key did not seal it: the row is weighed against the rules, and the deny stands.
+    expect(ask({ XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'govern-other-user-')) })).toEqual([2, 'deny', 'rules']);
+  });
+
   it('a cache row edited into an allow does not allow what a rule denies, in another process', async () => {
-    const dir = project();
+    // Without a finding's trust penalty, the second process keys the request as the first did and reads the edited row.
+    const dir = project('trust:\n  findings: {default: 0}\n');
     const req = { ...hit, action: 'send_message', resource: 'chat:m-1', content: `here is ${AWS_KEY}` };
     const first = await Runtime.open({ cwd: dir });
     let denied: string;

@@ -117,8 +117,20 @@ describe.each(backends)('state on $name', ({ name, skip, fresh }) => {
       const now = Date.now();
       s.cachePut('k1', 'p1', '{"decision":"allow"}', now, 60);
       s.cachePut('k2', 'p0', '{"decision":"deny"}', now, 60);
-      expect(s.cacheGet('k1', now + 1000)).toBe('{"decision":"allow"}');
+      expect(s.cacheGet('k1', now + 1000)).toEqual({ decision: '{"decision":"allow"}', sealed: true });
       expect(s.cacheGet('k1', now + 61_000)).toBeUndefined();
+      // The seal covers the decision, the bundle and the expiry: a row edited in any of them is not govern's own.
+      for (const edit of ["decision = '{\"decision\":\"deny\"}'", "policy_hash = 'p9'", 'expires_at = expires_at + 1000', "seal = NULL"]) {
+        s.cachePut('k3', 'p1', '{"decision":"allow"}', now, 60);
+        expect(s.cacheGet('k3', now)!.sealed).toBe(true);
+        s.db.prepare(`UPDATE cache SET ${edit} WHERE key = 'k3'`).run();
+        expect({ edit, sealed: s.cacheGet('k3', now)!.sealed }).toEqual({ edit, sealed: false });
+      }
+      // Nor is a row moved to another key.
+      s.db.prepare("UPDATE cache SET key = 'k4' WHERE key = 'k1'").run();
+      expect(s.cacheGet('k4', now)!.sealed).toBe(false);
+      s.db.prepare("UPDATE cache SET key = 'k1' WHERE key = 'k4'").run();
+      s.db.prepare("DELETE FROM cache WHERE key = 'k3'").run();
       s.cacheHit('k1');
       expect(s.cachePrune('p1', now)).toBe(2); // k2, and the decision cached above
       expect(s.cacheGet('k2', now)).toBeUndefined();

@@ -51,6 +51,33 @@ export function cachePath(kind: string, name: string): string | undefined {
 
 const seal = (k: Buffer, text: string) => createHmac('sha256', k).update(text).digest();
 
+/** The key rows are sealed with: derived from the user's key, so that no row's seal is a cache file's. */
+let rowKey: Buffer | null | undefined;
+function rowSealKey(): Buffer | null {
+  if (rowKey === undefined) {
+    const k = userStore()?.key;
+    rowKey = k ? seal(k, 'govern: rows kept outside the cache folder') : null;
+  }
+  return rowKey;
+}
+
+/**
+ * The seal (hex) of a row this process writes somewhere anyone with the file may edit (the state
+ * file's decision cache): an HMAC under this user's key. Undefined where no key can be kept.
+ */
+export function sealRow(text: string): string | undefined {
+  const k = rowSealKey();
+  return k ? seal(k, text).toString('hex') : undefined;
+}
+
+/** Whether a row read back carries the seal this user's key gives its text (never, where no key can be kept). */
+export function rowSealed(text: string, mac: string | null | undefined): boolean {
+  const k = rowSealKey();
+  if (!k || typeof mac !== 'string' || mac.length !== 64) return false;
+  const got = Buffer.from(mac, 'hex');
+  return got.length === 32 && timingSafeEqual(got, seal(k, text));
+}
+
 /** The text of a sealed cache file, or undefined when it is missing, unreadable or not sealed with this user's key. */
 export function readSealed(path: string): string | undefined {
   const k = userStore()?.key;

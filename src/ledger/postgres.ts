@@ -334,4 +334,5 @@ export const PG_MIGRATIONS: string[] = [
      reason TEXT NOT NULL
    );
    CREATE INDEX shadow_at ON shadow(at);`,
+  'ALTER TABLE cache ADD COLUMN seal TEXT;',
 ].map((sql) => sql.replace(/\bTEXT\b/g, 'TEXT COLLATE "C"'));

@@ -12,6 +12,8 @@ import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqliteDriver, isLockTimeout, type Driver, type Statement } from './driver.js';
 import { PG_MIGRATIONS, PgDriver, isPostgresUrl, redactUrl } from './postgres.js';
+import { rowSealed, sealRow } from '../cache/sealed.js';
+import { VERSION } from '../version.js';
 
 const require = createRequire(import.meta.url);
 
@@ -101,6 +103,9 @@ const MIGRATIONS: string[] = [
      reason TEXT NOT NULL
    );
    CREATE INDEX shadow_at ON shadow(at);`,
+  // Each decision cache row sealed under the user's key (cachePut), so that a row read back is
+  // known to be govern's own.
+  'ALTER TABLE cache ADD COLUMN seal TEXT;',
 ];
 
 export const GENESIS = '0'.repeat(64);
@@ -204,6 +209,14 @@ export interface ShadowRow {
   input_tokens: number;
   output_tokens: number;
   reason: string;
+}
+
+/**
+ * What a decision cache row's seal covers: the govern version that wrote it (a later one may decide
+ * the same facts differently), its key (which names the bundle and the facts), bundle, expiry and decision.
+ */
+function cacheRowText(key: string, policyHash: string, expires: number, decision: string): string {
+  return `decision cache\0${VERSION}\0${key}\0${policyHash}\0${expires}\0${decision}`;
 }
 
 export class StateError extends Error {}
@@ -591,10 +604,14 @@ export class State {
 
   // ---- cache
 
-  cacheGet(key: string, now: number): string | undefined {
-    const row = this.sql('SELECT decision, expires_at FROM cache WHERE key = ?').get(key) as { decision: string; expires_at: number } | undefined;
+  /**
+   * A live cache row: its decision, and whether it carries this user's seal over its key, bundle,
+   * expiry and decision (written by govern under this user's key, as it was; see cachePut).
+   */
+  cacheGet(key: string, now: number): { decision: string; sealed: boolean } | undefined {
+    const row = this.sql('SELECT decision, policy_hash, expires_at, seal FROM cache WHERE key = ?').get(key) as { decision: string; policy_hash: string; expires_at: number; seal: string | null } | undefined;
     if (!row || row.expires_at <= now) return undefined;
-    return row.decision;
+    return { decision: row.decision, sealed: rowSealed(cacheRowText(key, row.policy_hash, Number(row.expires_at), row.decision), row.seal) };
   }
 
   /** Counts a hit on a cache row: inside `atomically` the hits of each key are added at the commit, in one statement a key. */
@@ -607,9 +624,10 @@ export class State {
     if (ttlSeconds <= 0) return;
     // The row starts again at 0 hits: hits counted on the old one are not added to it.
     this.hits.delete(key);
-    this.write(`INSERT INTO cache (key, policy_hash, decision, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT(key) DO UPDATE SET decision = excluded.decision, policy_hash = excluded.policy_hash, created_at = excluded.created_at, expires_at = excluded.expires_at, hits = 0`,
-      key, policyHash, decision, now, now + ttlSeconds * 1000);
+    const expires = now + ttlSeconds * 1000;
+    this.write(`INSERT INTO cache (key, policy_hash, decision, created_at, expires_at, seal) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT(key) DO UPDATE SET decision = excluded.decision, policy_hash = excluded.policy_hash, created_at = excluded.created_at, expires_at = excluded.expires_at, seal = excluded.seal, hits = 0`,
+      key, policyHash, decision, now, expires, sealRow(cacheRowText(key, policyHash, expires, decision)) ?? null);
   }
 
   /** Drops entries of other policy bundles and expired ones. */

@@ -121,8 +121,9 @@ const STRICTNESS = { allow: 0, escalate: 1, deny: 2 } as const;
 export interface CachedDecision {
   decision: Decision;
   /**
-   * Cached by this very process (its own memory): used as it is. Otherwise it was read back from a
-   * file anyone with access can edit, and is used only when at least as strict as the rules.
+   * Cached by this very process (its own memory), or read back with this user's seal over its key
+   * and decision: used as it is. Otherwise it was read back from a file anyone with access can
+   * edit, and is used only when at least as strict as the rules.
    */
   trusted: boolean;
 }
@@ -344,10 +345,13 @@ export class Runtime {
     let key: string | undefined;
     const requestKey = () => (key ??= sha256(canonicalJson({ ...request, id: undefined })));
     const p: Pending = { t0, now, request, findings, facts, cacheKey, requestKey, fresh: true, ...(usageStamp !== undefined ? { usageStamp } : {}) };
-    // A decision this process made itself is trusted as it is; a row read back from the state file
-    // is not (anyone with the file can edit it), and decideBeforeModel weighs it against the rules.
-    const stored = this.config.cache.enabled && !fromOwn ? cachedDecision(this.state?.cacheGet(cacheKey, now.getTime())) : undefined;
-    const cached: CachedDecision | undefined = fromOwn ? { decision: fromOwn.decision, trusted: true } : stored ? { decision: stored, trusted: false } : undefined;
+    // A decision this process made itself is trusted as it is, and so is a row read back from the
+    // state file that carries this user's seal: govern wrote it, under a key that names this bundle
+    // and these very facts, so the rules would say again what they said then. Any other row
+    // (edited, or sealed under another user's key) decideBeforeModel weighs against the rules.
+    const row = this.config.cache.enabled && !fromOwn ? this.state?.cacheGet(cacheKey, now.getTime()) : undefined;
+    const stored = cachedDecision(row?.decision);
+    const cached: CachedDecision | undefined = fromOwn ? { decision: fromOwn.decision, trusted: true } : stored ? { decision: stored, trusted: row!.sealed } : undefined;
     const routed = decideBeforeModel(this.engine, facts, this.router, request, findings, cached);
     const decision = routed.decision;
     if (routed.hit) {
