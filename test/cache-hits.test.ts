@@ -236,6 +236,69 @@ describe('cache hits and the state', () => {
     }
   });
 
+  it('a request parsed from JSON that the process has seen before decides as one normalized afresh', async () => {
+    const dir = project();
+    const seen = await Runtime.open({ cwd: dir, noState: true });
+    const now = new Date();
+    const base = { agent: 'coder', action: 'write_file', resource: 'file:tmp/a.txt', environment: 'dev' };
+    const variants = [
+      base, { ...base, id: 'r-1' }, { ...base, id: 7 }, { id: 'r-2', ...base }, { ...base, agent: 'Coder' },
+      { ...base, resource: 'file:tmp/../secrets/a.env' }, { ...base, resource: 'file:TMP/a.txt' },
+      { ...base, context: { note: 'fine' } }, { ...base, context: { note: `use ${AWS_KEY}` } }, { ...base, context: { note: { deeper: `use ${AWS_KEY}` } } },
+      { ...base, environment: 'production' }, { ...base, cost: { usd: 80 } }, { ...base, command: 'rm -rf /' }, { ...base, category: 'DELETE' },
+      { ...base, agent: { id: 'coder', trust: 10 } }, { ...base, content: `here: ${AWS_KEY}` },
+    ];
+    const decided = (p: ReturnType<Runtime['prepare']>) => ({ request: p.request, findings: p.findings, facts: p.facts, cacheKey: p.cacheKey, decision: { ...(p.decision ?? p.undecided), elapsed_ms: 0 } });
+    try {
+      for (let round = 0; round < 3; round++) {
+        for (const v of variants) {
+          const fresh = await Runtime.open({ cwd: dir, noState: true });
+          const want = decided(fresh.prepare(JSON.parse(JSON.stringify(v)), now));
+          expect(decided(seen.prepare(JSON.parse(JSON.stringify(v)), now, { parsed: true }))).toEqual(want);
+        }
+      }
+      // An id that is not one is refused, though the rest of the request was seen.
+      expect(() => seen.prepare({ ...base, id: { toString: 'x' } }, now, { parsed: true })).toThrow(/id: must be a string or a number/);
+    } finally {
+      seen.close();
+    }
+    // A reload that adds a deny rule: what was seen and cached under the old rules answers nothing.
+    const live = await Runtime.open({ cwd: dir });
+    try {
+      const ask = () => live.commit(live.prepare(JSON.parse(JSON.stringify(base)), new Date(), { parsed: true })).decision;
+      expect(ask().decision).toBe('allow');
+      expect([ask().route, ask().decision]).toEqual(['cache', 'allow']);
+      writeFileSync(join(dir, 'policies', 'extra.yaml'), 'rules:\n  - id: deny-tmp-writes\n    match: {resource: file}\n    when: {resource.path: {glob: "tmp/**"}}\n    effect: deny\n');
+      await live.reload();
+      const after = ask();
+      expect([after.decision, after.route, after.reasons[0]!.rule]).toEqual(['deny', 'rules', 'deny-tmp-writes']);
+    } finally {
+      live.close();
+    }
+  });
+
+  it('a request seen before is keyed afresh when its budget facts change', async () => {
+    const dir = project('budgets:\n  hour: {usd: 10, tokens: 1000000}\n  day: {usd: 100, tokens: 10000000}\n');
+    const spender = await Runtime.open({ cwd: dir });
+    const reader = await Runtime.open({ cwd: dir });
+    const raw = { agent: 'coder', action: 'write_file', resource: 'file:tmp/a.txt', environment: 'dev', cost: { usd: 1 } };
+    try {
+      const keys = new Set<string>();
+      for (let i = 0; i < 4; i++) {
+        const now = new Date();
+        const p = spender.prepare(JSON.parse(JSON.stringify(raw)), now, { parsed: true });
+        expect(p.cacheKey).toBe(reader.prepare(JSON.parse(JSON.stringify(raw)), now).cacheKey);
+        expect(p.facts.budget.used_pct).toBe(10 * (i + 1));
+        keys.add(p.cacheKey);
+        spender.commit(p);
+      }
+      expect(keys.size).toBe(4);
+    } finally {
+      spender.close();
+      reader.close();
+    }
+  });
+
   it("a cache row read back decides as it stands only under this user's seal", async () => {
     // Trust is part of the cache key; no finding lowers it here, so each process keys alike.
     const dir = project('trust:\n  findings: {default: 0}\n');

@@ -38,7 +38,7 @@ export async function runBatch(rt: Runtime, source: string): Promise<{ failed: n
     const prepared = chunk.map(({ line, text, error }) => {
       if (error) return { line, error: fail(line, error) };
       try {
-        return { line, p: rt.prepare(parseRequestText(text!, `line ${line}`)) };
+        return { line, p: rt.prepare(parseRequestText(text!, `line ${line}`), new Date(), { parsed: true }) };
       } catch (e) {
         return { line, error: fail(line, e) };
       }

@@ -159,6 +159,11 @@ export function normalizeRequest(raw: unknown): Request {
   return out;
 }
 
+/** A request's `id` as normalizeRequest gives it (undefined when absent); RequestError when it is not one. */
+export function requestId(raw: Record<string, unknown>): string | undefined {
+  return scalarId(raw.id, 'id');
+}
+
 /** An id given as a string or a number; anything else (an object whose toString is a trap) is refused. */
 function scalarId(v: unknown, field: string): string | undefined {
   if (v === undefined || v === null) return undefined;

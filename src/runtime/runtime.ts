@@ -10,7 +10,7 @@ import { Engine, type Decision } from '../engine/engine.js';
 import { factsKey, factsOf, type Facts } from '../engine/facts.js';
 import { dayPeriod, hourPeriod, newId, State } from '../ledger/state.js';
 import { detect, redactRequest, type Finding } from '../request/detectors/index.js';
-import { normalizeRequest, type Request } from '../request/normalize.js';
+import { normalizeRequest, requestId, type Request } from '../request/normalize.js';
 import { UNCLASSIFIED, type Category } from '../policy/vocabulary.js';
 import { VERSION } from '../version.js';
 import { humanAnswer, lowerTrustForFindings, notifyEscalation, openEscalation, type EscalationNotice } from '../escalation/escalation.js';
@@ -160,6 +160,15 @@ function cachedDecision(row: string | undefined): Decision | undefined {
   }
 }
 
+/** Freezes a value and everything in it, and returns it. */
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
 /** The built-in intent router, marking a classification under `minConfidence` unclear. */
 export async function builtinRouter(minConfidence: number): Promise<IntentRouter> {
   const { classify } = await import('../router/intent.js');
@@ -202,6 +211,8 @@ export class Runtime {
   useBundle(bundle: Bundle): void {
     if (bundle === this.current) return;
     this.current = bundle;
+    // Their cache key material names the bundle.
+    this.known.clear();
     // The old engine's Cedar sets are freed now; were it used again it would parse them again.
     this.engineInstance?.dispose();
     this.engineInstance = undefined;
@@ -329,14 +340,15 @@ export class Runtime {
    * What cache, rules and router say, without writing anything. `decision` is unset when nobody
    * decided and a model is configured: the caller then consults it (outside any transaction).
    */
-  prepare(raw: unknown, now = new Date()): Pending {
+  prepare(raw: unknown, now = new Date(), opts: { parsed?: boolean } = {}): Pending {
     const t0 = performance.now();
-    const request = normalizeRequest(raw);
-    const findings = detect(request);
+    const known = opts.parsed ? this.knownOf(raw) : undefined;
+    const request = known ? known.request : normalizeRequest(raw);
+    const findings = known ? known.findings : detect(request);
     const usageStamp = this.state?.usageStamp();
     let facts = this.facts(request, findings, now);
     // The Cedar request is built in a fixed order from the facts, so its JSON is a stable key.
-    const material = this.cacheMaterialOf(request, facts);
+    const material = known ? known.material(facts) : this.cacheMaterialOf(request, facts);
     // A long request (its free text is in the key) is kept by its hash, so the cache stays small.
     const hashed = material.length > OWN_KEY_MAX ? sha256(material) : undefined;
     const own = this.config.cache.enabled ? this.ownCache.get(hashed ?? material) : undefined;
@@ -397,6 +409,45 @@ export class Runtime {
     if (asked) return { decision: { ...prepared, warnings: again.warnings, facts: { ...prepared.facts, budget: { ...budget } } }, facts };
     const reasons = [{ rule: null, effect: 'escalate' as const, message: 'The rules decided this request on the budget as it was when it was prepared; on the budget as it is now, none decides. A human decides.' }];
     return { decision: { ...again, reasons, tokens }, facts };
+  }
+
+  /**
+   * Requests this process has normalized and scanned, by the JSON text of their raw form without
+   * its id: an agent that asks the same thing again (serve's usual traffic) is not normalized,
+   * scanned or keyed again. Only for a raw request just parsed from JSON text, whose JSON text is
+   * then exactly what normalizeRequest reads (no getters, no toJSON). What is kept is frozen: every
+   * decision of the same request shares it.
+   */
+  private known = new Map<string, { request: Request; findings: Finding[]; keys: Map<string, string> }>();
+
+  /** The normalized request, its findings and its cache key material, from `known` or made and kept; undefined for a raw request that is not kept. */
+  private knownOf(raw: unknown): { request: Request; findings: Finding[]; material: (facts: Facts) => string } | undefined {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+    const { id: rawId, ...rest } = raw as Record<string, unknown>;
+    const text = JSON.stringify(rest);
+    if (text.length > OWN_KEY_MAX) return undefined;
+    let k = this.known.get(text);
+    const id = requestId(raw as Record<string, unknown>);
+    if (!k) {
+      const { id: _id, ...request } = normalizeRequest(raw);
+      k = { request: deepFreeze(request), findings: deepFreeze(detect(request)), keys: new Map() };
+      if (this.known.size >= OWN_CACHE_SIZE) this.known.clear();
+      this.known.set(text, k);
+    }
+    const entry = k;
+    const request = id === undefined ? entry.request : { ...entry.request, id };
+    // The facts that are not the request's own (trust, team, hour, budget) pick the key material.
+    const material = (f: Facts) => {
+      const inputs = `${f.trust}\0${f.team ?? ''}\0${f.hour}\0${f.budget.used_pct}\0${f.budget.exceeded}`;
+      let m = entry.keys.get(inputs);
+      if (m === undefined) {
+        m = this.cacheMaterialOf(request, f);
+        if (entry.keys.size >= 64) entry.keys.clear();
+        entry.keys.set(inputs, m);
+      }
+      return m;
+    };
+    return { request, findings: entry.findings, material };
   }
 
   private cacheKeyOf(request: Request, facts: Facts): string {

@@ -283,7 +283,8 @@ export class Governance {
     };
     const attempt = (): Promise<Decided> => this.queue.run((): Decided | { pending: Pending; bundle: Bundle } => {
       const bundle = this.rt.bundle;
-      const p = this.rt.prepare(params);
+      // Every transport hands over params just parsed from JSON text (the MCP SDK's are validated copies of such).
+      const p = this.rt.prepare(params, new Date(), { parsed: true });
       // Nobody decided and a model can be asked: ask it outside the transaction.
       if (!p.decision || this.rt.guarded) return { pending: p, bundle };
       return finish(this.rt.commit(p));
