@@ -418,7 +418,7 @@ export class Runtime {
    * then exactly what normalizeRequest reads (no getters, no toJSON). What is kept is frozen: every
    * decision of the same request shares it.
    */
-  private known = new Map<string, { request: Request; findings: Finding[]; keys: Map<string, string> }>();
+  private known = new Map<string, { request: Request; findings: Finding[]; key?: { inputs: string; material: string } }>();
 
   /** The normalized request, its findings and its cache key material, from `known` or made and kept; undefined for a raw request that is not kept. */
   private knownOf(raw: unknown): { request: Request; findings: Finding[]; material: (facts: Facts) => string } | undefined {
@@ -430,22 +430,18 @@ export class Runtime {
     const id = requestId(raw as Record<string, unknown>);
     if (!k) {
       const { id: _id, ...request } = normalizeRequest(raw);
-      k = { request: deepFreeze(request), findings: deepFreeze(detect(request)), keys: new Map() };
+      k = { request: deepFreeze(request), findings: deepFreeze(detect(request)) };
       if (this.known.size >= OWN_CACHE_SIZE) this.known.clear();
       this.known.set(text, k);
     }
     const entry = k;
     const request = id === undefined ? entry.request : { ...entry.request, id };
-    // The facts that are not the request's own (trust, team, hour, budget) pick the key material.
+    // The facts that are not the request's own (trust, team, hour, budget) pick the key material;
+    // the last one made is kept (a request that spends moves its budget facts each time).
     const material = (f: Facts) => {
       const inputs = `${f.trust}\0${f.team ?? ''}\0${f.hour}\0${f.budget.used_pct}\0${f.budget.exceeded}`;
-      let m = entry.keys.get(inputs);
-      if (m === undefined) {
-        m = this.cacheMaterialOf(request, f);
-        if (entry.keys.size >= 64) entry.keys.clear();
-        entry.keys.set(inputs, m);
-      }
-      return m;
+      if (entry.key?.inputs !== inputs) entry.key = { inputs, material: this.cacheMaterialOf(request, f) };
+      return entry.key.material;
     };
     return { request, findings: entry.findings, material };
   }
