@@ -7,9 +7,9 @@ import { createRequire } from 'node:module';
 import { cpSync, existsSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { check } from '../src/check/check.js';
+import { check, testOutcomesPath } from '../src/check/check.js';
 import type { Diagnostic } from '../src/diagnostics/diagnostic.js';
-import { policyLogicKey, READS_AFTER } from '../src/cedar/cedar.js';
+import { policyLogicKey, READS_AFTER, validationCachePath } from '../src/cedar/cedar.js';
 import { Engine } from '../src/engine/engine.js';
 import { factsOf } from '../src/engine/facts.js';
 import { normalizeRequest } from '../src/request/normalize.js';
@@ -307,6 +307,43 @@ describe('caches are verified', () => {
       Object.assign(CACHE_LIMITS, saved);
       rmSync(dirname(name(0)), { recursive: true, force: true });
     }
+  });
+
+  it("check's kept test outcomes and validation results are used only as sealed, and a changed test is decided again", () => {
+    const tests = (cmd: string) => `tests:\n  - name: rm is denied\n    request: {agent: a, command: "${cmd}", environment: dev}\n    expect: deny\n  - name: ls is allowed\n    request: {agent: a, command: ls, environment: dev}\n    expect: allow\n`;
+    const dir = tempTree({ 'deny.yaml': POLICY['policies/deny.yaml'] + tests('rm -rf /') });
+    const first = check([dir]);
+    expect(first.tests.map((t) => [t.passed, t.actual])).toEqual([[true, 'deny'], [true, 'allow']]);
+    const path = testOutcomesPath(first.bundle!, first.model)!;
+    const { seal, json } = unseal(path);
+    expect(json.map((o: { decision: string }) => o.decision)).toEqual(['deny', 'allow']);
+    // The deny's outcome edited into an allow: without the seal of this user's key it is not read,
+    // the tests are decided again, and the file is written anew.
+    const forged = JSON.stringify([{ ...json[0], decision: 'allow', reasons: [] }, json[1]]);
+    for (const text of [seal + forged, forged]) {
+      writeFileSync(path, text);
+      expect(check([dir]).tests[0]).toMatchObject({ passed: true, actual: 'deny' });
+      expect(unseal(path).json[0].decision).toBe('deny');
+    }
+    // Sealed under this user's key, as govern writes it, it is the outcome the next check reads.
+    writeSealed(path, forged);
+    expect(check([dir]).tests[0]).toMatchObject({ passed: false, actual: 'allow' });
+    // A test whose request changes is decided again, under another key.
+    writeFileSync(join(dir, 'deny.yaml'), POLICY['policies/deny.yaml'] + tests('ls'));
+    expect(check([dir]).tests[0]).toMatchObject({ passed: false, actual: 'allow', message: expect.stringMatching(/expected deny, got allow/) });
+
+    // Cedar's validation of the bundle: kept the same way, and used only as sealed.
+    rmSync(path);
+    writeFileSync(join(dir, 'deny.yaml'), POLICY['policies/deny.yaml'] + tests('rm -rf /'));
+    const again = check([dir]);
+    const vpath = validationCachePath(again.bundle!.schema, Object.fromEntries(again.bundle!.rules.map((r) => [r.id, r.text])))!;
+    expect(unseal(vpath).json).toEqual([]);
+    const problem = JSON.stringify([{ policyId: 'deny-rm-root', message: 'a problem only the cache knows' }]);
+    writeFileSync(vpath, problem);
+    expect(check([dir]).diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    writeSealed(vpath, problem);
+    expect(check([dir]).diagnostics.map((d) => d.message)).toContain('rule `deny-rm-root` compiles to Cedar that does not validate: a problem only the cache knows');
+    rmSync(vpath);
   });
 
   it('an edited decision cache row never turns a deny into an allow', async () => {

@@ -5,9 +5,11 @@ import type { Code, Diagnostic } from '../diagnostics/diagnostic.js';
 import { isTestCode } from '../diagnostics/codes.js';
 import { sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { compileBundle, type Bundle, type RawCedarPolicy } from '../compile/bundle.js';
-import { expressionProblem, parseProblems, readPolicySet, schemaProblems, validate, validateIfParsed, type CedarProblem } from '../cedar/cedar.js';
+import { engineVersion, expressionProblem, parseProblems, readPolicySet, schemaProblems, validate, validateIfParsed, type CedarProblem } from '../cedar/cedar.js';
 import { Engine } from '../engine/engine.js';
-import { factsOf } from '../engine/facts.js';
+import { factsOf, type Facts } from '../engine/facts.js';
+import { cachePath, readSealed, writeSealed } from '../cache/sealed.js';
+import { createHash } from 'node:crypto';
 import { loadPolicies } from '../policy/load.js';
 import { buildModel, type Cond, type PolicyModel, type RuleIR, type TestIR } from '../policy/model.js';
 import { lint } from '../policy/lint.js';
@@ -201,19 +203,68 @@ function ruleDiag(rule: RuleIR, text: string, p: CedarProblem, code: Code): Diag
 
 /** Runs every `tests:` entry against the bundle; a failure is a `test/failed` diagnostic at the test. */
 export function runTests(bundle: Bundle, model: PolicyModel): { results: TestResult[]; diagnostics: Diagnostic[] } {
-  const engine = new Engine(bundle, { validate: true });
+  const decide = testDecider(bundle, model);
   const results: TestResult[] = [];
   const diagnostics: Diagnostic[] = [];
   const ruleIds = new Set(bundle.rules.map((r) => r.id));
-  for (const t of model.tests) {
-    const tr = runOne(engine, t, ruleIds, diagnostics);
+  for (const [i, t] of model.tests.entries()) {
+    const tr = runOne((facts) => decide(i, facts), t, ruleIds, diagnostics);
     results.push(tr);
     if (!tr.passed && tr.message) diagnostics.push(diag(t.file, t.span, 'error', 'test/failed', `test \`${t.test.name}\` failed: ${tr.message}`, 'Fix the rules or the expectation; `govern explain` shows why a request is decided as it is.'));
   }
+  decide.done();
   return { results, diagnostics };
 }
 
-function runOne(engine: Engine, t: TestIR, ruleIds: Set<string>, diagnostics: Diagnostic[]): TestResult {
+/** What a test compares of a decision. */
+interface TestOutcome { decision: string; tier: number; reasons: string[]; warnings: string[] }
+
+/**
+ * Decides each test's facts with the bundle (Cedar, requests checked against the schema), or takes
+ * the outcomes kept from the last run of the same tests on the same bundle: a decision is a
+ * function of the bundle and the facts, and parsing the schema and compiling Cedar's code costs a
+ * short check more than the tests themselves. Kept sealed in the user's cache folder, by the
+ * versions of govern and Cedar, the bundle's hash and every test's request and facts.
+ */
+function testDecider(bundle: Bundle, model: PolicyModel): ((i: number, facts: Facts) => TestOutcome) & { done(): void } {
+  const file = testOutcomesPath(bundle, model);
+  const kept = file ? keptOutcomes(readSealed(file), model.tests.length) : undefined;
+  const made: (TestOutcome | null)[] = model.tests.map(() => null);
+  let engine: Engine | undefined;
+  const decide = (i: number, facts: Facts): TestOutcome => {
+    const k = kept?.[i];
+    if (k) return k;
+    engine ??= new Engine(bundle, { validate: true });
+    const d = engine.decide(facts);
+    const o = { decision: d.decision, tier: d.tier, reasons: d.reasons.map((r) => r.rule).filter((x): x is string => !!x), warnings: d.warnings.map((w) => w.rule) };
+    made[i] = o;
+    return o;
+  };
+  return Object.assign(decide, { done: () => { if (file && engine) writeSealed(file, JSON.stringify(made)); } });
+}
+
+/** Where the outcomes of a model's tests on a bundle are kept: by the versions, the bundle and every test's request and facts. */
+export function testOutcomesPath(bundle: Bundle, model: PolicyModel): string | undefined {
+  // JSON writes NaN and the infinities as null and -0 as 0, which YAML can say apart: the key does
+  // too, writing each such number as a string that no string value can be (those start with "s").
+  const exact = (_k: string, v: unknown) => (typeof v === 'string' ? `s${v}` : typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? `n${Object.is(v, -0) ? '-0' : String(v)}` : v);
+  return cachePath('tests', `${createHash('sha256').update(JSON.stringify([engineVersion(), bundle.hash, model.tests.map((t) => [t.test.request, t.test.facts ?? null])], exact)).digest('hex')}.json`);
+}
+
+/** Test outcomes read back from the cache, one per test (null for a test whose request is refused), or undefined. */
+function keptOutcomes(text: string | undefined, n: number): (TestOutcome | null)[] | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const v = JSON.parse(text) as unknown;
+    const names = (x: unknown) => Array.isArray(x) && x.every((y) => typeof y === 'string');
+    const ok = (o: unknown) => o === null || (typeof o === 'object' && typeof (o as TestOutcome).decision === 'string' && typeof (o as TestOutcome).tier === 'number' && names((o as TestOutcome).reasons) && names((o as TestOutcome).warnings));
+    return Array.isArray(v) && v.length === n && v.every(ok) ? (v as (TestOutcome | null)[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function runOne(decide: (facts: Facts) => TestOutcome, t: TestIR, ruleIds: Set<string>, diagnostics: Diagnostic[]): TestResult {
   const base = { name: t.test.name, file: t.file.path, line: t.span.line, expected: t.test.expect };
   for (const [key, list] of [['rules', t.test.rules], ['warnings', t.test.warnings]] as const) {
     (list ?? []).forEach((id, i) => {
@@ -230,13 +281,13 @@ function runOne(engine: Engine, t: TestIR, ruleIds: Set<string>, diagnostics: Di
   }
   const f = t.test.facts ?? {};
   const facts = factsOf(request, { hour: 12, ...f });
-  const d = engine.decide(facts);
+  const d = decide(facts);
   const problems: string[] = [];
-  const got = d.reasons.map((r) => r.rule).filter((x): x is string => !!x);
+  const got = d.reasons;
   if (d.decision !== t.test.expect) problems.push(`expected ${t.test.expect}, got ${d.decision}${got.length ? ` (by ${got.join(', ')})` : ' (no rule decided)'}`);
   if (t.test.tier !== undefined && d.tier !== t.test.tier) problems.push(`expected tier ${t.test.tier}, got ${d.tier}`);
   for (const id of t.test.rules ?? []) if (ruleIds.has(id) && !got.includes(id)) problems.push(`expected rule \`${id}\` among the reasons, got ${got.length ? got.join(', ') : 'none'}`);
-  const warned = d.warnings.map((w) => w.rule);
+  const warned = d.warnings;
   for (const id of t.test.warnings ?? []) if (ruleIds.has(id) && !warned.includes(id)) problems.push(`expected warning from \`${id}\`, got ${warned.length ? warned.join(', ') : 'none'}`);
   return { ...base, passed: problems.length === 0, actual: d.decision, decidedBy: got, ...(problems.length ? { message: problems.join('; ') } : {}) };
 }
