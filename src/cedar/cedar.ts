@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { cachePath, readSealed, writeSealed } from '../cache/sealed.js';
 import { VERSION } from '../version.js';
+import { tiering } from './tiering.js';
 import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
 
 const require = createRequire(import.meta.url);
@@ -19,9 +20,22 @@ let generation = 0;
 
 function cedar(): typeof CedarWasm {
   if (!wasm) {
+    const v8 = require('node:v8') as typeof import('node:v8');
     // Node 20's optimizer can abort the process when it inlines calls into this module and later
     // deoptimizes them (seen after a few hundred bundles in one process); keep those calls plain.
-    (require('node:v8') as typeof import('node:v8')).setFlagsFromString('--no-turbo-inline-js-wasm-calls');
+    v8.setFlagsFromString('--no-turbo-inline-js-wasm-calls');
+    // With V8's default tiering, Cedar's functions are recompiled by the optimizing compiler in the
+    // background as soon as they have run a little: for a command that decides a handful of
+    // requests that costs more than the command's own work. Here a function reaches the optimizing
+    // tier only once it has run a thousand times longer than V8's default: a short command or serve
+    // session costs what it does on the baseline compiler alone (half the CPU of V8's defaults for a
+    // small distill, replay or serve session), and a long one still optimizes what runs hot (check
+    // on 1,000 rules and 5,000 tests: a fifth less time than on the baseline compiler alone). A
+    // tiering flag given to node wins: `node --wasm-tiering-budget=1800000 "$(command -v govern)"
+    // serve ...` keeps V8's default, which suits a server that runs for long against a small pack.
+    // Set here, before the module is compiled, so that a command that never loads Cedar (an eval
+    // answered by a daemon) does not load node:v8 either; only for the command line (tiering.ts).
+    if (tiering.shortCommands && !process.execArgv.some((a) => /^--(wasm-tiering-budget|liftoff-only|no-wasm-tier-up|wasm-dynamic-tiering|no-wasm-dynamic-tiering)\b/.test(a))) v8.setFlagsFromString('--wasm-tiering-budget=1800000000');
     wasm = require('@cedar-policy/cedar-wasm/nodejs') as typeof CedarWasm;
   }
   return wasm;

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { EXIT, UsageError } from './output.js';
 import { endQuietlyOnClosedStdout } from '../render/terminal.js';
+import { tiering } from '../cedar/tiering.js';
 
 export { flushOutput } from '../render/terminal.js';
 
@@ -98,6 +99,7 @@ async function reported(e: unknown): Promise<boolean> {
 
 export async function main(argv: string[]): Promise<void> {
   endQuietlyOnClosedStdout();
+  tiering.shortCommands = true;
   argv = rewriteExplain(argv);
   // A plain eval with a daemon running is answered before commander or any command is loaded.
   if (commandOf(argv) === 'eval') {
