@@ -17,7 +17,7 @@ import { loadBundle, PolicyError, Runtime } from '../src/runtime/runtime.js';
 import { bundleCachePath, policiesKey, readCachedBundle } from '../src/runtime/bundle-cache.js';
 import { CACHE_LIMITS, cachePath, readSealed, writeSealed } from '../src/cache/sealed.js';
 import { bundleHash } from '../src/compile/schema.js';
-import { VERSION } from '../src/version.js';
+import { BUILD } from '../src/version.js';
 import { ROOT, tempTree } from './helpers.js';
 
 const require = createRequire(import.meta.url);
@@ -202,12 +202,12 @@ describe('caches are verified', () => {
   it('a bundle cache file is sealed and used; an edited one is rebuilt, never used, even with its hash made right', async () => {
     const dir = project(POLICY);
     const genuine = await loadBundle(join(dir, 'policies'));
-    const key = policiesKey([join(dir, 'policies')], VERSION);
+    const key = policiesKey([join(dir, 'policies')], BUILD);
     const path = bundleCachePath(key)!;
     const { seal, json: stored } = unseal(path);
     expect(seal).toMatch(/^[0-9a-f]{64}\n$/);
     // As written, the cache is what the next process reads.
-    expect(readCachedBundle(key, VERSION)?.hash).toBe(genuine.hash);
+    expect(readCachedBundle(key, BUILD)?.hash).toBe(genuine.hash);
     const rule = stored.rules.find((r: { id: string }) => r.id === 'deny-rm-root');
     // A deny whose Cedar never matches, the bundle hash computed again for it: the file is
     // consistent, only the seal (which needs the user's key) gives it away.
@@ -234,7 +234,7 @@ describe('caches are verified', () => {
       }
     };
     expect((await deny()).decision).toBe('deny');
-    const path = cachePath('config', `${createHash('sha256').update(VERSION).update('\0').update('policies: policies\n').digest('hex').slice(0, 32)}.json`)!;
+    const path = cachePath('config', `${createHash('sha256').update(BUILD).update('\0').update('policies: policies\n').digest('hex').slice(0, 32)}.json`)!;
     const { seal, json } = unseal(path);
     expect(json).toEqual({ policies: 'policies' });
     for (const text of [seal + JSON.stringify({ policies: 'elsewhere' }), JSON.stringify({ policies: 'elsewhere' })]) {
@@ -249,16 +249,16 @@ describe('caches are verified', () => {
     const b = project(POLICY);
     process.chdir(a);
     const genuine = await loadBundle('policies');
-    const key = policiesKey(['policies'], VERSION);
+    const key = policiesKey(['policies'], BUILD);
     expect(genuine.byId.get('deny-rm-root')!.source).toBe('policies/deny.yaml:2:5');
     process.chdir(b);
-    expect(policiesKey(['policies'], VERSION)).toBe(key);
-    expect(readCachedBundle(key, VERSION)?.hash).toBe(genuine.hash);
+    expect(policiesKey(['policies'], BUILD)).toBe(key);
+    expect(readCachedBundle(key, BUILD)?.hash).toBe(genuine.hash);
     writeFileSync(join(b, 'policies', 'deny.yaml'), POLICY['policies/deny.yaml'].replace('rm -rf /*', 'rm -rf /**'));
-    expect(policiesKey(['policies'], VERSION)).not.toBe(key);
+    expect(policiesKey(['policies'], BUILD)).not.toBe(key);
     const c = project({ 'policies/deny-rules.yaml': POLICY['policies/deny.yaml'] });
     process.chdir(c);
-    expect(policiesKey(['policies'], VERSION)).not.toBe(key);
+    expect(policiesKey(['policies'], BUILD)).not.toBe(key);
     expect((await loadBundle('policies')).byId.get('deny-rm-root')!.source).toBe('policies/deny-rules.yaml:2:5');
   });
 
@@ -266,10 +266,10 @@ describe('caches are verified', () => {
     const two = project({ 'policies/a.yaml': POLICY['policies/deny.yaml'], 'policies/b.yaml': 'rules:\n  - id: allow-all\n    effect: allow\n' });
     process.chdir(two);
     await loadBundle('policies');
-    const key = policiesKey(['policies'], VERSION);
+    const key = policiesKey(['policies'], BUILD);
     const one = project({ 'policies/a.yaml': `${POLICY['policies/deny.yaml']}\0policies/b.yaml\0rules:\n  - id: allow-all\n    effect: allow\n` });
     process.chdir(one);
-    expect(policiesKey(['policies'], VERSION)).not.toBe(key);
+    expect(policiesKey(['policies'], BUILD)).not.toBe(key);
     // Compiled as it is, the file is refused: it does not decide with the rules of the other folder.
     await expect(loadBundle('policies')).rejects.toBeInstanceOf(PolicyError);
   });

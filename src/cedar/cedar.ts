@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { cachePath, readSealed, writeSealed } from '../cache/sealed.js';
-import { VERSION } from '../version.js';
+import { BUILD } from '../version.js';
 import { tiering } from './tiering.js';
 import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
 
@@ -174,7 +174,7 @@ let versions: string | undefined;
 export function engineVersion(): string {
   if (versions === undefined) {
     const pkg = join(dirname(require.resolve('@cedar-policy/cedar-wasm/nodejs')), '..', 'package.json');
-    versions = `govern ${VERSION}, cedar-wasm ${(JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version}`;
+    versions = `govern ${BUILD}, cedar-wasm ${(JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version}`;
   }
   return versions;
 }

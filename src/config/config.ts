@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { fileDiag, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { SourceFile } from '../policy/source.js';
-import { VERSION } from '../version.js';
+import { BUILD } from '../version.js';
 import { cachePath, readSealed, writeSealed } from '../cache/sealed.js';
 import type { ModelSettings } from '../router/provider.js';
 import type { Budgets, GovernConfig, GuardModel, Model } from './config-types.js';
@@ -158,7 +158,7 @@ export async function loadConfig(explicit?: string, cwd = process.cwd()): Promis
     throw new ConfigError([fileDiag(explicit ? '--config' : path, 'error', 'config/not-found', `${explicit ?? path} does not exist or cannot be read.`, 'Pass an existing file to --config, or run `govern init`.')]);
   }
   // The checked form is cached by content, like the compiled bundle, sealed with the user's key.
-  const cacheFile = cachePath('config', `${createHash('sha256').update(VERSION).update('\0').update(text).digest('hex').slice(0, 32)}.json`);
+  const cacheFile = cachePath('config', `${createHash('sha256').update(BUILD).update('\0').update(text).digest('hex').slice(0, 32)}.json`);
   const cached = cacheFile === undefined ? undefined : readSealed(cacheFile);
   if (cached !== undefined) {
     try {

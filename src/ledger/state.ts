@@ -13,7 +13,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { SqliteDriver, isLockTimeout, type Driver, type Statement } from './driver.js';
 import { PG_MIGRATIONS, PgDriver, isPostgresUrl, redactUrl } from './postgres.js';
 import { rowSealed, sealRow } from '../cache/sealed.js';
-import { VERSION } from '../version.js';
+import { BUILD } from '../version.js';
 
 const require = createRequire(import.meta.url);
 
@@ -216,7 +216,7 @@ export interface ShadowRow {
  * the same facts differently), its key (which names the bundle and the facts), bundle, expiry and decision.
  */
 function cacheRowText(key: string, policyHash: string, expires: number, decision: string): string {
-  return `decision cache\0${VERSION}\0${key}\0${policyHash}\0${expires}\0${decision}`;
+  return `decision cache\0${BUILD}\0${key}\0${policyHash}\0${expires}\0${decision}`;
 }
 
 export class StateError extends Error {}

@@ -12,7 +12,7 @@ import { dayPeriod, hourPeriod, newId, State } from '../ledger/state.js';
 import { detect, redactRequest, type Finding } from '../request/detectors/index.js';
 import { normalizeRequest, requestId, type Request } from '../request/normalize.js';
 import { UNCLASSIFIED, type Category } from '../policy/vocabulary.js';
-import { VERSION } from '../version.js';
+import { BUILD } from '../version.js';
 import { humanAnswer, lowerTrustForFindings, notifyEscalation, openEscalation, type EscalationNotice } from '../escalation/escalation.js';
 import { policiesKey, readCachedBundle, writeCachedBundle } from './bundle-cache.js';
 import { canonicalJson, sha256 } from './canonical.js';
@@ -78,14 +78,14 @@ function decisionCacheMaterial(bundleHash: string, model: string, request: Reque
 /** The compiled bundle of a policy folder: from the content-hash cache, else compiled (and cached). */
 export async function loadBundle(policies: string): Promise<Bundle> {
   const problems: Diagnostic[] = [];
-  const found = policiesKey([policies], VERSION, problems);
+  const found = policiesKey([policies], BUILD, problems);
   const key = problems.some((d) => d.severity === 'error') ? undefined : found;
-  const cached = key === undefined ? undefined : readCachedBundle(key, VERSION);
+  const cached = key === undefined ? undefined : readCachedBundle(key, BUILD);
   if (cached) return cached;
   const { check } = await import('../check/check.js');
   const r = check([policies], { tests: false });
   if (!r.bundle) throw new PolicyError(r.diagnostics, r.sources);
-  if (key !== undefined) writeCachedBundle(key, VERSION, r.bundle);
+  if (key !== undefined) writeCachedBundle(key, BUILD, r.bundle);
   return r.bundle;
 }
 

@@ -6,7 +6,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { policiesKey } from '../runtime/bundle-cache.js';
 import { PolicyError, type Runtime } from '../runtime/runtime.js';
-import { VERSION } from '../version.js';
+import { BUILD } from '../version.js';
 import type { Governance } from './service.js';
 
 export interface PolicyWatch {
@@ -19,7 +19,7 @@ export interface PolicyWatch {
 
 function contentKey(dir: string): string | undefined {
   try {
-    return policiesKey([dir], VERSION);
+    return policiesKey([dir], BUILD);
   } catch {
     // A file vanished between listing and reading it: an edit in progress; the next event retries.
     return undefined;
