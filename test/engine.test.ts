@@ -9,6 +9,8 @@ import { factsOf, type FactInputs } from '../src/engine/facts.js';
 import { detect } from '../src/request/detectors/index.js';
 import { normalizeRequest } from '../src/request/normalize.js';
 import { ROOT, tempTree } from './helpers.js';
+import { decideWithIntent } from '../src/runtime/runtime.js';
+import type { Intent } from '../src/router/intent.js';
 
 function engineFor(yaml: string): Engine {
   const r = check([tempTree({ 'p.yaml': yaml })], { tests: false });
@@ -275,5 +277,46 @@ ${filler}
     // And the allowed forms stay allowed, so the denies above are the variants' doing.
     expect(decide(e, { agent: 'a', action: 'verb_7', resource: 'doc:x', environment: 'dev' }).decision).toBe('allow');
     expect(decide(e, { agent: 'a', action: 'read', resource: 'file:docs/a.md', environment: 'dev' }).decision).toBe('allow');
+  });
+});
+
+describe('a risk the router adds', () => {
+  const intent = (risk: Intent['risk']): Intent => ({ category: null, risk, environment: null, resource_kind: null, confidence: 0.9, unclear: false, signals: [] });
+  const requests = [
+    { agent: 'auditor', action: 'read', resource: { type: 'logs', id: 'web-1' }, namespace: 'team-alpha', environment: 'production' },
+    { agent: 'coder', action: 'shell_exec', resource: 'host:vm-1', command: 'git status', environment: 'dev' },
+    { agent: 'ops', action: 'send_message', resource: 'chat:m-1', content: 'Order 7 shipped; contact ops@example.com.', environment: 'staging' },
+    { agent: 'coder', action: 'write_file', resource: 'file:docs/a.md', environment: 'production' },
+  ];
+  const strip = (r: ReturnType<typeof decideWithIntent>) => r && { ...r, decision: { ...r.decision, elapsed_ms: 0 } };
+
+  it('that no rule reads is added to the facts, and the rules are not asked again: they would answer as before', () => {
+    const cases: [string, Engine, boolean][] = [
+      ['the default pack', new Engine(check([join(ROOT, 'policies')], { tests: false }).bundle!), false],
+      ['a rule on risk', engineFor('rules:\n  - id: escalate-high-risk\n    when: {cedar: \'context has risk && context.risk == "high"\'}\n    effect: escalate\n'), true],
+      ['raw Cedar that reads the whole context', engineFor('rules:\n  - id: odd\n    when: {cedar: "context != context"}\n    effect: deny\n'), true],
+    ];
+    for (const [name, e, readsRisk] of cases) {
+      expect({ name, readsRisk: e.readsRisk }).toEqual({ name, readsRisk });
+      let asked = 0;
+      for (const req of requests) {
+        const request = normalizeRequest(req);
+        const facts = factsOf(request, { hour: 12, findings: detect(request).map((f) => f.kind) });
+        const before = e.decide(facts);
+        if (before.route !== 'default') continue;
+        for (const risk of ['low', 'medium', 'high', 'critical'] as const) {
+          asked++;
+          const quick = decideWithIntent(e, facts, intent(risk), before);
+          expect(quick!.facts.risk).toBe(risk);
+          expect({ name, risk, got: strip(quick) }).toEqual({ name, risk, got: strip(decideWithIntent(e, facts, intent(risk))) });
+        }
+      }
+      expect({ name, asked: asked > 0 }).toEqual({ name, asked: true });
+    }
+    // Where a rule reads it, the rules decide again: a high risk escalates.
+    const e = cases[1]![1];
+    const request = normalizeRequest(requests[3]!);
+    const facts = factsOf(request, { hour: 12 });
+    expect(decideWithIntent(e, facts, intent('high'), e.decide(facts))!.decision).toMatchObject({ decision: 'escalate', route: 'router' });
   });
 });

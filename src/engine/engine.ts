@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { Bundle } from '../compile/bundle.js';
 import type { CompiledRule } from '../compile/rule.js';
-import { Authorizer, readsContextAttr, readsVariable } from '../cedar/cedar.js';
+import { Authorizer, reads, readsContextAttr, readsVariable } from '../cedar/cedar.js';
 import { FINDING_KINDS } from '../policy/vocabulary.js';
 import { categoriesFor, cedarRequest, hasUpperPath, type Facts } from './facts.js';
 
@@ -182,6 +182,22 @@ export class Engine {
   /** Whether a rule is asked about each category of a request, or once (see setsFor). */
   private askedPerCategory(rule: CompiledRule): boolean {
     return this.small || categoryDependent(rule);
+  }
+
+  private riskRead?: boolean;
+
+  /**
+   * Whether any rule can read the request's risk (`context.risk`), as Cedar parses the rules: a
+   * rule that reads the whole context, or that Cedar cannot parse, counts as reading it. When none
+   * does, a risk added to the facts changes no rule's answer.
+   */
+  get readsRisk(): boolean {
+    if (this.riskRead === undefined) {
+      const keep = reads(this.bundle.rules.map((r) => r.matcher));
+      const context = keep === undefined ? true : keep === true ? true : keep.get('context');
+      this.riskRead = context === true || (context !== undefined && context.has('risk'));
+    }
+    return this.riskRead;
   }
 
   /** Frees the Cedar sets this engine parsed (a reload calls it for the engine it replaces). */

@@ -99,19 +99,22 @@ export function routeAndDecide(engine: Engine, facts: Facts, router: IntentRoute
   if (decision.route !== 'default') return { decision, facts };
   const intent = router?.(request, findings, facts);
   if (!intent) return { decision, facts };
-  return decideWithIntent(engine, facts, intent) ?? { decision, facts, intent };
+  return decideWithIntent(engine, facts, intent, decision) ?? { decision, facts, intent };
 }
 
 /**
  * The rules again with a confident classification's category and risk, filled in only where the
  * request left them open (a classification never replaces a derived category); a rule that decides
- * now decides by route "router". Undefined when the intent is unclear or adds nothing.
+ * now decides by route "router". Undefined when the intent is unclear or adds nothing. `before`,
+ * the rules' decision on `facts`, answers again when only the risk is new and no rule reads it.
  */
-export function decideWithIntent(engine: Engine, facts: Facts, intent: Intent): { decision: Decision; facts: Facts; intent: Intent } | undefined {
+export function decideWithIntent(engine: Engine, facts: Facts, intent: Intent, before?: Decision): { decision: Decision; facts: Facts; intent: Intent } | undefined {
   if (intent.unclear) return undefined;
   const enriched = { ...facts, ...(intent.category && facts.category === UNCLASSIFIED ? { category: intent.category } : {}), ...(intent.risk && facts.risk === undefined ? { risk: intent.risk } : {}) };
   if (enriched.category === facts.category && enriched.risk === facts.risk) return undefined;
-  const again = engine.decide(enriched);
+  // The Cedar requests differ only in a risk that no rule reads: every rule answers as before.
+  const same = before && enriched.category === facts.category && !engine.readsRisk;
+  const again = same ? { ...before, facts: { ...before.facts, risk: enriched.risk! } } : engine.decide(enriched);
   return { decision: again.route === 'rules' ? { ...again, route: 'router' } : again, facts: enriched, intent };
 }
 
