@@ -9,7 +9,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { Engine, type Decision } from '../engine/engine.js';
 import { factsKey, factsOf, type Facts } from '../engine/facts.js';
 import { dayPeriod, hourPeriod, newId, State } from '../ledger/state.js';
-import { detect, redactRequest, type Finding } from '../request/detectors/index.js';
+import { detect, detectField, redactRequest, type Finding } from '../request/detectors/index.js';
 import { normalizeRequest, requestId, type Request } from '../request/normalize.js';
 import { UNCLASSIFIED, type Category } from '../policy/vocabulary.js';
 import { BUILD } from '../version.js';
@@ -439,14 +439,19 @@ export class Runtime {
     }
     const entry = k;
     const request = id === undefined ? entry.request : { ...entry.request, id };
+    // The id is scanned as every string is, and last, as `detect` scans it.
+    const inId = id === undefined ? [] : detectField('id', id);
+    const findings = inId.length ? [...entry.findings, ...inId] : entry.findings;
     // The facts that are not the request's own (trust, team, hour, budget) pick the key material;
-    // the last one made is kept (a request that spends moves its budget facts each time).
+    // the last one made is kept (a request that spends moves its budget facts each time). Findings
+    // in the id are facts too: such a request is keyed afresh.
     const material = (f: Facts) => {
+      if (inId.length) return this.cacheMaterialOf(request, f);
       const inputs = `${f.trust}\0${f.team ?? ''}\0${f.hour}\0${f.budget.used_pct}\0${f.budget.exceeded}`;
       if (entry.key?.inputs !== inputs) entry.key = { inputs, material: this.cacheMaterialOf(request, f) };
       return entry.key.material;
     };
-    return { request, findings: entry.findings, material };
+    return { request, findings, material };
   }
 
   private cacheKeyOf(request: Request, facts: Facts): string {

@@ -195,10 +195,18 @@ export function detect(request: Request): Finding[] {
   if (request.request) out.push(...detectText(request.request, 'request', { injection: true }));
   if (request.justification) out.push(...detectText(request.justification, 'justification', { injection: true }));
   const rest = { agent: request.agent, resource: request.resource, namespace: request.namespace, context: request.context, id: request.id };
-  for (const [top, v] of Object.entries(rest)) {
-    for (const [field, text] of strings(v, top)) {
-      out.push(...detectText(text, field, { injection: true, destructive: COMMAND_LIKE.test(text), sql: !COMMAND_LIKE.test(text) }));
-    }
+  for (const [top, v] of Object.entries(rest)) out.push(...detectField(top, v));
+  return out;
+}
+
+/**
+ * The findings in one of the request's other fields (agent, resource, namespace, context, id), in
+ * every string at any depth; `detect` gives them in that order, the id's last.
+ */
+export function detectField(top: string, v: unknown): Finding[] {
+  const out: Finding[] = [];
+  for (const [field, text] of strings(v, top)) {
+    out.push(...detectText(text, field, { injection: true, destructive: COMMAND_LIKE.test(text), sql: !COMMAND_LIKE.test(text) }));
   }
   return out;
 }
