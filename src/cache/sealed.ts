@@ -102,6 +102,17 @@ export function readSealed(path: string): string | undefined {
   }
 }
 
+/** The JSON value of a sealed cache file; undefined as for readSealed, or when the text is not JSON. */
+export function readSealedJson(path: string): unknown {
+  const text = readSealed(path);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What one cache subfolder may hold; the least recently used files go first. */
 export const CACHE_LIMITS = { files: 256, bytes: 256 * 1024 * 1024 };
 

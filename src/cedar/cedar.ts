@@ -4,11 +4,9 @@
 // Cedar's wasm build traps ("memory access out of bounds") on deeply nested input and is unusable
 // afterwards; text from policy files is measured first, and a trap that still happens reloads the
 // module and becomes a problem report instead of a crash.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { cachePath, readSealed, writeSealed } from '../cache/sealed.js';
 import { BUILD } from '../version.js';
 import { tiering } from './tiering.js';
 import type * as CedarWasm from '@cedar-policy/cedar-wasm/nodejs';
@@ -179,23 +177,6 @@ export function engineVersion(): string {
   return versions;
 }
 
-/** Where the validation of these policies against this schema is kept, by exactly what was validated. */
-export function validationCachePath(schema: string, policies: Record<string, string>): string | undefined {
-  return cachePath('validation', `${createHash('sha256').update(JSON.stringify([engineVersion(), schema, policies])).digest('hex')}.json`);
-}
-
-/** Validation problems read back from the cache, or undefined when the text is not a list of them. */
-function keptProblems(text: string | undefined): CedarProblem[] | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const v = JSON.parse(text) as unknown;
-    const ok = (p: unknown) => typeof p === 'object' && p !== null && typeof (p as CedarProblem).message === 'string';
-    return Array.isArray(v) && v.every(ok) ? (v as CedarProblem[]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Strict validation of policies that parse, against the schema. */
 export function validate(schema: string, policies: Record<string, string>): CedarProblem[] {
   const r = call((c) => c.validate({ schema, policies: { staticPolicies: policies }, validationSettings: { mode: 'strict' } }));
@@ -211,17 +192,8 @@ export function validate(schema: string, policies: Record<string, string>): Ceda
 export function validateIfParsed(schema: string, policies: Record<string, string>): CedarProblem[] | undefined {
   for (const text of Object.values(policies)) if (nestingProblem(text)) return undefined;
   try {
-    // The validator's first call in a process costs 150 to 200 ms, most of it V8 compiling its
-    // code; the same schema and policies validate the same, so a result is kept (sealed) in the
-    // user's cache folder, by the Cedar version and exactly what was validated.
-    const file = validationCachePath(schema, policies);
-    const kept = file ? keptProblems(readSealed(file)) : undefined;
-    if (kept) return kept;
     const r = call((c) => c.validate({ schema, policies: { staticPolicies: policies }, validationSettings: { mode: 'strict' } }));
-    if (r.type === 'failure') return undefined;
-    const problems = r.validationErrors.map((v) => problem(v.error, v.policyId));
-    if (file) writeSealed(file, JSON.stringify(problems));
-    return problems;
+    return r.type === 'failure' ? undefined : r.validationErrors.map((v) => problem(v.error, v.policyId));
   } catch (e) {
     if (e instanceof CedarCrash) return undefined;
     throw e;

@@ -8,7 +8,7 @@ import { compileBundle, type Bundle, type RawCedarPolicy } from '../compile/bund
 import { engineVersion, expressionProblem, parseProblems, readPolicySet, schemaProblems, validate, validateIfParsed, type CedarProblem } from '../cedar/cedar.js';
 import { Engine } from '../engine/engine.js';
 import { factsOf, type Facts } from '../engine/facts.js';
-import { cachePath, readSealed, writeSealed } from '../cache/sealed.js';
+import { cachePath, readSealedJson, writeSealed } from '../cache/sealed.js';
 import { createHash } from 'node:crypto';
 import { loadPolicies } from '../policy/load.js';
 import { buildModel, type Cond, type PolicyModel, type RuleIR, type TestIR } from '../policy/model.js';
@@ -159,7 +159,7 @@ function cedarDiagnostics(bundle: Bundle, model: PolicyModel, raw: RawCedarPolic
   };
   // Everything parses in the usual case: one call then parses and validates the whole set. Only
   // when it does not are the schema and the policies parsed apart, to say which is wrong.
-  const clean = validateIfParsed(bundle.schema, policies);
+  const clean = keptValidation(bundle.schema, policies);
   if (clean) {
     for (const p of clean) out.push(place(p, 'cedar/validation'));
   } else {
@@ -216,20 +216,45 @@ export function runTests(bundle: Bundle, model: PolicyModel): { results: TestRes
   return { results, diagnostics };
 }
 
+// ---- what check keeps between runs ----
+// Cedar's answers for the same input are the same, and a short check spends most of its time on
+// the first call of Cedar's validator and authorizer in the process (V8 compiling their code).
+// Both answers are kept, sealed, in the user's cache folder (cache/sealed.ts), keyed by the
+// versions of govern and Cedar and exactly what Cedar was given; lints, compiling and comparing
+// each decision with its test's expectation run every time.
+
+/** Where a kept answer lives: its kind's folder, by the hash of the versions and its input. */
+function keptPath(kind: string, input: unknown[], replacer?: (k: string, v: unknown) => unknown): string | undefined {
+  return cachePath(kind, `${createHash('sha256').update(JSON.stringify([engineVersion(), ...input], replacer)).digest('hex')}.json`);
+}
+
+/** Where the validation of these policies against this schema is kept. */
+export function validationCachePath(schema: string, policies: Record<string, string>): string | undefined {
+  return keptPath('validation', [schema, policies]);
+}
+
+/** validateIfParsed, or the problems it gave for the same schema and policies before. */
+function keptValidation(schema: string, policies: Record<string, string>): CedarProblem[] | undefined {
+  const file = validationCachePath(schema, policies);
+  const v = file ? readSealedJson(file) : undefined;
+  const problem = (p: unknown) => typeof p === 'object' && p !== null && typeof (p as CedarProblem).message === 'string';
+  if (Array.isArray(v) && v.every(problem)) return v as CedarProblem[];
+  const problems = validateIfParsed(schema, policies);
+  if (file && problems) writeSealed(file, JSON.stringify(problems));
+  return problems;
+}
+
 /** What a test compares of a decision. */
 interface TestOutcome { decision: string; tier: number; reasons: string[]; warnings: string[] }
 
 /**
  * Decides each test's facts with the bundle (Cedar, requests checked against the schema), or takes
- * the outcomes kept from the last run of the same tests on the same bundle: a decision is a
- * function of the bundle and the facts, and parsing the schema and compiling Cedar's code costs a
- * short check more than the tests themselves. Kept sealed in the user's cache folder, by the
- * versions of govern and Cedar, the bundle's hash and every test's request and facts.
+ * the outcome kept from an earlier run of the same tests on the same bundle.
  */
 function testDecider(bundle: Bundle, model: PolicyModel): ((i: number, facts: Facts) => TestOutcome) & { done(): void } {
   const file = testOutcomesPath(bundle, model);
-  const kept = file ? keptOutcomes(readSealed(file), model.tests.length) : undefined;
-  const made: (TestOutcome | null)[] = model.tests.map(() => null);
+  const kept = file ? keptOutcomes(readSealedJson(file), model.tests.length) : undefined;
+  const made: (TestOutcome | null)[] = model.tests.map((_, i) => kept?.[i] ?? null);
   let engine: Engine | undefined;
   const decide = (i: number, facts: Facts): TestOutcome => {
     const k = kept?.[i];
@@ -243,25 +268,19 @@ function testDecider(bundle: Bundle, model: PolicyModel): ((i: number, facts: Fa
   return Object.assign(decide, { done: () => { if (file && engine) writeSealed(file, JSON.stringify(made)); } });
 }
 
-/** Where the outcomes of a model's tests on a bundle are kept: by the versions, the bundle and every test's request and facts. */
+/** Where the outcomes of a model's tests on a bundle are kept: by the bundle and every test's request and facts. */
 export function testOutcomesPath(bundle: Bundle, model: PolicyModel): string | undefined {
   // JSON writes NaN and the infinities as null and -0 as 0, which YAML can say apart: the key does
   // too, writing each such number as a string that no string value can be (those start with "s").
   const exact = (_k: string, v: unknown) => (typeof v === 'string' ? `s${v}` : typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? `n${Object.is(v, -0) ? '-0' : String(v)}` : v);
-  return cachePath('tests', `${createHash('sha256').update(JSON.stringify([engineVersion(), bundle.hash, model.tests.map((t) => [t.test.request, t.test.facts ?? null])], exact)).digest('hex')}.json`);
+  return keptPath('tests', [bundle.hash, model.tests.map((t) => [t.test.request, t.test.facts ?? null])], exact);
 }
 
-/** Test outcomes read back from the cache, one per test (null for a test whose request is refused), or undefined. */
-function keptOutcomes(text: string | undefined, n: number): (TestOutcome | null)[] | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const v = JSON.parse(text) as unknown;
-    const names = (x: unknown) => Array.isArray(x) && x.every((y) => typeof y === 'string');
-    const ok = (o: unknown) => o === null || (typeof o === 'object' && typeof (o as TestOutcome).decision === 'string' && typeof (o as TestOutcome).tier === 'number' && names((o as TestOutcome).reasons) && names((o as TestOutcome).warnings));
-    return Array.isArray(v) && v.length === n && v.every(ok) ? (v as (TestOutcome | null)[]) : undefined;
-  } catch {
-    return undefined;
-  }
+/** Kept test outcomes, one per test (null for a test whose request is refused), or undefined when `v` is not that. */
+function keptOutcomes(v: unknown, n: number): (TestOutcome | null)[] | undefined {
+  const names = (x: unknown) => Array.isArray(x) && x.every((y) => typeof y === 'string');
+  const ok = (o: unknown) => o === null || (typeof o === 'object' && typeof (o as TestOutcome).decision === 'string' && typeof (o as TestOutcome).tier === 'number' && names((o as TestOutcome).reasons) && names((o as TestOutcome).warnings));
+  return Array.isArray(v) && v.length === n && v.every(ok) ? (v as (TestOutcome | null)[]) : undefined;
 }
 
 function runOne(decide: (facts: Facts) => TestOutcome, t: TestIR, ruleIds: Set<string>, diagnostics: Diagnostic[]): TestResult {
