@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-const dist = join(import.meta.dirname, '..', 'dist');
+// The folder is dist/, or the one given (tests).
+const dist = process.argv[2] ?? join(import.meta.dirname, '..', 'dist');
 const files = readdirSync(dist, { recursive: true, withFileTypes: true })
   .filter((e) => e.isFile() && e.name.endsWith('.js'))
   .map((e) => join(e.parentPath ?? e.path, e.name))

@@ -313,6 +313,11 @@ describe('a risk the router adds', () => {
       }
       expect({ name, asked: asked > 0 }).toEqual({ name, asked: true });
     }
+    // However Cedar lets a policy spell the read: by index, or under a test of its presence.
+    for (const cond of ['context has risk && context["risk"] == "high"', 'context has "risk"', 'if context has risk then context.risk like "h*" else false']) {
+      const e = engineFor(`rules:\n  - id: r\n    when: {cedar: '${cond}'}\n    effect: deny\n`);
+      expect({ cond, readsRisk: e.readsRisk }).toEqual({ cond, readsRisk: true });
+    }
     // Where a rule reads it, the rules decide again: a high risk escalates.
     const e = cases[1]![1];
     const request = normalizeRequest(requests[3]!);

@@ -3,13 +3,14 @@
 // skipped silently, caches cannot turn a deny into an allow, and input that would crash Cedar is a
 // diagnostic. Each case here was once accepted and decided otherwise than its text says.
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { cpSync, existsSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { check, testOutcomesPath } from '../src/check/check.js';
+import { check, testOutcomesPath, validationCachePath } from '../src/check/check.js';
 import type { Diagnostic } from '../src/diagnostics/diagnostic.js';
-import { policyLogicKey, READS_AFTER, validationCachePath } from '../src/cedar/cedar.js';
+import { policyLogicKey, READS_AFTER } from '../src/cedar/cedar.js';
 import { Engine } from '../src/engine/engine.js';
 import { factsOf } from '../src/engine/facts.js';
 import { normalizeRequest } from '../src/request/normalize.js';
@@ -17,7 +18,7 @@ import { loadBundle, PolicyError, Runtime } from '../src/runtime/runtime.js';
 import { bundleCachePath, policiesKey, readCachedBundle } from '../src/runtime/bundle-cache.js';
 import { CACHE_LIMITS, cachePath, readSealed, writeSealed } from '../src/cache/sealed.js';
 import { bundleHash } from '../src/compile/schema.js';
-import { BUILD } from '../src/version.js';
+import { BUILD, VERSION } from '../src/version.js';
 import { ROOT, tempTree } from './helpers.js';
 
 const require = createRequire(import.meta.url);
@@ -344,6 +345,24 @@ describe('caches are verified', () => {
     writeSealed(vpath, problem);
     expect(check([dir]).diagnostics.map((d) => d.message)).toContain('rule `deny-rm-root` compiles to Cedar that does not validate: a problem only the cache knows');
     rmSync(vpath);
+  });
+
+  it('every cache is keyed by the build: a change to the compiled code changes the build id', () => {
+    const dist = tempTree({ 'a.js': 'export const a = 1;\n', 'sub/b.js': 'export const b = 2;\n', 'notes.txt': 'x' });
+    const id = () => {
+      const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-id.mjs'), dist], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return readFileSync(join(dist, 'build-id.txt'), 'utf8').trim();
+    };
+    const first = id();
+    expect(first).toMatch(/^[0-9a-f]{16}$/);
+    expect(id()).toBe(first);
+    writeFileSync(join(dist, 'notes.txt'), 'not code');
+    expect(id()).toBe(first);
+    writeFileSync(join(dist, 'sub', 'b.js'), 'export const b = 3;\n');
+    expect(id()).not.toBe(first);
+    // The build under test carries its own id in every key.
+    expect(BUILD).toBe(`${VERSION}+${readFileSync(join(ROOT, 'dist', 'build-id.txt'), 'utf8').trim()}`);
   });
 
   it('an edited decision cache row never turns a deny into an allow', async () => {

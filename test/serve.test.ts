@@ -1,7 +1,7 @@
 // `govern serve --stdio` as agents use it: a real child process in a temp project, spoken to by the
 // MCP SDK's own client and by raw JSON-RPC lines, with the ledger checked afterwards.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { cpSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -322,5 +322,53 @@ describe('the command line', () => {
     const r = govern(['serve']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('serve needs a transport: --stdio');
+  });
+});
+
+describe('variants of denied requests, asked beside the allowed request they resemble', () => {
+  it('are decided in serve as a fresh runtime decides them, every time, and in a second server reading the first one’s cache', async () => {
+    // No trust penalty for findings: each request keeps its facts, and so its cache key, across the asks.
+    const dir = project('trust:\n  findings: {default: 0}\n');
+    const AWS_KEY = ['AKIA', 'QYLPMN5HFIQR7XYZ'].join('');
+    const variants: Record<string, Record<string, unknown>> = {
+      'secrets in capitals': { ...DENY, resource: 'file:SECRETS/db.yaml' },
+      'a dot segment': { ...DENY, resource: 'file:Secrets/./db.yaml' },
+      'climbing out of tmp': { ...ALLOW, resource: 'file:tmp/../secrets/db.yaml' },
+      'a stated category': { ...ESCALATE, category: 'ACCESS' },
+      'production spelled PROD': { ...PROD_DEPLOY, environment: 'PROD' },
+      'a command beside an allowed action': { ...ALLOW, command: 'rm -rf /' },
+      'a key nested deep in the context': { ...ALLOW, context: { a: { b: { c: [{ note: `use ${AWS_KEY}` }] } } } },
+      'a key in the id': { ...ALLOW, id: `req-${AWS_KEY}` },
+      'a command in the id': { ...ALLOW, id: 'rm -rf / --no-preserve-root' },
+    };
+    const { Runtime } = await import('../src/runtime/runtime.js');
+    const want: Record<string, string> = {};
+    for (const [name, req] of Object.entries(variants)) {
+      const fresh = await Runtime.open({ cwd: dir, noState: true });
+      try {
+        want[name] = (await fresh.evaluate(req)).decision.decision;
+      } finally {
+        fresh.close();
+      }
+    }
+    expect(Object.entries(want).filter(([, d]) => d === 'allow')).toEqual([]);
+    for (const server of [1, 2]) {
+      const s = new Served(dir, ['--no-watch']);
+      const got: Record<string, string[]> = {};
+      for (let round = 0; round < 3; round++) {
+        expect((await s.call('governance/evaluate', { ...ALLOW, id: `allowed-${server}-${round}` })).result.decision).toBe('allow');
+        for (const [name, req] of Object.entries(variants)) {
+          const m = await s.call('governance/evaluate', { id: `${name}-${round}`, ...req });
+          (got[name] ??= []).push(m.result?.decision ?? `error: ${m.error?.message}`);
+        }
+      }
+      expect({ server, got }).toEqual({ server, got: Object.fromEntries(Object.entries(want).map(([k, d]) => [k, [d, d, d]])) });
+      // The second server answers the allowed request from the first one's sealed row.
+      if (server === 2) expect((await s.call('governance/evaluate', ALLOW)).result.route).toBe('cache');
+      expect(await s.end()).toBe(0);
+    }
+    expect(ledger(dir)).toMatchObject({ ok: true });
+    // The key was found wherever it was, the id included: it is in no row in clear.
+    for (const f of readdirSync(join(dir, '.govern')).filter((f) => f.startsWith('state.db'))) expect({ f, clear: readFileSync(join(dir, '.govern', f)).includes(AWS_KEY) }).toEqual({ f, clear: false });
   });
 });
