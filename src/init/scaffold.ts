@@ -103,7 +103,7 @@ export function plan(answers: Answers, version: string): PlannedFile[] {
     ...exampleRequests(answers.environments).map((e) => ({ path: `examples/requests/${e.name}.json`, content: JSON.stringify(e.request, null, 2) + '\n' })),
     { path: LABELED_REQUESTS, content: labeledRequests(answers.environments).map((l) => JSON.stringify(l)).join('\n') + '\n' },
     // The state file (ledger, cache, trust) belongs to this machine, not to git.
-    { path: '.govern/.gitignore', content: '# The state file and caches of govern: local, never committed.\n*\n' },
+    { path: '.govern/.gitignore', content: '# The state file of govern (ledger, decision cache, trust, usage): local, never committed.\n*\n' },
   ];
   if (answers.precommit) files.push({ path: '.pre-commit-config.yaml', content: precommitText(folder) });
   if (answers.workflow) files.push({ path: '.github/workflows/govern.yml', content: workflowText(folder, version) });
