@@ -1,4 +1,4 @@
-// Writes dist/build-id.txt: a hash of the compiled code, which every cache key carries beside the
+// Writes dist/build-id.txt: a hash of the compiled code (the bundle too), which every cache key carries beside the
 // version (src/version.ts), so that a build with other code never reads what another build kept
 // (compiled bundles, validations, test outcomes, sealed decision cache rows), released or not.
 import { createHash } from 'node:crypto';
@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 // The folder is dist/, or the one given (tests).
 const dist = process.argv[2] ?? join(import.meta.dirname, '..', 'dist');
 const files = readdirSync(dist, { recursive: true, withFileTypes: true })
-  .filter((e) => e.isFile() && e.name.endsWith('.js'))
+  .filter((e) => e.isFile() && /\.c?js$/.test(e.name))
   .map((e) => join(e.parentPath ?? e.path, e.name))
   .sort();
 const h = createHash('sha256');

@@ -89,13 +89,7 @@ export function readSealed(path: string): string | undefined {
     const mac = Buffer.from(data.slice(0, nl), 'hex');
     const text = data.slice(nl + 1);
     if (mac.length !== 32 || !timingSafeEqual(mac, seal(k, text))) return undefined;
-    try {
-      // Recently used: the last to go when the folder is trimmed.
-      const now = new Date();
-      utimesSync(path, now, now);
-    } catch {
-      // a read-only cache folder is still read
-    }
+    touch(path);
     return text;
   } catch {
     return undefined;
@@ -113,6 +107,51 @@ export function readSealedJson(path: string): unknown {
   }
 }
 
+/** The key binary cache files are sealed with: derived from the user's key, so that no text file's seal is theirs. */
+let bytesKey: Buffer | null | undefined;
+function bytesSealKey(): Buffer | null {
+  if (bytesKey === undefined) {
+    const k = userStore()?.key;
+    bytesKey = k ? seal(k, 'govern: binary cache files') : null;
+  }
+  return bytesKey;
+}
+
+const MAC_BYTES = 32;
+
+/** The bytes of a sealed binary cache file (see writeSealedBytes), or undefined as for readSealed. */
+export function readSealedBytes(path: string): Buffer | undefined {
+  const k = bytesSealKey();
+  if (!k) return undefined;
+  try {
+    const data = readFileSync(path);
+    if (data.length < MAC_BYTES) return undefined;
+    const body = data.subarray(MAC_BYTES);
+    if (!timingSafeEqual(data.subarray(0, MAC_BYTES), createHmac('sha256', k).update(body).digest())) return undefined;
+    touch(path);
+    return body;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a binary cache file, its HMAC first, as writeSealed writes a text one. */
+export function writeSealedBytes(path: string, bytes: Buffer): void {
+  const k = bytesSealKey();
+  if (!k) return;
+  writeAtomically(path, Buffer.concat([createHmac('sha256', k).update(bytes).digest(), bytes]));
+}
+
+/** Marks a cache file recently used: the last to go when its folder is trimmed. */
+function touch(path: string): void {
+  try {
+    const now = new Date();
+    utimesSync(path, now, now);
+  } catch {
+    // a read-only cache folder is still read
+  }
+}
+
 /** What one cache subfolder may hold; the least recently used files go first. */
 export const CACHE_LIMITS = { files: 256, bytes: 256 * 1024 * 1024 };
 
@@ -120,10 +159,15 @@ export const CACHE_LIMITS = { files: 256, bytes: 256 * 1024 * 1024 };
 export function writeSealed(path: string, text: string): void {
   const k = userStore()?.key;
   if (!k) return;
+  writeAtomically(path, `${seal(k, text).toString('hex')}\n${text}`);
+}
+
+/** Writes a cache file atomically and trims its folder; a read-only folder is left as it is. */
+function writeAtomically(path: string, data: string | Buffer): void {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const tmp = join(dirname(path), `.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    writeFileSync(tmp, `${seal(k, text).toString('hex')}\n${text}`, { mode: 0o600 });
+    writeFileSync(tmp, data, { mode: 0o600 });
     renameSync(tmp, path);
     trim(dirname(path));
   } catch {
@@ -133,7 +177,8 @@ export function writeSealed(path: string, text: string): void {
 
 /** Deletes the least recently used files of a cache folder beyond CACHE_LIMITS. */
 function trim(dir: string): void {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).flatMap((f) => {
+  // Not the temporary files of writes under way (their names start with a dot).
+  const files = readdirSync(dir).filter((f) => !f.startsWith('.')).flatMap((f) => {
     try {
       const s = statSync(join(dir, f));
       return [{ path: join(dir, f), used: s.mtimeMs, size: s.size }];

@@ -18,6 +18,7 @@ let generation = 0;
 
 function cedar(): typeof CedarWasm {
   if (!wasm) {
+    tiering.beforeFlags?.();
     const v8 = require('node:v8') as typeof import('node:v8');
     // Node 20's optimizer can abort the process when it inlines calls into this module and later
     // deoptimizes them (seen after a few hundred bundles in one process); keep those calls plain.

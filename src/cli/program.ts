@@ -6,6 +6,8 @@ import { endQuietlyOnClosedStdout } from '../render/terminal.js';
 import { tiering } from '../cedar/tiering.js';
 
 export { flushOutput } from '../render/terminal.js';
+// For bin/govern's start (src/boot.ts).
+export { tiering } from '../cedar/tiering.js';
 
 /**
  * Each command's module, loaded only when it runs: `govern eval` does not load the compiler, the
