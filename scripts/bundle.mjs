@@ -6,8 +6,9 @@
 // Each module keeps its own place: `import.meta.url` in a module of dist/ becomes that module's own
 // file URL, so that the files it finds beside itself (schemas, prompts, validators, the pg worker,
 // package.json) are found from the bundle too. Native and WebAssembly modules, and what only some
-// commands load (a model's SDK, prompts, the MCP transport, the YAML parser, the JSON Schema
-// validator), stay outside and load from node_modules as before.
+// commands load (a model's SDK, prompts, the MCP transport, the JSON Schema validator where no
+// precompiled one fits), stay outside and load from node_modules as before. The YAML parser is in:
+// `check` after an edit spends 60 ms less loading it.
 import { build } from 'esbuild';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
@@ -20,7 +21,7 @@ const external = [
   // native or WebAssembly
   'better-sqlite3', '@cedar-policy/cedar-wasm', 'tree-sitter', 'tree-sitter-bash', 'pg', 'synckit',
   // loaded only by some commands
-  '@anthropic-ai/sdk', 'openai', 'ollama', '@inquirer/prompts', '@modelcontextprotocol/sdk', 'yaml', 'ajv', 'ajv-formats',
+  '@anthropic-ai/sdk', 'openai', 'ollama', '@inquirer/prompts', '@modelcontextprotocol/sdk', 'ajv', 'ajv-formats',
 ];
 
 /** `import.meta.url` of each module of dist/, as the URL of its own file beside the bundle. */
