@@ -2,6 +2,7 @@
 // with a V8 code cache kept in the user's cache folder (src/boot.ts). The bundle must decide as the
 // modules do, and the code cache is trusted as the rest of that folder is: only sealed with the
 // user's key, and only in a folder that is the user's alone.
+import { createHmac } from 'node:crypto';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +78,23 @@ describe('the code cache', () => {
     const fresh = inode(made!);
     expect(govern(['completion', 'bash'], { env }).code).toBe(0);
     expect(inode(made!)).toBe(fresh);
+  });
+
+  it('one V8 refuses, sealed as it should be, is replaced', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'govern-code-'));
+    const env = { XDG_CACHE_HOME: cache };
+    expect(govern(['completion', 'bash'], { env }).code).toBe(0);
+    const [made] = files(cache);
+    // What another node or V8 would have made: bytes V8 does not take, under this user's seal.
+    const key = createHmac('sha256', readFileSync(join(cache, 'govern', 'cache-key'))).update('govern: binary cache files').digest();
+    const body = Buffer.from('not a code cache of this V8');
+    writeFileSync(made!, Buffer.concat([createHmac('sha256', key).update(body).digest(), body]));
+    const refused = inode(made!);
+    const r = govern(['completion', 'bash'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('complete');
+    expect(inode(made!)).not.toBe(refused);
+    expect(readFileSync(made!).length).toBeGreaterThan(10_000);
   });
 
   it('made by a command that loads Cedar, is taken by its next run', () => {
