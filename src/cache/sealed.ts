@@ -51,15 +51,19 @@ export function cachePath(kind: string, name: string): string | undefined {
 
 const seal = (k: Buffer, text: string) => createHmac('sha256', k).update(text).digest();
 
-/** The key rows are sealed with: derived from the user's key, so that no row's seal is a cache file's. */
-let rowKey: Buffer | null | undefined;
-function rowSealKey(): Buffer | null {
-  if (rowKey === undefined) {
-    const k = userStore()?.key;
-    rowKey = k ? seal(k, 'govern: rows kept outside the cache folder') : null;
+/** Keys derived from the user's key for one use each, so that no seal made for one use is good for another. */
+const derived = new Map<string, Buffer | null>();
+function derivedKey(use: string): Buffer | null {
+  let k = derived.get(use);
+  if (k === undefined) {
+    const base = userStore()?.key;
+    derived.set(use, (k = base ? seal(base, use) : null));
   }
-  return rowKey;
+  return k;
 }
+
+/** The key rows are sealed with: no row's seal is a cache file's. */
+const rowSealKey = () => derivedKey('govern: rows kept outside the cache folder');
 
 /**
  * The seal (hex) of a row this process writes somewhere anyone with the file may edit (the state
@@ -107,15 +111,8 @@ export function readSealedJson(path: string): unknown {
   }
 }
 
-/** The key binary cache files are sealed with: derived from the user's key, so that no text file's seal is theirs. */
-let bytesKey: Buffer | null | undefined;
-function bytesSealKey(): Buffer | null {
-  if (bytesKey === undefined) {
-    const k = userStore()?.key;
-    bytesKey = k ? seal(k, 'govern: binary cache files') : null;
-  }
-  return bytesKey;
-}
+/** The key binary cache files are sealed with: no text file's seal is theirs. */
+const bytesSealKey = () => derivedKey('govern: binary cache files');
 
 const MAC_BYTES = 32;
 
