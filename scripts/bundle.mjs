@@ -1,6 +1,7 @@
 // Writes dist/govern.cjs: the command line (dist/cli/program.js and everything it imports, lazily
 // loaded commands included) as one CommonJS file, which bin/govern compiles with a V8 code cache;
-// and dist/boot.cjs, which does that (src/boot.ts and the little it imports, as one file too).
+// dist/boot.cjs, which does that (src/boot.ts and the little it imports, as one file too); and
+// dist/early.cjs, what `govern eval` needs to be answered by a daemon (src/serve/early.ts).
 // A short command then neither resolves and reads some seventy modules one by one nor, once it
 // has run before, parses them: a fifth of what `govern eval` costs on top of `node` itself.
 // Each module keeps its own place: `import.meta.url` in a module of dist/ becomes that module's own
@@ -69,12 +70,14 @@ async function bundle(entry, out, { dynamicImports = false } = {}) {
   if (/\\[^\x00-\x7f]/.test(text)) throw new Error(`${out}: a character outside ASCII after a backslash`);
   for (const m of text.matchAll(/String\.raw`[^`]*`/g)) if (/[^\x00-\x7f]/.test(m[0])) throw new Error(`${out}: a raw template outside ASCII: ${m[0].slice(0, 80)}`);
   let ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  // What the bundle still imports dynamically (a model's SDK, prompts, some of node's own modules)
-  // it imports through boot.ts: node loses the dynamic import callback of a script compiled from a
-  // code cache, and `import()` would throw there.
+  // What the command line's bundle still imports dynamically (a model's SDK, prompts, some of
+  // node's own modules) it imports through boot.ts: node loses the dynamic import callback of a
+  // script compiled from a code cache, and `import()` would throw there. The others are loaded
+  // by node's own require, where `import()` works.
   if (dynamicImports) ascii = ascii.replace(/\bimport\(("[^"]+")\)/g, '__governImport($1)');
   await writeFile(out, ascii);
 }
 
 await bundle(join('cli', 'program.js'), join(dist, 'govern.cjs'), { dynamicImports: true });
 await bundle('boot.js', join(dist, 'boot.cjs'));
+await bundle(join('serve', 'early.js'), join(dist, 'early.cjs'));

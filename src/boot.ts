@@ -17,7 +17,7 @@ import { cachePath, readSealedBytes, writeSealedBytes } from './cache/sealed.js'
 import { BUILD } from './version.js';
 
 interface Cli {
-  main(argv: string[]): Promise<void>;
+  main(argv: string[], opts: { early: unknown }): Promise<void>;
   flushOutput(): Promise<void>;
   tiering?: { beforeFlags?: () => void };
 }
@@ -58,12 +58,25 @@ function load(bundle: string, cache: string | undefined): { cli: Cli; keep(): vo
   };
 }
 
+/** The early path (src/serve/early.ts), bundled on its own. */
+interface EarlyPath {
+  answerEarly(argv: string[]): Promise<{ done: boolean }>;
+  flushOutput(): Promise<void>;
+}
+
 /** Runs the command line on `argv`. */
 export async function run(argv: string[]): Promise<void> {
   const bundle = fileURLToPath(new URL('./govern.cjs', import.meta.url));
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing; run \`npm run build\` in the govern folder`);
+  // An eval a daemon answers is done before the command line's bundle is read.
+  const early = createRequire(bundle)('./early.cjs') as EarlyPath;
+  const read = await early.answerEarly(argv);
+  if (read.done) {
+    await early.flushOutput();
+    return;
+  }
   const { cli, keep } = load(bundle, codeCachePath(bundle, argv));
-  await cli.main(argv);
+  await cli.main(argv, { early: read });
   // What is still queued for a pipe reaches it first.
   await cli.flushOutput();
   keep();

@@ -3,7 +3,7 @@
 // ledger), a policy edit is served from the next eval, and the client never uses a socket it
 // must not trust (another user's, or a daemon for other policies): it decides in process instead.
 import { spawnSync } from 'node:child_process';
-import { chownSync, cpSync, existsSync, lstatSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +87,19 @@ describe('govern daemon', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe(run(['eval', '--no-daemon'], '{"agent": 1}').stderr);
     expect(bad.stderr).toMatch(/^govern: stdin: agent: /);
+  });
+
+  it('answers without loading the command line: only what asking the daemon needs', () => {
+    // The command line's bundle leaves its code cache in the user's cache folder when it runs.
+    const cache = mkdtempSync(join(tmpdir(), 'govern-code-'));
+    const codeCaches = () => (existsSync(join(cache, 'govern', 'code')) ? readdirSync(join(cache, 'govern', 'code')) : []);
+    const asked = govern(['eval', 'request.json'], { cwd: dir, env: { ...env, XDG_CACHE_HOME: cache } });
+    expect(asked.code).toBe(0);
+    expect(asked.stdout).toContain('ALLOW');
+    expect(codeCaches()).toEqual([]);
+    const local = govern(['eval', '--no-daemon', 'request.json'], { cwd: dir, env: { ...env, XDG_CACHE_HOME: cache } });
+    expect(local.code).toBe(0);
+    expect(codeCaches()).toHaveLength(1);
   });
 
   it('serves a policy edit from the very next eval', () => {

@@ -6,24 +6,18 @@ import type { Command } from 'commander';
 // state file and the detectors are loaded when the request is decided in this process.
 import { verdictExit } from '../diagnostics/exit.js';
 import { readRequest, requestWhere, parseNumber, type RequestFlags } from '../request/input.js';
-import { askDaemon, evalEarly as askEarly, identityOf } from '../serve/client.js';
+import { askDaemon, identityOf } from '../serve/client.js';
 import { EXIT, UsageError, useColor, writeOut } from './output.js';
 import type { GlobalOptions } from './options.js';
 
 interface EvalOptions extends RequestFlags { format: 'human' | 'json'; daemon: boolean; explain?: boolean; batch?: string; wait?: string }
 
-/** The request the early path (before commander) read, for the action not to read it twice. */
+/** The request the early path (before commander, src/serve/early.ts) read, for the action not to read it twice. */
 let early: { request: unknown } | undefined;
 
-/** A plain eval answered by a daemon before commander loads; false to run the command as usual. */
-export async function evalEarly(argv: string[]): Promise<boolean> {
-  const r = await askEarly(argv);
-  if (!r) return false;
-  early = r;
-  if (!r.answer) return false;
-  process.exitCode = r.answer.exit;
-  if (r.answer.stdout) await writeOut(r.answer.stdout);
-  return true;
+/** Takes the request the early path read. */
+export function useEarly(read: { request: unknown }): void {
+  early = read;
 }
 
 export function register(program: Command): void {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { EXIT, UsageError } from './output.js';
 import { endQuietlyOnClosedStdout } from '../render/terminal.js';
 import { tiering } from '../cedar/tiering.js';
+import { answerEarly, commandOf, reportUsage, rewriteExplain, type Early } from '../serve/early.js';
 
 export { flushOutput } from '../render/terminal.js';
 // For bin/govern's start (src/boot.ts).
@@ -29,22 +30,6 @@ const COMMANDS: [names: string[], load: () => Promise<{ register(program: Comman
   [['stats'], () => import('./stats.js')],
   [['completion'], () => import('./completion.js')],
 ];
-
-/** Global options that take a value: the word after them is not the command. */
-const GLOBAL_VALUES = new Set(['-c', '--config', '-p', '--policies', '--state', '--bundle']);
-
-/** Where the command word of argv is (after node and the script), or -1 when there is none. */
-function commandAt(argv: string[]): number {
-  for (let i = 2; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') return -1;
-    if (GLOBAL_VALUES.has(a)) i++;
-    else if (!a.startsWith('-')) return i;
-  }
-  return -1;
-}
-
-const commandOf = (argv: string[]): string | undefined => argv[commandAt(argv)];
 
 /**
  * The commander program with every command, or with only the one `argv` runs (help, completion
@@ -84,33 +69,24 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
   return program;
 }
 
-/** `explain` is `eval --explain`: same input, same flags, same exit codes. */
-function rewriteExplain(argv: string[]): string[] {
-  const i = commandAt(argv);
-  return i >= 0 && argv[i] === 'explain' ? [...argv.slice(0, i), 'eval', '--explain', ...argv.slice(i + 1)] : argv;
-}
-
 /** Prints an error the user caused (exit 1, or its own code) and returns true; false for anything else. */
 async function reported(e: unknown): Promise<boolean> {
   const usage = e instanceof UsageError ? e : await import('./errors.js').then((m) => m.usageErrorOf(e)).catch(() => undefined);
   if (!usage) return false;
-  process.stderr.write(`govern: ${usage.message}\n`);
-  process.exitCode = usage.code;
+  reportUsage(usage);
   return true;
 }
 
-export async function main(argv: string[]): Promise<void> {
+/** Runs the command line; `early` is what bin/govern's early path found (src/serve/early.ts), when it ran it. */
+export async function main(argv: string[], opts: { early?: Early } = {}): Promise<void> {
   endQuietlyOnClosedStdout();
   tiering.shortCommands = true;
   argv = rewriteExplain(argv);
   // A plain eval with a daemon running is answered before commander or any command is loaded.
   if (commandOf(argv) === 'eval') {
-    try {
-      if (await (await import('./eval.js')).evalEarly(argv)) return;
-    } catch (e) {
-      if (e instanceof UsageError && (await reported(e))) return;
-      throw e;
-    }
+    const early = opts.early ?? (await answerEarly(argv));
+    if (early.done) return;
+    if (early.read) (await import('./eval.js')).useEarly(early.read);
   }
   const program = await buildProgram(argv);
   const { CommanderError } = await import('commander');

@@ -193,7 +193,7 @@ const EVAL_VALUE_FLAGS: Record<string, string> = {
  * daemon asked: `answer` is what to print, or missing when it declined (other policies, an edit
  * not yet served), and the request read is kept for the usual path, which then decides in process.
  */
-export async function evalEarly(argv: string[]): Promise<{ request: unknown; answer?: { stdout: string; exit: number } } | undefined> {
+export async function askEarly(argv: string[]): Promise<{ request: unknown; answer?: { stdout: string; exit: number } } | undefined> {
   const g: Flags & { quiet?: boolean; color?: boolean } = {};
   const opts: RequestFlags & { format?: string; explain?: boolean } = { format: 'human' };
   let command: string | undefined;
