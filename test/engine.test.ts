@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { check } from '../src/check/check.js';
-import { Engine } from '../src/engine/engine.js';
+import { Engine, mayReadRisk } from '../src/engine/engine.js';
+import { reads } from '../src/cedar/cedar.js';
 import { factsOf, type FactInputs } from '../src/engine/facts.js';
 import { detect } from '../src/request/detectors/index.js';
 import { normalizeRequest } from '../src/request/normalize.js';
@@ -314,10 +315,30 @@ describe('a risk the router adds', () => {
       expect({ name, asked: asked > 0 }).toEqual({ name, asked: true });
     }
     // However Cedar lets a policy spell the read: by index, or under a test of its presence.
-    for (const cond of ['context has risk && context["risk"] == "high"', 'context has "risk"', 'if context has risk then context.risk like "h*" else false']) {
+    for (const cond of ['context has risk && context["risk"] == "high"', 'context has "risk"', 'if context has risk then context.risk like "h*" else false', 'context has "\\u{72}isk" && context["\\u{72}isk"] == "high"']) {
       const e = engineFor(`rules:\n  - id: r\n    when: {cedar: '${cond}'}\n    effect: deny\n`);
       expect({ cond, readsRisk: e.readsRisk }).toEqual({ cond, readsRisk: true });
     }
+    // Rules are read by Cedar's parser only where their text may read the risk; where it may
+    // not, Cedar's parser agrees that it does not.
+    const texts = [
+      ...cases[0]![1].bundle.rules.map((r) => r.matcher),
+      'forbid (principal, action, resource) when { context == {"action": "x"} };',
+      'forbid (principal, action, resource) when { [context].contains({"action": "x"}) };',
+      'forbid (principal, action, resource) when { context.attrs has contextual && context.cost.usd.greaterThan(decimal("1.0")) };',
+      'forbid (principal, action, resource) when { principal.name == "context" && context.hour > 3 };',
+      'forbid (principal, action, resource) when { context // the whole of it\n  has risk };',
+    ];
+    let skipped = 0;
+    for (const text of texts) {
+      if (mayReadRisk(text)) continue;
+      skipped++;
+      const keep = reads([text]);
+      const context = keep instanceof Map ? keep.get('context') : true;
+      expect({ text, context: context === true ? 'whole' : context?.has('risk') ? 'risk' : 'no risk' }).toEqual({ text, context: 'no risk' });
+    }
+    expect(skipped).toBeGreaterThan(10);
+    for (const text of texts.slice(-5, -3)) expect({ text, may: mayReadRisk(text) }).toEqual({ text, may: true });
     // Where a rule reads it, the rules decide again: a high risk escalates.
     const e = cases[1]![1];
     const request = normalizeRequest(requests[3]!);

@@ -54,6 +54,18 @@ function allowBlocked(rule: CompiledRule, facts: Facts): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether a policy's text may read `context.risk`; false only where it cannot, so that Cedar need
+ * not parse it to tell (about 0.8 ms a policy: most of a cold eval's routed decision, and seconds
+ * at 10,000 rules). A read names the attribute (`.risk`, `["risk"]`, `has risk`), or spells it
+ * with an escape (a backslash), or uses the whole context (`context` not followed by `.`, `[` or
+ * `has`, as in `context == {...}`). Anything else goes to Cedar's parser: a comment or a string
+ * that merely looks like one of these costs a parse, never a wrong answer.
+ */
+export function mayReadRisk(policyText: string): boolean {
+  return /risk|\\/.test(policyText) || /\bcontext\b(?!\s*(?:\.|\[|has\b))/.test(policyText);
+}
+
 export type Verdict = 'allow' | 'deny' | 'escalate';
 
 // The Decision contract's types come from schemas/decision.schema.json.
@@ -193,7 +205,7 @@ export class Engine {
    */
   get readsRisk(): boolean {
     if (this.riskRead === undefined) {
-      const keep = reads(this.bundle.rules.map((r) => r.matcher));
+      const keep = reads(this.bundle.rules.map((r) => r.matcher).filter(mayReadRisk));
       const context = keep === undefined ? true : keep === true ? true : keep.get('context');
       this.riskRead = context === true || (context !== undefined && context.has('risk'));
     }
