@@ -279,6 +279,37 @@ describe('cache hits and the state', () => {
     }
   });
 
+  it('requests that only look alike once written again as JSON are not answered for each other', async () => {
+    const dir = project();
+    const seen = await Runtime.open({ cwd: dir, noState: true });
+    const now = new Date();
+    // A number too large for a double parses as Infinity, which JSON writes as null; -0 is written 0.
+    const head = '{"agent":"coder","action":"deploy","resource":"k8s:deployment/web","environment":"staging"';
+    const texts = [
+      `${head},"cost":{"usd":null}}`, `${head},"cost":{"usd":1e400}}`, `${head},"cost":{"usd":null}}`,
+      `${head},"cost":{"usd":0,"tokens":null}}`, `${head},"cost":{"usd":0,"tokens":-1e999}}`,
+      `${head},"context":{"age_hours":null}}`, `${head},"context":{"age_hours":1e400}}`,
+      `${head},"cost":{"usd":0}}`, `${head},"cost":{"usd":-0}}`,
+    ];
+    const outcome = (f: () => ReturnType<Runtime['prepare']>) => {
+      try {
+        const p = f();
+        return { request: p.request, findings: p.findings, cacheKey: p.cacheKey, decision: { ...(p.decision ?? p.undecided), elapsed_ms: 0 } };
+      } catch (e) {
+        return { error: (e as Error).message };
+      }
+    };
+    try {
+      for (const text of texts) {
+        const fresh = await Runtime.open({ cwd: dir, noState: true });
+        expect({ text, got: outcome(() => seen.prepare(JSON.parse(text), now, { parsed: true })) }).toEqual({ text, got: outcome(() => fresh.prepare(JSON.parse(text), now)) });
+        fresh.close();
+      }
+    } finally {
+      seen.close();
+    }
+  });
+
   it('a request seen before is keyed afresh when its budget facts change', async () => {
     const dir = project('budgets:\n  hour: {usd: 10, tokens: 1000000}\n  day: {usd: 100, tokens: 10000000}\n');
     const spender = await Runtime.open({ cwd: dir });

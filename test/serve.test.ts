@@ -371,4 +371,23 @@ describe('variants of denied requests, asked beside the allowed request they res
     // The key was found wherever it was, the id included: it is in no row in clear.
     for (const f of readdirSync(join(dir, '.govern')).filter((f) => f.startsWith('state.db'))) expect({ f, clear: readFileSync(join(dir, '.govern', f)).includes(AWS_KEY) }).toEqual({ f, clear: false });
   });
+
+  it('a cost too large to parse is refused, after the same request with no cost was allowed', async () => {
+    const dir = project();
+    const s = new Served(dir, ['--no-watch']);
+    // 1e400 parses as Infinity, which JSON writes back as null: the two must not share a decision.
+    const line = (id: string, usd: string) => `{"jsonrpc":"2.0","id":"${id}","method":"governance/evaluate","params":{"agent":"coder","action":"write_file","resource":"file:tmp/a.txt","environment":"dev","cost":{"usd":${usd}}}}\n`;
+    const got: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (const [name, usd] of [['none', 'null'], ['huge', '1e400']] as const) {
+        const id = `${name}-${round}`;
+        s.write(line(id, usd));
+        const m = await s.waitFor((x) => x.id === id);
+        got.push(`${name}: ${m.result?.decision ?? `error ${m.error?.message}`}`);
+      }
+    }
+    const refused = 'huge: error cost.usd: must be a number of dollars from 0 to 1e+12.';
+    expect(got).toEqual(['none: allow', refused, 'none: allow', refused]);
+    expect(await s.end()).toBe(0);
+  });
 });

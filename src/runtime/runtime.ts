@@ -418,7 +418,8 @@ export class Runtime {
    * Requests this process has normalized and scanned, by the JSON text of their raw form without
    * its id: an agent that asks the same thing again (serve's usual traffic) is not normalized,
    * scanned or keyed again. Only for a raw request just parsed from JSON text, whose JSON text is
-   * then exactly what normalizeRequest reads (no getters, no toJSON). What is kept is frozen: every
+   * then exactly what normalizeRequest reads (no getters, no toJSON), but for the numbers JSON
+   * cannot write back. What is kept is frozen: every
    * decision of the same request shares it.
    */
   private known = new Map<string, { request: Request; findings: Finding[]; key?: { inputs: string; material: string } }>();
@@ -426,9 +427,16 @@ export class Runtime {
   /** The normalized request, its findings and its cache key material, from `known` or made and kept; undefined for a raw request that is not kept. */
   private knownOf(raw: unknown): { request: Request; findings: Finding[]; material: (facts: Facts) => string } | undefined {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
-    const { id: rawId, ...rest } = raw as Record<string, unknown>;
-    const text = JSON.stringify(rest);
-    if (text.length > OWN_KEY_MAX) return undefined;
+    const { id: _rawId, ...rest } = raw as Record<string, unknown>;
+    // JSON writes a number too large for a double (parsed as Infinity) as null, and -0 as 0: such
+    // a request's text would name another that normalizes otherwise (null is a cost of 0, Infinity
+    // no cost at all), so it is not kept.
+    let exact = true;
+    const text = JSON.stringify(rest, (_k, v: unknown) => {
+      if (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0))) exact = false;
+      return v;
+    });
+    if (!exact || text.length > OWN_KEY_MAX) return undefined;
     let k = this.known.get(text);
     const id = requestId(raw as Record<string, unknown>);
     if (!k) {
