@@ -88,7 +88,9 @@ describe('the code cache', () => {
     // What another node or V8 would have made: bytes V8 does not take, under this user's seal.
     const key = createHmac('sha256', readFileSync(join(cache, 'govern', 'cache-key'))).update('govern: binary cache files').digest();
     const body = Buffer.from('not a code cache of this V8');
-    writeFileSync(made!, Buffer.concat([createHmac('sha256', key).update(body).digest(), body]));
+    // The seal covers the file's place (folder and name) and its bytes.
+    const place = `code/${made!.split('/').pop()}\0`;
+    writeFileSync(made!, Buffer.concat([createHmac('sha256', key).update(place).update(body).digest(), body]));
     const refused = inode(made!);
     const r = govern(['completion', 'bash'], { env });
     expect(r.code).toBe(0);

@@ -333,6 +333,21 @@ describe('caches are verified', () => {
     writeFileSync(join(dir, 'deny.yaml'), POLICY['policies/deny.yaml'] + tests('ls'));
     expect(check([dir]).tests[0]).toMatchObject({ passed: false, actual: 'allow', message: expect.stringMatching(/expected deny, got allow/) });
 
+    // Sealed outcomes of other tests, copied to this test set's place: not read there. The tests
+    // of `ls` fail (the first expects a deny); those of `rm -rf /` passed, and their file says so.
+    writeFileSync(join(dir, 'deny.yaml'), POLICY['policies/deny.yaml'] + tests('rm -rf /'));
+    rmSync(path);
+    const passing = check([dir]);
+    expect(passing.tests.map((t) => t.passed)).toEqual([true, true]);
+    const passed = readFileSync(path);
+    writeFileSync(join(dir, 'deny.yaml'), POLICY['policies/deny.yaml'] + tests('ls'));
+    const failing = check([dir]);
+    const other = testOutcomesPath(failing.bundle!, failing.model)!;
+    expect(other).not.toBe(path);
+    writeFileSync(other, passed);
+    expect(check([dir]).tests[0]).toMatchObject({ passed: false, actual: 'allow' });
+    rmSync(other);
+
     // Cedar's validation of the bundle: kept the same way, and used only as sealed.
     rmSync(path);
     writeFileSync(join(dir, 'deny.yaml'), POLICY['policies/deny.yaml'] + tests('rm -rf /'));

@@ -10,7 +10,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 let store: { dir: string; key: Buffer } | null | undefined;
 
@@ -82,7 +82,15 @@ export function rowSealed(text: string, mac: string | null | undefined): boolean
   return got.length === 32 && timingSafeEqual(got, seal(k, text));
 }
 
-/** The text of a sealed cache file, or undefined when it is missing, unreadable or not sealed with this user's key. */
+/**
+ * Where a cache file sits (its subfolder and name), which its seal covers with its content: the
+ * name is the key of what the file answers for, and a sealed file copied to another key's place
+ * (a validation of other policies, the outcomes of other tests, the config of another text) is
+ * not read there.
+ */
+const placeOf = (path: string) => `${basename(dirname(path))}/${basename(path)}\0`;
+
+/** The text of a sealed cache file, or undefined when it is missing, unreadable or not sealed with this user's key at its place. */
 export function readSealed(path: string): string | undefined {
   const k = userStore()?.key;
   if (!k) return undefined;
@@ -92,7 +100,7 @@ export function readSealed(path: string): string | undefined {
     if (nl !== 64) return undefined;
     const mac = Buffer.from(data.slice(0, nl), 'hex');
     const text = data.slice(nl + 1);
-    if (mac.length !== 32 || !timingSafeEqual(mac, seal(k, text))) return undefined;
+    if (mac.length !== 32 || !timingSafeEqual(mac, seal(k, placeOf(path) + text))) return undefined;
     touch(path);
     return text;
   } catch {
@@ -124,7 +132,7 @@ export function readSealedBytes(path: string): Buffer | undefined {
     const data = readFileSync(path);
     if (data.length < MAC_BYTES) return undefined;
     const body = data.subarray(MAC_BYTES);
-    if (!timingSafeEqual(data.subarray(0, MAC_BYTES), createHmac('sha256', k).update(body).digest())) return undefined;
+    if (!timingSafeEqual(data.subarray(0, MAC_BYTES), createHmac('sha256', k).update(placeOf(path)).update(body).digest())) return undefined;
     touch(path);
     return body;
   } catch {
@@ -136,7 +144,7 @@ export function readSealedBytes(path: string): Buffer | undefined {
 export function writeSealedBytes(path: string, bytes: Buffer): void {
   const k = bytesSealKey();
   if (!k) return;
-  writeAtomically(path, Buffer.concat([createHmac('sha256', k).update(bytes).digest(), bytes]));
+  writeAtomically(path, Buffer.concat([createHmac('sha256', k).update(placeOf(path)).update(bytes).digest(), bytes]));
 }
 
 /** Marks a cache file recently used: the last to go when its folder is trimmed. */
@@ -156,7 +164,7 @@ export const CACHE_LIMITS = { files: 256, bytes: 256 * 1024 * 1024 };
 export function writeSealed(path: string, text: string): void {
   const k = userStore()?.key;
   if (!k) return;
-  writeAtomically(path, `${seal(k, text).toString('hex')}\n${text}`);
+  writeAtomically(path, `${seal(k, placeOf(path) + text).toString('hex')}\n${text}`);
 }
 
 /** Writes a cache file atomically and trims its folder; a read-only folder is left as it is. */
