@@ -339,6 +339,8 @@ describe('a risk the router adds', () => {
     }
     expect(skipped).toBeGreaterThan(10);
     for (const text of texts.slice(-5, -3)) expect({ text, may: mayReadRisk(text) }).toEqual({ text, may: true });
+    // A method called on the whole context (none exists in Cedar today) would read all of it.
+    expect(mayReadRisk('forbid (principal, action, resource) when { context.values().contains("high") };')).toBe(true);
     // Where a rule reads it, the rules decide again: a high risk escalates.
     const e = cases[1]![1];
     const request = normalizeRequest(requests[3]!);

@@ -58,12 +58,13 @@ function allowBlocked(rule: CompiledRule, facts: Facts): string | undefined {
  * Whether a policy's text may read `context.risk`; false only where it cannot, so that Cedar need
  * not parse it to tell (about 0.8 ms a policy: most of a cold eval's routed decision, and seconds
  * at 10,000 rules). A read names the attribute (`.risk`, `["risk"]`, `has risk`), or spells it
- * with an escape (a backslash), or uses the whole context (`context` not followed by `.`, `[` or
- * `has`, as in `context == {...}`). Anything else goes to Cedar's parser: a comment or a string
- * that merely looks like one of these costs a parse, never a wrong answer.
+ * with an escape (a backslash), or uses the whole context (`context` not followed by `.name`,
+ * `[` or `has`, as in `context == {...}`; a method called on it counts too). Anything else goes to
+ * Cedar's parser: a comment or a string that merely looks like one of these costs a parse, never
+ * a wrong answer.
  */
 export function mayReadRisk(policyText: string): boolean {
-  return /risk|\\/.test(policyText) || /\bcontext\b(?!\s*(?:\.|\[|has\b))/.test(policyText);
+  return /risk|\\/.test(policyText) || /\bcontext\b(?!\s*(?:\.\s*[A-Za-z_]\w*\b(?!\s*\()|\[|has\b))/.test(policyText);
 }
 
 export type Verdict = 'allow' | 'deny' | 'escalate';
@@ -199,9 +200,9 @@ export class Engine {
   private riskRead?: boolean;
 
   /**
-   * Whether any rule can read the request's risk (`context.risk`), as Cedar parses the rules: a
-   * rule that reads the whole context, or that Cedar cannot parse, counts as reading it. When none
-   * does, a risk added to the facts changes no rule's answer.
+   * Whether any rule can read the request's risk (`context.risk`), as Cedar parses the rules whose
+   * text may (mayReadRisk): a rule that reads the whole context, or that Cedar cannot parse, counts
+   * as reading it. When none does, a risk added to the facts changes no rule's answer.
    */
   get readsRisk(): boolean {
     if (this.riskRead === undefined) {
