@@ -163,6 +163,20 @@ function cachedDecision(row: string | undefined): Decision | undefined {
   }
 }
 
+/** Whether every number in a value parsed from JSON is one JSON writes back as itself (not an infinity, not -0). */
+function writesBack(v: unknown): boolean {
+  const todo = [v];
+  while (todo.length) {
+    const x = todo.pop();
+    if (typeof x === 'number') {
+      if (!Number.isFinite(x) || Object.is(x, -0)) return false;
+    } else if (x !== null && typeof x === 'object') {
+      for (const y of Object.values(x)) todo.push(y);
+    }
+  }
+  return true;
+}
+
 /** Freezes a value and everything in it, and returns it. */
 function deepFreeze<T>(v: T): T {
   if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
@@ -431,12 +445,9 @@ export class Runtime {
     // JSON writes a number too large for a double (parsed as Infinity) as null, and -0 as 0: such
     // a request's text would name another that normalizes otherwise (null is a cost of 0, Infinity
     // no cost at all), so it is not kept.
-    let exact = true;
-    const text = JSON.stringify(rest, (_k, v: unknown) => {
-      if (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0))) exact = false;
-      return v;
-    });
-    if (!exact || text.length > OWN_KEY_MAX) return undefined;
+    if (!writesBack(rest)) return undefined;
+    const text = JSON.stringify(rest);
+    if (text.length > OWN_KEY_MAX) return undefined;
     let k = this.known.get(text);
     const id = requestId(raw as Record<string, unknown>);
     if (!k) {
