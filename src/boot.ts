@@ -36,7 +36,9 @@ function codeCachePath(bundle: string, argv: string[]): string | undefined {
 
 /** Compiles and runs the bundle, with V8's compiled form from an earlier run when there is one. */
 function load(bundle: string, cache: string | undefined): { cli: Cli; keep(): void } {
-  const source = readFileSync(bundle, 'utf8');
+  // The build writes the bundle in ASCII only (scripts/bundle.mjs), where latin1 reads the same
+  // string as UTF-8 does, in half the time: node decodes UTF-8 byte by byte, latin1 by copying.
+  const source = readFileSync(bundle, 'latin1');
   const cachedData = cache === undefined ? undefined : readSealedBytes(cache);
   // `__governImport` is `import()` for the bundle (scripts/bundle.mjs): node loses the dynamic import
   // callback of a script compiled from a code cache.
