@@ -20,7 +20,9 @@ const dist = process.argv[2] ?? join(root, 'dist');
 
 const external = [
   // native or WebAssembly
-  'better-sqlite3', '@cedar-policy/cedar-wasm', 'tree-sitter', 'tree-sitter-bash', 'pg', 'synckit',
+  '@cedar-policy/cedar-wasm', 'tree-sitter', 'tree-sitter-bash', 'pg', 'synckit',
+  // better-sqlite3's finder of its addon, which state.ts names instead (bundled, it would look beside the bundle)
+  'bindings',
   // loaded only by some commands
   '@anthropic-ai/sdk', 'openai', 'ollama', '@inquirer/prompts', '@modelcontextprotocol/sdk', 'ajv', 'ajv-formats',
 ];

@@ -6,16 +6,32 @@
 // A postgres:// URL keeps the same tables and semantics in PostgreSQL (postgres.ts), for many hosts.
 import * as crypto from 'node:crypto';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
-import type BetterSqlite3 from 'better-sqlite3';
+import BetterSqlite3 from 'better-sqlite3';
 import { SqliteDriver, isLockTimeout, type Driver, type Statement } from './driver.js';
 import { PG_MIGRATIONS, PgDriver, isPostgresUrl, redactUrl } from './postgres.js';
 import { rowSealed, sealRow } from '../cache/sealed.js';
 import { BUILD } from '../version.js';
 
 const require = createRequire(import.meta.url);
+
+let addon: string | object | undefined;
+
+/**
+ * better-sqlite3's compiled addon, for its `nativeBinding` option: the file where its build puts
+ * it, else what its own finder (the `bindings` package) finds in its folder. Named, because in
+ * dist/govern.cjs, where its JavaScript is bundled, that finder would look beside the bundle.
+ */
+function sqliteAddon(): string | object {
+  if (addon === undefined) {
+    const root = dirname(require.resolve('better-sqlite3/package.json'));
+    const usual = join(root, 'build', 'Release', 'better_sqlite3.node');
+    addon = existsSync(usual) ? usual : (createRequire(join(root, 'package.json'))('bindings') as (o: object) => object)({ bindings: 'better_sqlite3.node', module_root: root });
+  }
+  return addon;
+}
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE ledger (
@@ -315,11 +331,11 @@ export class State {
   /** A state file, or a postgres:// URL (a password may also come from PGPASSWORD or ~/.pgpass). */
   static open(path: string, opts: { readonly?: boolean; synchronous?: 'normal' | 'full'; busyTimeoutMs?: number } = {}): State {
     if (isPostgresUrl(path)) return State.openPostgres(path, opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
-    const Database = require('better-sqlite3') as typeof BetterSqlite3;
     if (path !== ':memory:' && !opts.readonly) mkdirSync(dirname(path), { recursive: true });
     let db: BetterSqlite3.Database;
     try {
-      db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false, timeout: opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS });
+      // The type says a path, but better-sqlite3 takes the loaded addon too.
+      db = new BetterSqlite3(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false, timeout: opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS, nativeBinding: sqliteAddon() as string });
     } catch (e) {
       throw new StateError(`cannot open the state file ${path}: ${(e as Error).message}`);
     }
