@@ -3,11 +3,13 @@
 // on disk after its commit, with writers interleaving and savepoints rolling back; and a hit never
 // outlives a policy change that adds a deny.
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clearDetectMemo, detect, detectMemoSize, detectText, DETECT_MEMO_SIZE, DETECT_MEMO_TEXT_MAX } from '../src/request/detectors/index.js';
 import { normalizeRequest } from '../src/request/normalize.js';
+import { State } from '../src/ledger/state.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { clearOfTheHour, govern, ROOT, tempTree } from './helpers.js';
 
@@ -370,5 +372,80 @@ describe('cache hits and the state', () => {
     } finally {
       second.close();
     }
+  });
+});
+
+describe('findings kept in the state file', () => {
+  const secretRequest = { agent: 'coder', action: 'send_message', resource: 'chat:m-1', environment: 'dev', content: `here is ${AWS_KEY} for ops@example.com` };
+  const scanRows = (dir: string) => {
+    const db = new Database(join(dir, '.govern', 'state.db'), { readonly: true });
+    try {
+      return db.prepare('SELECT key, findings FROM scans').all() as { key: string; findings: string }[];
+    } finally {
+      db.close();
+    }
+  };
+
+  it('a process that reads the findings of a request back decides, reports and redacts as one that scanned it', () => {
+    const dir = project();
+    const input = JSON.stringify(secretRequest);
+    const runs = [0, 1, 2].map(() => govern(['eval', '--format', 'json', '-'], { cwd: dir, input }));
+    for (const r of runs) expect(r.code, r.stderr).toBe(2);
+    // One row, written by the first process and read by the others.
+    expect(scanRows(dir)).toHaveLength(1);
+    const [first, ...later] = runs.map((r) => JSON.parse(r.stdout) as { decision: string; reasons: { rule: string }[]; warnings: unknown[]; facts: { detectors: string[] } });
+    expect(first!.facts.detectors).toEqual(expect.arrayContaining(['aws-access-key', 'email']));
+    for (const d of later) {
+      expect(d.decision).toBe(first!.decision);
+      expect(d.reasons).toEqual(first!.reasons);
+      expect(d.warnings).toEqual(first!.warnings);
+      expect(d.facts.detectors).toEqual(first!.facts.detectors);
+    }
+    const text = govern(['eval', '-'], { cwd: dir, input }).stdout;
+    expect(text).toContain('found: aws-access-key in content (AKIA');
+    expect(text).not.toContain(AWS_KEY);
+    const db = new Database(join(dir, '.govern', 'state.db'), { readonly: true });
+    const records = (db.prepare('SELECT record FROM ledger ORDER BY seq').all() as { record: string }[]).map((r) => r.record);
+    db.close();
+    expect(records).toHaveLength(4);
+    for (const r of records) {
+      expect(r).not.toContain(AWS_KEY);
+      expect(r).not.toContain('ops@example.com');
+      expect(JSON.parse(r).request.content).toBe(JSON.parse(records[0]!).request.content);
+    }
+  });
+
+  it('a kept row stands for the detectors only under the seal of the user key', async () => {
+    const dir = project();
+    const open = () => Runtime.open({ cwd: dir });
+    const kinds = async () => {
+      const rt = await open();
+      try {
+        return rt.prepare(secretRequest).findings.map((f) => f.kind);
+      } finally {
+        rt.close();
+      }
+    };
+    const rt = await open();
+    const scanned = rt.commit(rt.prepare(secretRequest)).findings.map((f) => f.kind);
+    rt.close();
+    expect(scanned).toEqual(expect.arrayContaining(['aws-access-key', 'email']));
+    const [row] = scanRows(dir);
+    const key = row!.key;
+    // Sealed by govern under this user's key: read back as the detectors' own (here, other findings).
+    const state = State.open(join(dir, '.govern', 'state.db'));
+    state.scanPut(key, JSON.stringify([{ kind: 'destructive', field: 'content', span: { start: 0, end: 4 }, preview: 'here' }]), Date.now(), 3600);
+    state.close();
+    expect(await kinds()).toEqual(['destructive']);
+    // The same row edited in the file: its seal no longer fits, and the detectors run again.
+    const db = new Database(join(dir, '.govern', 'state.db'));
+    db.prepare("UPDATE scans SET findings = '[]' WHERE key = ?").run(key);
+    db.close();
+    expect(await kinds()).toEqual(scanned);
+    // A row written for another request's text does not answer for this one.
+    const other = { ...secretRequest, content: 'nothing secret here' };
+    const again = await open();
+    expect(again.prepare(other).findings).toEqual([]);
+    again.close();
   });
 });

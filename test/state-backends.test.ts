@@ -135,6 +135,18 @@ describe.each(backends)('state on $name', ({ name, skip, fresh }) => {
       expect(s.cachePrune('p1', now)).toBe(2); // k2, and the decision cached above
       expect(s.cacheGet('k2', now)).toBeUndefined();
 
+      // Kept findings: read back live and sealed only; an edit to the findings, expiry, key or seal, or a decision cache row's seal, does not fit.
+      const findings = '[{"kind":"email","field":"content","span":{"start":0,"end":5},"preview":"a****"}]';
+      s.scanPut('s1', findings, now, 60);
+      expect(s.scanGet('s1', now + 1000)).toBe(findings);
+      expect(s.scanGet('s1', now + 61_000)).toBeUndefined();
+      for (const edit of ["findings = '[]'", 'expires_at = expires_at + 1000', "key = 's2'", 'seal = NULL', "seal = (SELECT seal FROM cache WHERE key = 'k1')"]) {
+        s.scanPut('s1', findings, now, 60);
+        s.db.prepare(`UPDATE scans SET ${edit} WHERE key = 's1'`).run();
+        expect({ edit, s1: s.scanGet('s1', now), s2: s.scanGet('s2', now) }).toEqual({ edit, s1: undefined, s2: undefined });
+        s.db.prepare('DELETE FROM scans').run();
+      }
+
       const row = { decision_id: id, at: new Date().toISOString(), agent: 'trainer', route: 'cache', rules: 'a,b', decided: 'allow', model_decision: 'deny', model: 'm', confidence: 0.75, agree: 0, input_tokens: 3, output_tokens: 4, reason: 'r' };
       s.addShadow(row);
       expect(s.shadowRows()).toEqual([expect.objectContaining(row)]);

@@ -335,4 +335,5 @@ export const PG_MIGRATIONS: string[] = [
    );
    CREATE INDEX shadow_at ON shadow(at);`,
   'ALTER TABLE cache ADD COLUMN seal TEXT;',
+  'CREATE TABLE scans (key TEXT PRIMARY KEY, findings TEXT NOT NULL, expires_at BIGINT NOT NULL, seal TEXT);',
 ].map((sql) => sql.replace(/\bTEXT\b/g, 'TEXT COLLATE "C"'));

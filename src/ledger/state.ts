@@ -122,6 +122,8 @@ const MIGRATIONS: string[] = [
   // Each decision cache row sealed under the user's key (cachePut), so that a row read back is
   // known to be govern's own.
   'ALTER TABLE cache ADD COLUMN seal TEXT;',
+  // The detectors' findings in requests scanned before, sealed like the cache's rows (Runtime.scanOf).
+  'CREATE TABLE scans (key TEXT PRIMARY KEY, findings TEXT NOT NULL, expires_at INTEGER NOT NULL, seal TEXT);',
 ];
 
 export const GENESIS = '0'.repeat(64);
@@ -233,6 +235,10 @@ export interface ShadowRow {
  */
 function cacheRowText(key: string, policyHash: string, expires: number, decision: string): string {
   return `decision cache\0${BUILD}\0${key}\0${policyHash}\0${expires}\0${decision}`;
+}
+
+function scanRowText(key: string, expires: number, findings: string): string {
+  return `request scan\0${BUILD}\0${key}\0${expires}\0${findings}`;
 }
 
 export class StateError extends Error {}
@@ -644,6 +650,26 @@ export class State {
     this.write(`INSERT INTO cache (key, policy_hash, decision, created_at, expires_at, seal) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT(key) DO UPDATE SET decision = excluded.decision, policy_hash = excluded.policy_hash, created_at = excluded.created_at, expires_at = excluded.expires_at, seal = excluded.seal, hits = 0`,
       key, policyHash, decision, now, expires, sealRow(cacheRowText(key, policyHash, expires, decision)) ?? null);
+  }
+
+  // ---- the findings of requests scanned before (Runtime.scanOf)
+
+  /**
+   * The findings kept for a request (scanPut) while they are live, when their row carries this
+   * user's seal over its key, expiry and findings: a row edited, or written by someone else, gives nothing.
+   */
+  scanGet(key: string, now: number): string | undefined {
+    const row = this.sql('SELECT findings, expires_at, seal FROM scans WHERE key = ?').get(key) as { findings: string; expires_at: number; seal: string | null } | undefined;
+    if (!row || Number(row.expires_at) <= now) return undefined;
+    return rowSealed(scanRowText(key, Number(row.expires_at), row.findings), row.seal) ? row.findings : undefined;
+  }
+
+  scanPut(key: string, findings: string, now: number, ttlSeconds: number): void {
+    if (ttlSeconds <= 0) return;
+    const expires = now + ttlSeconds * 1000;
+    this.write(`INSERT INTO scans (key, findings, expires_at, seal) VALUES (?, ?, ?, ?)
+      ON CONFLICT(key) DO UPDATE SET findings = excluded.findings, expires_at = excluded.expires_at, seal = excluded.seal`,
+      key, findings, expires, sealRow(scanRowText(key, expires, findings)) ?? null);
   }
 
   /** Drops entries of other policy bundles and expired ones. */

@@ -36,6 +36,8 @@ export interface Pending extends Omit<AdvisorInput, 'undecided'> {
   fresh: boolean;
   /** The state's usage stamp when the budget facts were read (inside a transaction only). */
   usageStamp?: string;
+  /** The findings to keep in the state file under this key, for the next process that gets the request (Runtime.scanOf). */
+  scan?: { key: string; findings: Finding[] };
   /** Milliseconds spent preparing. */
   elapsed?: number;
   /** Decided by cache, rules or router. */

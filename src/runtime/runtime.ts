@@ -361,7 +361,8 @@ export class Runtime {
     const t0 = performance.now();
     const known = opts.parsed ? this.knownOf(raw) : undefined;
     const request = known ? known.request : normalizeRequest(raw);
-    const findings = known ? known.findings : detect(request);
+    const scan = known ? undefined : this.scanOf(request, now.getTime());
+    const findings = known ? known.findings : scan!.findings;
     const usageStamp = this.state?.usageStamp();
     let facts = this.facts(request, findings, now);
     // The Cedar request is built in a fixed order from the facts, so its JSON is a stable key.
@@ -373,7 +374,7 @@ export class Runtime {
     const cacheKey = fromOwn?.key ?? hashed ?? sha256(material);
     let key: string | undefined;
     const requestKey = () => (key ??= sha256(canonicalJson({ ...request, id: undefined })));
-    const p: Pending = { t0, now, request, findings, facts, cacheKey, requestKey, fresh: true, ...(usageStamp !== undefined ? { usageStamp } : {}) };
+    const p: Pending = { t0, now, request, findings, facts, cacheKey, requestKey, fresh: true, ...(usageStamp !== undefined ? { usageStamp } : {}), ...(scan?.keep ? { scan: scan.keep } : {}) };
     // A decision this process made itself is trusted as it is, and so is a row read back from the
     // state file that carries this user's seal: govern wrote it, under a key that names this bundle
     // and these very facts, so the rules would say again what they said then. Any other row
@@ -473,6 +474,26 @@ export class Runtime {
     return { request, findings, material };
   }
 
+  /**
+   * The detectors' findings in a request, from the state file when it was scanned before. Each
+   * request's findings are kept there (commit) beside its decision, for as long, under the seal of
+   * the user's key: an eval that the decision cache answers then runs no detector, which is
+   * most of what a short process spends deciding. The key is govern's build (the detectors'
+   * code) and the JSON text of the request without its id: the detectors read nothing but the
+   * request's strings and their field paths, which that text holds all of, in order. The id is
+   * scanned on its own, last, as `detect` scans it. `keep` is what commit keeps.
+   */
+  private scanOf(request: Request, now: number): { findings: Finding[]; keep?: { key: string; findings: Finding[] } } {
+    if (!this.state || !this.config.cache.enabled) return { findings: detect(request) };
+    const { id, ...rest } = request;
+    const key = sha256(`govern scan\0${BUILD}\0${JSON.stringify(rest)}`);
+    const text = this.state.scanGet(key, now);
+    const kept = text === undefined ? undefined : findingList(text);
+    const base = kept ?? detect(rest);
+    const inId = id === undefined ? [] : detectField('id', id);
+    return { findings: inId.length ? [...base, ...inId] : base, ...(kept ? {} : { keep: { key, findings: base } }) };
+  }
+
   private cacheKeyOf(request: Request, facts: Facts): string {
     return sha256(this.cacheMaterialOf(request, facts));
   }
@@ -555,6 +576,8 @@ export class Runtime {
         }
       }
     }
+    // The findings, for the next process that gets this request (scanOf): as long as the decision is cached.
+    if (this.state && p.scan) this.state.scanPut(p.scan.key, JSON.stringify(p.scan.findings), now.getTime(), this.config.cache.ttl[decision.decision]);
     if (this.advisor && this.config.shadow.sample > 0 && this.state) this.shadow(p, decision);
     return { decision, request, facts, findings, ...(p.intent ? { intent: p.intent } : {}), ...(escalation ? { escalation } : {}), recorded: this.state !== undefined };
   }
@@ -652,4 +675,18 @@ export class Runtime {
     const asked = await this.consult(p);
     return this.transaction(() => this.commit(p, asked));
   }
+}
+
+/** Findings read back from the state file (Runtime.scanOf), or undefined when the text is not a list of them. */
+function findingList(text: string): Finding[] | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(v)) return undefined;
+  const ok = (f: Partial<Finding> | null): boolean =>
+    !!f && typeof f.kind === 'string' && typeof f.field === 'string' && typeof f.preview === 'string' && !!f.span && Number.isInteger(f.span.start) && Number.isInteger(f.span.end);
+  return v.every(ok) ? (v as Finding[]) : undefined;
 }
