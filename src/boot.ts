@@ -39,26 +39,43 @@ function load(bundle: string, cache: string | undefined): { cli: Cli; keep(): vo
   // The build writes the bundle in ASCII only (scripts/bundle.mjs), where latin1 reads the same
   // string as UTF-8 does, in half the time: node decodes UTF-8 byte by byte, latin1 by copying.
   const source = readFileSync(bundle, 'latin1');
-  const cachedData = cache === undefined ? undefined : readSealedBytes(cache);
+  // The first byte says whether the run that made it ran to its end (WHOLE) or loaded Cedar (PART).
+  const kept = cache === undefined ? undefined : readSealedBytes(cache);
+  const cachedData = kept && kept.length > 1 ? kept.subarray(1) : undefined;
   // `__governImport` is `import()` for the bundle (scripts/bundle.mjs): node loses the dynamic import
   // callback of a script compiled from a code cache.
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __governImport) {${source}\n})`, { filename: bundle, cachedData });
   const module = { exports: {} as Cli };
   const run = script.runInThisContext() as (...args: unknown[]) => void;
   run(module.exports, createRequire(bundle), module, bundle, dirname(bundle), (specifier: string) => import(specifier));
-  const make = cache !== undefined && (cachedData === undefined || script.cachedDataRejected);
-  let made: Buffer | undefined;
+  const missing = cache !== undefined && (cachedData === undefined || script.cachedDataRejected);
   // V8 refuses a code cache made under other flags than its own: one made after Cedar changed
-  // them (cedar.ts) would be refused by every later run. It is made just before, then.
-  if (make && module.exports.tiering) module.exports.tiering.beforeFlags = () => { made = script.createCachedData(); };
+  // them (cedar.ts) would be refused by every later run. A run that loads Cedar makes it just
+  // before, then, holding only what was compiled until that point.
+  let flagsChanged = false;
+  let part: Buffer | undefined;
+  if (cache !== undefined && module.exports.tiering) {
+    module.exports.tiering.beforeFlags = () => {
+      flagsChanged = true;
+      if (missing) part = script.createCachedData();
+    };
+  }
   return {
     cli: module.exports,
-    // After the command ran, the cache holds what it compiled too, not only the top level.
     keep: () => {
-      if (make) writeSealedBytes(cache!, made ?? script.createCachedData());
+      if (cache === undefined) return;
+      if (part) writeSealedBytes(cache, Buffer.concat([PART, part]));
+      // Made after the command ran, the cache holds what it compiled too, not only the top level.
+      // One made by a run that loaded Cedar lacks the rest of that run: the first run of the same
+      // command that does not load Cedar (an eval answered from the decision cache, the most
+      // frequent) replaces it, once.
+      else if (!flagsChanged && (missing || kept![0] !== WHOLE[0])) writeSealedBytes(cache, Buffer.concat([WHOLE, script.createCachedData()]));
     },
   };
 }
+
+const WHOLE = Buffer.from([1]);
+const PART = Buffer.from([0]);
 
 /** The early path (src/serve/early.ts), bundled on its own. */
 interface EarlyPath {

@@ -99,20 +99,33 @@ describe('the code cache', () => {
     expect(readFileSync(made!).length).toBeGreaterThan(10_000);
   });
 
-  it('made by a command that loads Cedar, is taken by its next run', () => {
+  it('made by a run that loaded Cedar, is replaced once by a run of the same command that did not', () => {
     const cache = mkdtempSync(join(tmpdir(), 'govern-code-'));
     const env = { XDG_CACHE_HOME: cache };
     const dir = tempTree({ 'govern.config.yaml': '' });
     cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
-    expect(govern(['check', 'policies'], { cwd: dir, env }).code).toBe(0);
-    expect(files(cache)).toHaveLength(1);
+    const args = ['eval', '--agent', 'coder', '--action', 'write_file', '--resource', 'file:tmp/a.txt', '--env', 'dev'];
+    const evalOnce = (...more: string[]) => {
+      const r = govern([...args, ...more], { cwd: dir, env });
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout;
+    };
+    // Decided by Cedar: the cache holds what was compiled before Cedar loaded. Cedar changes V8's
+    // flags, and V8 refuses a code cache made under other flags: made after that, the next run
+    // that loads Cedar would replace it.
+    expect(evalOnce('--no-state')).toContain('via rules');
     const [made] = files(cache);
-    const first = inode(made!);
-    // Cedar changes V8's flags, and V8 refuses a code cache made under other flags: made after
-    // that, it would be replaced on every run.
-    expect(govern(['check', 'policies'], { cwd: dir, env }).code).toBe(0);
-    expect(govern(['check', 'policies'], { cwd: dir, env }).code).toBe(0);
-    expect(inode(made!)).toBe(first);
+    const part = inode(made!);
+    expect(evalOnce()).toContain('via rules');
+    expect(inode(made!)).toBe(part);
+    // Answered from the decision cache, without Cedar: this run's whole compiled code replaces it, once.
+    expect(evalOnce()).toContain('via cache');
+    const whole = inode(made!);
+    expect(whole).not.toBe(part);
+    expect(evalOnce()).toContain('via cache');
+    expect(evalOnce('--no-state')).toContain('via rules');
+    expect(inode(made!)).toBe(whole);
+    expect(files(cache)).toHaveLength(1);
   });
 
   it('is not kept in a cache folder open to other users', () => {
