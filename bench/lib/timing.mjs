@@ -50,6 +50,29 @@ export async function timeProcess(cmd, args, { cwd, env = process.env, warmup = 
   return { samples, runs: samples.length, median: quantile(sorted, 0.5), p90: quantile(sorted, 0.9) };
 }
 
+/**
+ * Times a command and a baseline command in alternation, run for run: a machine that slows down or
+ * speeds up while they are measured moves both alike, so the ratio of their medians holds where
+ * two series timed one after the other would drift apart. Each is `{ cmd, args, opts }`, with the
+ * options of timeProcess (cwd, env, expectCode).
+ */
+export async function timeAlongside(baseline, subject, { warmup = 1, runs = 10 } = {}) {
+  const pair = [baseline, subject].map(({ cmd, args, opts = {} }) => ({ cmd, args, opts: { env: process.env, expectCode: 0, ...opts }, samples: [] }));
+  for (let i = 0; i < warmup + runs; i++) {
+    for (const c of pair) {
+      const r = await once(c.cmd, c.args, c.opts);
+      expected(c.cmd, c.args, r, c.opts.expectCode);
+      if (i >= warmup) c.samples.push(r.ms);
+    }
+  }
+  const stats = ({ samples }) => {
+    const sorted = [...samples].sort((a, b) => a - b);
+    return { samples, runs: samples.length, median: quantile(sorted, 0.5), p90: quantile(sorted, 0.9) };
+  };
+  const [base, timed] = pair.map(stats);
+  return { base, timed, ratio: timed.median / base.median };
+}
+
 /** Runs a command once and returns its exit code and output, for checking before timing. */
 export function runOnce(cmd, args, { cwd, env = process.env } = {}) {
   const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
