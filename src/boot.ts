@@ -28,7 +28,8 @@ function codeCachePath(bundle: string, argv: string[]): string | undefined {
   // Each command keeps its own: V8 caches the functions a run compiled, and commands run different ones.
   const command = /^[a-z]{1,16}$/.test(argv[2] ?? '') ? argv[2]! : '-';
   const key = createHash('sha256')
-    .update([BUILD, bundle, s.size, s.mtimeMs, process.version, process.versions.v8, process.arch, process.platform, command].join('\0'))
+    // V8 refuses a cache made under other flags: each set of node flags keeps its own.
+    .update([BUILD, bundle, s.size, s.mtimeMs, process.version, process.versions.v8, process.arch, process.platform, command, process.execArgv.join(' '), process.env.NODE_OPTIONS ?? ''].join('\0'))
     .digest('hex')
     .slice(0, 32);
   return cachePath('code', `${key}.bin`);
@@ -86,7 +87,9 @@ interface EarlyPath {
 /** Runs the command line on `argv`. */
 export async function run(argv: string[]): Promise<void> {
   const bundle = fileURLToPath(new URL('./govern.cjs', import.meta.url));
-  if (!existsSync(bundle)) throw new Error(`${bundle} is missing; run \`npm run build\` in the govern folder`);
+  for (const file of [bundle, fileURLToPath(new URL('./early.cjs', import.meta.url))]) {
+    if (!existsSync(file)) throw Object.assign(new Error(`${file} is missing`), { code: 'GOVERN_NOT_BUILT' });
+  }
   // An eval a daemon answers is done before the command line's bundle is read.
   const early = createRequire(bundle)('./early.cjs') as EarlyPath;
   const read = await early.answerEarly(argv);

@@ -3,7 +3,8 @@
 // modules do, and the code cache is trusted as the rest of that folder is: only sealed with the
 // user's key, and only in a folder that is the user's alone.
 import { createHmac } from 'node:crypto';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,6 +42,23 @@ describe('the bundle', () => {
       }
     } finally {
       rt.close();
+    }
+  });
+});
+
+describe('a build that stopped halfway', () => {
+  it('says which file is missing and what to run, without a stack trace', () => {
+    for (const missing of ['early.cjs', 'govern.cjs']) {
+      const copy = mkdtempSync(join(tmpdir(), 'govern-half-'));
+      cpSync(join(ROOT, 'bin'), join(copy, 'bin'), { recursive: true });
+      cpSync(join(ROOT, 'dist'), join(copy, 'dist'), { recursive: true });
+      cpSync(join(ROOT, 'package.json'), join(copy, 'package.json'));
+      symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+      rmSync(join(copy, 'dist', missing));
+      const r = spawnSync(process.execPath, [join(copy, 'bin', 'govern'), '--version'], { encoding: 'utf8' });
+      expect(r.status, missing).toBe(1);
+      expect(r.stderr).toBe(`govern: ${join(copy, 'dist', missing)} is missing; run \`npm run build\` in the govern folder.\n`);
+      rmSync(copy, { recursive: true, force: true });
     }
   });
 });
@@ -126,6 +144,18 @@ describe('the code cache', () => {
     expect(evalOnce('--no-state')).toContain('via rules');
     expect(inode(made!)).toBe(whole);
     expect(files(cache)).toHaveLength(1);
+  });
+
+  it('is kept for each set of node flags: runs under other flags do not replace it', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'govern-code-'));
+    // V8 refuses a code cache made under other flags (a heap size is one of them).
+    const runs = [{ XDG_CACHE_HOME: cache }, { XDG_CACHE_HOME: cache, NODE_OPTIONS: '--max-old-space-size=1000' }];
+    for (const env of runs) expect(govern(['completion', 'bash'], { env }).code).toBe(0);
+    const made = files(cache);
+    expect(made).toHaveLength(2);
+    const first = made.map(inode);
+    for (const env of [...runs, ...runs]) expect(govern(['completion', 'bash'], { env }).code).toBe(0);
+    expect(files(cache).map(inode)).toEqual(first);
   });
 
   it('is not kept in a cache folder open to other users', () => {
