@@ -64,6 +64,26 @@ describe.each(backends)('state on $name', ({ name, skip, fresh }) => {
     }
   });
 
+  it.skipIf(skip)('deletes expired cache rows and kept findings as it writes new ones, at most once a minute', async () => {
+    const { rt } = await open();
+    try {
+      const s = rt.state!;
+      const keys = (table: string) => (s.db.prepare(`SELECT key FROM ${table} ORDER BY key`).all() as { key: string }[]).map((r) => r.key);
+      const t0 = Date.now() + 3_600_000;
+      s.cachePut('a', 'p1', '{}', t0, 1);
+      s.scanPut('a', '[]', t0, 1);
+      // Expired, but the last look was less than a minute ago.
+      s.cachePut('b', 'p1', '{}', t0 + 30_000, 60);
+      expect(keys('cache')).toEqual(['a', 'b']);
+      expect(keys('scans')).toEqual(['a']);
+      s.scanPut('c', '[]', t0 + 61_000, 60);
+      expect(keys('cache')).toEqual(['b']);
+      expect(keys('scans')).toEqual(['c']);
+    } finally {
+      rt.close();
+    }
+  });
+
   it.skipIf(skip)('moves trust once per reporter, chains it, and refuses a second report', async () => {
     const { rt } = await open();
     try {

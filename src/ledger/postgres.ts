@@ -335,5 +335,7 @@ export const PG_MIGRATIONS: string[] = [
    );
    CREATE INDEX shadow_at ON shadow(at);`,
   'ALTER TABLE cache ADD COLUMN seal TEXT;',
-  'CREATE TABLE scans (key TEXT PRIMARY KEY, findings TEXT NOT NULL, expires_at BIGINT NOT NULL, seal TEXT);',
+  `CREATE TABLE scans (key TEXT PRIMARY KEY, findings TEXT NOT NULL, expires_at BIGINT NOT NULL, seal TEXT);
+   CREATE INDEX scans_expires ON scans(expires_at);
+   CREATE INDEX cache_expires ON cache(expires_at);`,
 ].map((sql) => sql.replace(/\bTEXT\b/g, 'TEXT COLLATE "C"'));

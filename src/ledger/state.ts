@@ -122,9 +122,15 @@ const MIGRATIONS: string[] = [
   // Each decision cache row sealed under the user's key (cachePut), so that a row read back is
   // known to be govern's own.
   'ALTER TABLE cache ADD COLUMN seal TEXT;',
-  // The detectors' findings in requests scanned before, sealed like the cache's rows (Runtime.scanOf).
-  'CREATE TABLE scans (key TEXT PRIMARY KEY, findings TEXT NOT NULL, expires_at INTEGER NOT NULL, seal TEXT);',
+  // The detectors' findings in requests scanned before, sealed like the cache's rows (Runtime.scanOf);
+  // expired rows of both are deleted as new ones are written (dropExpired).
+  `CREATE TABLE scans (key TEXT PRIMARY KEY, findings TEXT NOT NULL, expires_at INTEGER NOT NULL, seal TEXT);
+   CREATE INDEX scans_expires ON scans(expires_at);
+   CREATE INDEX cache_expires ON cache(expires_at);`,
 ];
+
+/** A process deletes the expired rows of the cache and the kept findings at most this often, as it writes new ones. */
+export const DROP_EXPIRED_EVERY_MS = 60_000;
 
 export const GENESIS = '0'.repeat(64);
 
@@ -644,6 +650,7 @@ export class State {
 
   cachePut(key: string, policyHash: string, decision: string, now: number, ttlSeconds: number): void {
     if (ttlSeconds <= 0) return;
+    this.dropExpired(now);
     // The row starts again at 0 hits: hits counted on the old one are not added to it.
     this.hits.delete(key);
     const expires = now + ttlSeconds * 1000;
@@ -666,10 +673,25 @@ export class State {
 
   scanPut(key: string, findings: string, now: number, ttlSeconds: number): void {
     if (ttlSeconds <= 0) return;
+    this.dropExpired(now);
     const expires = now + ttlSeconds * 1000;
     this.write(`INSERT INTO scans (key, findings, expires_at, seal) VALUES (?, ?, ?, ?)
       ON CONFLICT(key) DO UPDATE SET findings = excluded.findings, expires_at = excluded.expires_at, seal = excluded.seal`,
       key, findings, expires, sealRow(scanRowText(key, expires, findings)) ?? null);
+  }
+
+  private droppedAt = -Infinity;
+
+  /**
+   * Deletes the expired rows of the cache and of the kept findings, at most once a
+   * DROP_EXPIRED_EVERY_MS in a process: without it, every request ever cached would stay in the
+   * state file. By their index on the expiry, what is not expired is not read.
+   */
+  private dropExpired(now: number): void {
+    if (now - this.droppedAt < DROP_EXPIRED_EVERY_MS) return;
+    this.droppedAt = now;
+    this.write('DELETE FROM cache WHERE expires_at <= ?', now);
+    this.write('DELETE FROM scans WHERE expires_at <= ?', now);
   }
 
   /** Drops entries of other policy bundles and expired ones. */
