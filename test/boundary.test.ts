@@ -159,6 +159,52 @@ describe('everything is scanned, at any depth', () => {
   }, 120_000);
 });
 
+describe('a request is read once', () => {
+  const key = ['AKIA', 'QYLPMN5HFIQR7XYZ'].join('');
+  // What a library caller passes may not be plain data: a getter, a proxy or a toJSON can answer
+  // differently each time it is read. Whichever answer is read, the detectors, the rules and the
+  // ledger must all see that one.
+  it('a value that changes between reads is judged, recorded and redacted as the one read', async () => {
+    const dir = tempTree({ 'govern.config.yaml': '' });
+    cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
+    const rt = await Runtime.open({ cwd: dir });
+    const { readFileSync, existsSync } = await import('node:fs');
+    try {
+      for (let secretAt = 0; secretAt < 6; secretAt++) {
+        let reads = 0;
+        const context = { get note() { return reads++ === secretAt ? `token ${key}` : 'nothing to see'; } };
+        const ev = await rt.evaluate({ ...tmpWrite, resource: `file:tmp/read-${secretAt}.txt`, context });
+        const found = ev.findings.some((f) => f.kind === 'aws-access-key');
+        // Read once: either every reader saw the secret (found, and denied), or none did.
+        expect({ secretAt, reads }).toEqual({ secretAt, reads: 1 });
+        expect({ secretAt, denied: ev.decision.decision === 'deny' }).toEqual({ secretAt, denied: found });
+      }
+      rt.close();
+      for (const f of ['state.db', 'state.db-wal']) {
+        const path = join(dir, '.govern', f);
+        if (existsSync(path)) expect(readFileSync(path).includes(key)).toBe(false);
+      }
+    } finally {
+      rt.close();
+    }
+  }, 120_000);
+
+  it('a key __proto__ in the context stays an attribute: scanned, and not inherited by the others', () => {
+    const raw = JSON.parse(`{"agent":"coder","action":"write_file","resource":"file:tmp/x","environment":"dev","context":{"__proto__":{"note":"token ${key}","trusted":true}}}`);
+    const req = normalizeRequest(raw);
+    expect(Object.keys(req.context)).toEqual(['__proto__']);
+    expect((req.context as { trusted?: unknown }).trusted).toBeUndefined();
+    expect(detect(req).map((f) => f.kind)).toContain('aws-access-key');
+  });
+
+  it('an object with toJSON stands for what it gives, as in JSON', () => {
+    const at = new Date('2026-12-07T00:00:00Z');
+    const req = normalizeRequest({ ...tmpWrite, context: { at, nested: { toJSON: () => `token ${key}` } } });
+    expect(req.context).toEqual({ at: '2026-12-07T00:00:00.000Z', nested: `token ${key}` });
+    expect(detect(req).map((f) => f.kind)).toContain('aws-access-key');
+  });
+});
+
 describe('bad input gets a one-line error, never an internal one', () => {
   const bad: [string, unknown, RegExp][] = [
     ['a cost of 1e17', { agent: 'a', action: 'x', cost: { usd: 1e17 } }, /^cost\.usd: must be a number of dollars/],

@@ -108,21 +108,39 @@ export function isTraversal(path: string): boolean {
 }
 
 /**
- * Checks every string (and key) of a JSON value for lone surrogates and its nesting for depth,
- * without recursion, so that hostile nesting gets a message instead of a stack overflow. `field`
- * is the value's path ('' for the request itself).
+ * A request's value copied as plain data, checking every string (and key) for lone surrogates and
+ * the nesting for depth, without recursion, so that hostile nesting gets a message instead of a
+ * stack overflow. `field` is the value's path ('' for the request itself). Every property is read
+ * here, once: a getter, a proxy or a `toJSON` in what a library caller passed cannot show the
+ * detectors, the rules, the cache and the ledger different values. An object's `toJSON` stands for
+ * it, as in JSON; numbers stay as they are (an infinity is refused or ignored where it is read, not
+ * made null), and a key `__proto__` stays an attribute, never the copy's prototype.
  */
-export function checkValue(v: unknown, field: string): void {
-  const stack: [unknown, string, number][] = [[v, field, 0]];
+export function checkedCopy(v: unknown, field: string): unknown {
+  const root: Record<string, unknown> = {};
+  const put = (into: Record<string, unknown> | unknown[], key: string | number, value: unknown) => {
+    if (key === '__proto__') Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
+    else (into as Record<string, unknown>)[key] = value;
+  };
+  const stack: [unknown, string, number, Record<string, unknown> | unknown[], string | number][] = [[v, field, 0, root, 'value']];
   while (stack.length) {
-    const [x, path, depth] = stack.pop()!;
+    const [raw, path, depth, into, key] = stack.pop()!;
     const at = (k: string) => (path === '' ? k : `${path}.${k}`);
-    if (typeof x === 'string') { wellFormed(x, path || 'request'); continue; }
-    if (x === null || typeof x !== 'object') continue;
+    const x = raw !== null && typeof raw === 'object' && typeof (raw as { toJSON?: unknown }).toJSON === 'function' ? (raw as { toJSON(k: string): unknown }).toJSON(String(key)) : raw;
+    if (typeof x === 'string') wellFormed(x, path || 'request');
+    if (x === null || typeof x !== 'object') { put(into, key, x); continue; }
     if (depth >= MAX_DEPTH) throw new RequestError(path || 'request', `nests deeper than ${MAX_DEPTH} levels; flatten it.`);
-    if (Array.isArray(x)) x.forEach((y, i) => stack.push([y, at(String(i)), depth + 1]));
-    else for (const [k, y] of Object.entries(x)) { wellFormed(k, `${path || 'request'} (a key)`); stack.push([y, at(k), depth + 1]); }
+    if (Array.isArray(x)) {
+      const out: unknown[] = new Array(x.length);
+      put(into, key, out);
+      x.forEach((y, i) => stack.push([y, at(String(i)), depth + 1, out, i]));
+    } else {
+      const out: Record<string, unknown> = {};
+      put(into, key, out);
+      for (const [k, y] of Object.entries(x)) { wellFormed(k, `${path || 'request'} (a key)`); stack.push([y, at(k), depth + 1, out, k]); }
+    }
   }
+  return root.value;
 }
 
 /** Every string of a value at any depth with its field path (`context.a.0.b`), without recursion. */

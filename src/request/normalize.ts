@@ -4,7 +4,7 @@
 // rejected with its name. The request is written by the agent being governed: every field is
 // adversarial input, and a bad one gets a one-line RequestError, never an exception of another kind.
 import { CATEGORIES, type Category } from '../policy/vocabulary.js';
-import { canonicalPath, checkValue, environmentName, identifier, RequestError, wellFormed } from './canonical.js';
+import { canonicalPath, checkedCopy, environmentName, identifier, RequestError, wellFormed } from './canonical.js';
 import { derivedCategories } from './category.js';
 
 export { RequestError } from './canonical.js';
@@ -80,12 +80,18 @@ function canonicalResource(r: Resource): Resource {
   return out;
 }
 
-export function normalizeRequest(raw: unknown): Request {
-  if (!isObject(raw)) throw new RequestError('request', `must be a JSON object, not ${typeName(raw)}.`);
-  for (const k of Object.keys(raw)) {
+export function normalizeRequest(given: unknown): Request {
+  if (!isObject(given)) throw new RequestError('request', `must be a JSON object, not ${typeName(given)}.`);
+  for (const k of Object.keys(given)) {
     if (!TOP_LEVEL.includes(k)) throw new RequestError(wellFormed(k, 'request (a field name)'), `is not a request field. Fields: ${TOP_LEVEL.join(', ')}; put your own attributes under "context".`);
   }
-  checkValue(raw, '');
+  // From here on, a copy read once: every later reader sees the same values (checkedCopy). Its
+  // fields are checked again: a proxy or a toJSON may show other fields than it showed above.
+  const raw = checkedCopy(given, '');
+  if (!isObject(raw)) throw new RequestError('request', `must be a JSON object, not ${typeName(raw)}.`);
+  for (const k of Object.keys(raw)) {
+    if (!TOP_LEVEL.includes(k)) throw new RequestError(k, `is not a request field. Fields: ${TOP_LEVEL.join(', ')}; put your own attributes under "context".`);
+  }
   let agent: Agent;
   if (typeof raw.agent === 'string' && raw.agent.trim()) agent = { id: identifier(raw.agent, 'agent') };
   else if (isObject(raw.agent)) {
