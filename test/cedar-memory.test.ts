@@ -99,11 +99,14 @@ describe('the request a set is handed', () => {
     entities: [{ uid: principal, attrs: { name: 'ops', trust: 20 }, parents: [] }, { uid: resource, attrs: { type: 'file', path: 'x' }, parents: [] }],
   };
 
-  it('holds what its policies read, a variable used whole kept whole, and nothing else', () => {
+  it('holds what its policies read, the context used whole kept whole, and nothing else', () => {
     const some = reads(['forbid (principal, action, resource) when { context.cost.usd.greaterThan(decimal("0.1")) && resource has path };'])!;
     expect(narrowRequest(req, some)).toEqual({ ...req, context: { cost: { usd } }, entities: [{ uid: resource, attrs: { path: 'x' }, parents: [] }] });
     const scope = reads(['forbid (principal == Agent::"ops", action, resource);'])!;
-    expect(narrowRequest(req, scope)).toEqual({ ...req, context: {}, entities: [req.entities[0]] });
+    // An entity used whole is compared by its id and parents: none of its attributes is read.
+    expect(narrowRequest(req, scope)).toEqual({ ...req, context: {}, entities: [{ uid: principal, attrs: {}, parents: [] }] });
+    const scopeAndAttr = reads(['forbid (principal == Agent::"ops", action, resource is Resource) when { principal.trust > 5 };'])!;
+    expect(narrowRequest(req, scopeAndAttr)).toEqual({ ...req, context: {}, entities: [{ uid: principal, attrs: { trust: 20 }, parents: [] }, { uid: resource, attrs: {}, parents: [] }] });
     const both = reads(['forbid (principal, action, resource) when { context.cost.tokens > 2 };', 'forbid (principal, action, resource) when { context.cost == context.cost };'])!;
     expect(narrowRequest(req, both).context).toEqual({ cost: { usd, tokens: 3 } });
     expect(reads(['forbid (principal, action, resource) when { ('])).toBeUndefined();

@@ -413,8 +413,12 @@ export type Keep = true | Map<string, Keep>;
 export const READS_AFTER = 8;
 
 /**
- * Everything a set of policies reads of the request (principal, resource and context paths, a
- * variable used whole kept whole), as Cedar parses them; undefined when a policy does not parse.
+ * Everything a set of policies reads of the request (principal, resource and context paths, the
+ * context used whole kept whole), as Cedar parses them; undefined when a policy does not parse.
+ * The principal or resource used whole (`principal == Agent::"ops"`, `resource in ...`, `is`)
+ * keeps its entity but none of its attributes: Cedar reads an entity's attributes only through
+ * `.` and `has`, which are paths of their own, and whole it is compared by its id and parents
+ * (the request's entities have no attribute that refers to another entity).
  */
 export function reads(policies: string[]): Keep | undefined {
   const keep = new Map<string, Keep>();
@@ -422,6 +426,10 @@ export function reads(policies: string[]): Keep | undefined {
     const r = attributeReads(text);
     if (!r) return undefined;
     for (const path of [...r.values, ...r.presence, ...r.literals.map(([p]) => p), ...r.tests.map(([p]) => p)]) {
+      if (path.length === 1 && (path[0] === 'principal' || path[0] === 'resource')) {
+        if (!keep.has(path[0])) keep.set(path[0], new Map());
+        continue;
+      }
       let at: Map<string, Keep> = keep;
       for (let i = 0; i < path.length; i++) {
         const name = path[i]!;
