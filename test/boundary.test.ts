@@ -203,6 +203,15 @@ describe('a request is read once', () => {
     expect(req.context).toEqual({ at: '2026-12-07T00:00:00.000Z', nested: `token ${key}` });
     expect(detect(req).map((f) => f.kind)).toContain('aws-access-key');
   });
+
+  it('what JSON cannot carry reads as JSON reads it: holes, undefined and functions', () => {
+    // eslint-disable-next-line no-sparse-arrays
+    const list = [`token ${key}`, , undefined, () => 1, Symbol('s'), 2];
+    const req = normalizeRequest({ ...tmpWrite, context: { list, gone: undefined, fn: () => 1 } });
+    expect(req.context).toEqual(JSON.parse(JSON.stringify({ list, gone: undefined, fn: () => 1 })));
+    expect(Object.keys(req.context)).toEqual(['list']);
+    expect(detect(req).map((f) => f.kind)).toContain('aws-access-key');
+  });
 });
 
 describe('bad input gets a one-line error, never an internal one', () => {
@@ -213,6 +222,8 @@ describe('bad input gets a one-line error, never an internal one', () => {
     ['an object as id', { agent: 'a', action: 'x', id: { toString: 1 } }, /^id: must be a string or a number, not an object/],
     ['deep nesting', { agent: 'a', action: 'x', context: JSON.parse('{"a":'.repeat(5000) + '1' + '}'.repeat(5000)) }, /nests deeper than 32 levels/],
     ['percent-encoding that is not UTF-8', { agent: 'a', action: 'x', resource: 'file:tmp/%ff' }, /^resource\.path: holds percent-encoding/],
+    ['a BigInt', { agent: 'a', action: 'x', context: { n: [1n] } }, /^context\.n\.0: is a BigInt, which JSON cannot carry/],
+    ['a sparse list that claims billions of items', { agent: 'a', action: 'x', context: { many: new Array(2 ** 32 - 1) } }, /^context\.many: holds more than 524288 items and attributes/],
   ];
   for (const [name, raw, message] of bad) {
     it(name, () => {

@@ -19,6 +19,9 @@ export class RequestError extends Error {
 /** Objects and lists in a request nest at most this deep. */
 export const MAX_DEPTH = 32;
 
+/** Items and attributes a request holds at most, in all: more than a request's 1 MiB of JSON can hold. */
+export const MAX_VALUES = 512 * 1024;
+
 /** Control characters, format characters (zero-width, bidi overrides, soft hyphen) and private use. */
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Co}\u2028\u2029\u115F\u1160\u3164\uFFA0]/u;
 
@@ -114,10 +117,18 @@ export function isTraversal(path: string): boolean {
  * here, once: a getter, a proxy or a `toJSON` in what a library caller passed cannot show the
  * detectors, the rules, the cache and the ledger different values. An object's `toJSON` stands for
  * it, as in JSON; numbers stay as they are (an infinity is refused or ignored where it is read, not
- * made null), and a key `__proto__` stays an attribute, never the copy's prototype.
+ * made null), and a key `__proto__` stays an attribute, never the copy's prototype. What JSON
+ * cannot carry reads as JSON reads it: `undefined`, a function or a symbol is left out of an object
+ * and is null in a list, as is a hole in a list; a BigInt is refused, as is a value with more items
+ * and attributes than 1 MiB of JSON can hold (a sparse list can claim billions).
  */
 export function checkedCopy(v: unknown, field: string): unknown {
   const root: Record<string, unknown> = {};
+  let values = 0;
+  const count = (n: number, path: string) => {
+    values += n;
+    if (values > MAX_VALUES) throw new RequestError(path || 'request', `holds more than ${MAX_VALUES} items and attributes; a request is at most 1 MiB of JSON.`);
+  };
   const put = (into: Record<string, unknown> | unknown[], key: string | number, value: unknown) => {
     if (key === '__proto__') Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
     else (into as Record<string, unknown>)[key] = value;
@@ -128,16 +139,25 @@ export function checkedCopy(v: unknown, field: string): unknown {
     const at = (k: string) => (path === '' ? k : `${path}.${k}`);
     const x = raw !== null && typeof raw === 'object' && typeof (raw as { toJSON?: unknown }).toJSON === 'function' ? (raw as { toJSON(k: string): unknown }).toJSON(String(key)) : raw;
     if (typeof x === 'string') wellFormed(x, path || 'request');
+    if (typeof x === 'bigint') throw new RequestError(path || 'request', 'is a BigInt, which JSON cannot carry; send a number or a string.');
+    if (x === undefined || typeof x === 'function' || typeof x === 'symbol') {
+      if (Array.isArray(into)) into[key as number] = null;
+      continue;
+    }
     if (x === null || typeof x !== 'object') { put(into, key, x); continue; }
     if (depth >= MAX_DEPTH) throw new RequestError(path || 'request', `nests deeper than ${MAX_DEPTH} levels; flatten it.`);
     if (Array.isArray(x)) {
-      const out: unknown[] = new Array(x.length);
+      const n = x.length;
+      count(n, path);
+      const out: unknown[] = new Array(n);
       put(into, key, out);
-      x.forEach((y, i) => stack.push([y, at(String(i)), depth + 1, out, i]));
+      for (let i = 0; i < n; i++) stack.push([x[i], at(String(i)), depth + 1, out, i]);
     } else {
+      const entries = Object.entries(x);
+      count(entries.length, path);
       const out: Record<string, unknown> = {};
       put(into, key, out);
-      for (const [k, y] of Object.entries(x)) { wellFormed(k, `${path || 'request'} (a key)`); stack.push([y, at(k), depth + 1, out, k]); }
+      for (const [k, y] of entries) { wellFormed(k, `${path || 'request'} (a key)`); stack.push([y, at(k), depth + 1, out, k]); }
     }
   }
   return root.value;
