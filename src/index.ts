@@ -25,6 +25,43 @@ export type { TestResult } from './check/check.js';
 export type { Explanation } from './runtime/explain.js';
 export { VERSION } from './version.js';
 
+/**
+ * The time a decision is made at: `options.now` when given (a valid Date, copied), else the clock.
+ * A wrong argument is the caller's mistake, not the agent's: a TypeError, as Node's own functions
+ * throw, never a RequestError that would blame the request.
+ */
+function nowOption(opts: unknown, method: string): Date {
+  if (opts === undefined) return new Date();
+  if (opts === null || typeof opts !== 'object') throw new TypeError(`${method}: options must be an object such as { now: new Date() }, not ${opts === null ? 'null' : typeof opts}.`);
+  const now = (opts as { now?: unknown }).now;
+  if (now === undefined) return new Date();
+  if (!(now instanceof Date) || Number.isNaN(now.getTime())) {
+    const what = now instanceof Date ? 'an invalid Date' : typeof now === 'string' ? `the string ${JSON.stringify(now.slice(0, 40))}; pass new Date(${JSON.stringify(now.slice(0, 40))})` : now === null ? 'null' : typeof now;
+    throw new TypeError(`${method}: options.now must be a valid Date, not ${what}.`);
+  }
+  return new Date(now.getTime());
+}
+
+const PATH_OPTIONS = ['cwd', 'config', 'policies', 'state', 'bundle'] as const;
+const OPTIONS = [...PATH_OPTIONS, 'noState'];
+
+/** openGovernor's options, checked: an unknown one (a misspelt `nostate`) would silently do nothing. */
+function governorOptions(given: unknown): GovernorOptions {
+  if (given === undefined) return {};
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new TypeError(`openGovernor: options must be an object such as { cwd: process.cwd() }, not ${given === null ? 'null' : Array.isArray(given) ? 'an array' : typeof given}.`);
+  const o = { ...(given as Record<string, unknown>) };
+  for (const k of Object.keys(o)) {
+    if (OPTIONS.includes(k)) continue;
+    const near = OPTIONS.find((x) => x.toLowerCase() === k.toLowerCase());
+    throw new TypeError(`openGovernor: ${JSON.stringify(k)} is not an option${near ? `; did you mean ${near}?` : ''} Options: ${OPTIONS.join(', ')}.`);
+  }
+  for (const k of PATH_OPTIONS) {
+    if (o[k] !== undefined && (typeof o[k] !== 'string' || o[k] === '')) throw new TypeError(`openGovernor: options.${k} must be a path (a non-empty string), not ${o[k] === '' ? 'an empty string' : o[k] === null ? 'null' : typeof o[k]}.`);
+  }
+  if (o.noState !== undefined && typeof o.noState !== 'boolean') throw new TypeError(`openGovernor: options.noState must be true or false, not ${o.noState === null ? 'null' : typeof o.noState}.`);
+  return o as GovernorOptions;
+}
+
 export interface GovernorOptions {
   /** The folder relative paths are resolved against and govern.config.yaml is looked for from (default: the working directory). */
   cwd?: string;
@@ -77,7 +114,8 @@ export interface Governor {
  * valid); the policies are compiled on the first decision (PolicyError when they do not compile),
  * so a governor can check policies that do not compile yet.
  */
-export async function openGovernor(options: GovernorOptions = {}): Promise<Governor> {
+export async function openGovernor(given?: GovernorOptions): Promise<Governor> {
+  const options = governorOptions(given);
   const cwd = resolve(options.cwd ?? process.cwd());
   const config: Config = await loadConfig(options.config, cwd);
   const policies = options.policies ? resolve(cwd, options.policies) : config.policies;
@@ -90,13 +128,15 @@ export async function openGovernor(options: GovernorOptions = {}): Promise<Gover
   };
   const checked = (tests: boolean) => checkPolicies([displayPath(policies)], { tests });
   return {
-    async decide(request, opts = {}) {
+    async decide(request, opts) {
+      const now = nowOption(opts, 'decide');
       const rt = await open();
-      return (await rt.evaluate(request, opts)).decision;
+      return (await rt.evaluate(request, { now })).decision;
     },
-    async explain(request, opts = {}) {
+    async explain(request, opts) {
+      const now = nowOption(opts, 'explain');
       const rt = await open();
-      const ev = await rt.evaluate(request, opts);
+      const ev = await rt.evaluate(request, { now });
       return { decision: ev.decision, explanation: explanationData(ev, rt) };
     },
     check(opts = {}) {

@@ -3,7 +3,7 @@
 import { cpSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, openGovernor, PolicyError, RequestError } from '../src/index.js';
+import { ConfigError, openGovernor, PolicyError, RequestError, type GovernorOptions } from '../src/index.js';
 import { ROOT, tempTree } from './helpers.js';
 
 function project(config = ''): string {
@@ -50,6 +50,53 @@ describe('openGovernor', () => {
       const e = await gov.decide({ agent: 'coder', action: 'x', surprise: 1 }).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(RequestError);
       expect((e as RequestError).code).toBe('decision/invalid-request');
+    } finally {
+      await gov.close();
+    }
+  });
+
+  it('decides at the time given, and names a time that is not a valid Date', async () => {
+    const gov = await openGovernor({ cwd: project(), noState: true });
+    try {
+      const req = { agent: 'coder', action: 'write_file', resource: 'file:tmp/a.txt', environment: 'dev' };
+      expect((await gov.decide(req, { now: new Date('2026-03-01T05:30:00Z') })).facts.hour).toBe(5);
+      const bad: [unknown, RegExp][] = [
+        [{ now: new Date(NaN) }, /^decide: options\.now must be a valid Date, not an invalid Date\.$/],
+        [{ now: '2026-01-01' }, /^decide: options\.now must be a valid Date, not the string "2026-01-01"; pass new Date\("2026-01-01"\)\.$/],
+        [{ now: 0 }, /^decide: options\.now must be a valid Date, not number\.$/],
+        [null, /^decide: options must be an object such as \{ now: new Date\(\) \}, not null\.$/],
+      ];
+      for (const [opts, message] of bad) {
+        const e = await gov.decide(req, opts as { now?: Date }).catch((x: unknown) => x);
+        // The caller's mistake, not the agent's: not a RequestError.
+        expect(e).toBeInstanceOf(TypeError);
+        expect((e as Error).message).toMatch(message);
+      }
+      await expect(gov.explain(req, { now: new Date(NaN) })).rejects.toThrow(/^explain: options\.now must be a valid Date/);
+    } finally {
+      await gov.close();
+    }
+  });
+
+  it('names an option it does not know or of the wrong type, before it reads anything', async () => {
+    const dir = project();
+    const bad: [unknown, RegExp][] = [
+      [{ cwd: dir, nostate: true }, /^openGovernor: "nostate" is not an option; did you mean noState\? Options: cwd, config, policies, state, bundle, noState\.$/],
+      [{ cwd: 5 }, /^openGovernor: options\.cwd must be a path \(a non-empty string\), not number\.$/],
+      [{ cwd: dir, state: '' }, /^openGovernor: options\.state must be a path \(a non-empty string\), not an empty string\.$/],
+      [{ cwd: dir, noState: 'yes' }, /^openGovernor: options\.noState must be true or false, not string\.$/],
+      [null, /^openGovernor: options must be an object such as \{ cwd: process\.cwd\(\) \}, not null\.$/],
+    ];
+    for (const [opts, message] of bad) {
+      const e = await openGovernor(opts as GovernorOptions).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(TypeError);
+      expect((e as Error).message).toMatch(message);
+    }
+    // The misspelt option did not open a state file as if it were not there.
+    expect(existsSync(join(dir, '.govern'))).toBe(false);
+    const gov = await openGovernor({ cwd: dir, noState: true });
+    try {
+      expect((await gov.decide({ agent: 'coder', action: 'write_file', resource: 'file:tmp/a.txt', environment: 'dev' })).decision).toBe('allow');
     } finally {
       await gov.close();
     }
