@@ -128,16 +128,18 @@ export async function openGovernor(given?: GovernorOptions): Promise<Governor> {
   };
   const checked = (tests: boolean) => checkPolicies([displayPath(policies)], { tests });
   return {
+    // What is returned is the caller's own copy: the runtime keeps decisions in its cache, and a
+    // caller that edits the one it got (its reasons, its facts) must not edit the next one.
     async decide(request, opts) {
       const now = nowOption(opts, 'decide');
       const rt = await open();
-      return (await rt.evaluate(request, { now })).decision;
+      return structuredClone((await rt.evaluate(request, { now })).decision);
     },
     async explain(request, opts) {
       const now = nowOption(opts, 'explain');
       const rt = await open();
       const ev = await rt.evaluate(request, { now });
-      return { decision: ev.decision, explanation: explanationData(ev, rt) };
+      return structuredClone({ decision: ev.decision, explanation: explanationData(ev, rt) });
     },
     check(opts = {}) {
       const r = checked(opts.tests ?? true);

@@ -55,6 +55,29 @@ describe('openGovernor', () => {
     }
   });
 
+  it('hands out its own copy of a decision: editing it changes no later decision', async () => {
+    const gov = await openGovernor({ cwd: project() });
+    try {
+      const req = { agent: 'coder', action: 'read_file', resource: 'file:secrets/db.yaml', environment: 'dev' };
+      const first = await gov.decide(req);
+      const before = JSON.parse(JSON.stringify(first));
+      expect(first.decision).toBe('deny');
+      Object.assign(first, { decision: 'allow', tier: 0 });
+      first.reasons.length = 0;
+      first.warnings.push({ rule: null, message: 'edited' } as never);
+      Object.assign(first.facts, { category: 'READ', detectors: [] });
+      const { decision, explanation } = await gov.explain(req);
+      explanation.rules.length = 0;
+      const again = await gov.decide(req);
+      for (const d of [decision, again]) {
+        expect(d.route).toBe('cache');
+        expect({ decision: d.decision, tier: d.tier, reasons: d.reasons, warnings: d.warnings, facts: d.facts }).toEqual({ decision: 'deny', tier: before.tier, reasons: before.reasons, warnings: before.warnings, facts: before.facts });
+      }
+    } finally {
+      await gov.close();
+    }
+  });
+
   it('decides at the time given, and names a time that is not a valid Date', async () => {
     const gov = await openGovernor({ cwd: project(), noState: true });
     try {
