@@ -2,7 +2,7 @@
 // own text and scan only; the chain head and hit counts a transaction keeps in memory are the ones
 // on disk after its commit, with writers interleaving and savepoints rolling back; and a hit never
 // outlives a policy change that adds a deny.
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clearDetectMemo, detect, detectMemoSize, detectText, DETECT_MEMO_SIZE, DETECT_MEMO_TEXT_MAX } from '../src/request/detectors/index.js';
 import { normalizeRequest } from '../src/request/normalize.js';
 import { State } from '../src/ledger/state.js';
-import { Runtime } from '../src/runtime/runtime.js';
+import { DETECTOR_PACKAGES, detectorVersions } from '../src/request/detectors/packages.js';
+import { Runtime, scanKey } from '../src/runtime/runtime.js';
 import { clearOfTheHour, govern, ROOT, tempTree } from './helpers.js';
 
 const AWS_KEY = ['AKIA', 'QYLPMN5HFIQR7XYZ'].join('');
@@ -447,5 +448,31 @@ describe('findings kept in the state file', () => {
     const again = await open();
     expect(again.prepare(other).findings).toEqual([]);
     again.close();
+  });
+
+  it('a kept row is keyed by the versions of the packages the detectors run, as installed', async () => {
+    // The shell parser and the phone library load from node_modules even in the bundle, and the
+    // library loads every detector package from there: upgrading one must not reuse old findings.
+    const source = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? source(join(dir, e.name)) : e.name.endsWith('.ts') ? [readFileSync(join(dir, e.name), 'utf8')] : []));
+    const imported = new Set<string>();
+    for (const text of source(join(ROOT, 'src', 'request'))) {
+      for (const m of text.matchAll(/(?:from\s+|require\(\s*|import\(\s*)['"]([^'".][^'"]*)['"]/g)) {
+        const spec = m[1]!;
+        if (spec.startsWith('node:')) continue;
+        imported.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+      }
+    }
+    expect([...imported].sort()).toEqual([...DETECTOR_PACKAGES].sort());
+    for (const name of DETECTOR_PACKAGES) {
+      const { version } = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
+      expect(detectorVersions().split(' ')).toContain(`${name}@${version}`);
+    }
+    const dir = project();
+    const rt = await Runtime.open({ cwd: dir });
+    rt.commit(rt.prepare(secretRequest));
+    rt.close();
+    const { id: _id, ...request } = normalizeRequest(secretRequest);
+    expect(scanRows(dir).map((r) => r.key)).toEqual([scanKey(request)]);
+    expect(scanKey(request, detectorVersions().replace(/tree-sitter-bash@\S+/, 'tree-sitter-bash@0.0.0'))).not.toBe(scanKey(request));
   });
 });

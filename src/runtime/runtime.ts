@@ -10,6 +10,7 @@ import { Engine, type Decision } from '../engine/engine.js';
 import { factsKey, factsOf, type Facts } from '../engine/facts.js';
 import { dayPeriod, hourPeriod, newId, State } from '../ledger/state.js';
 import { detect, detectField, redactRequest, type Finding } from '../request/detectors/index.js';
+import { detectorVersions } from '../request/detectors/packages.js';
 import { normalizeRequest, requestId, type Request } from '../request/normalize.js';
 import { UNCLASSIFIED, type Category } from '../policy/vocabulary.js';
 import { BUILD } from '../version.js';
@@ -478,15 +479,16 @@ export class Runtime {
    * The detectors' findings in a request, from the state file when it was scanned before. Each
    * request's findings are kept there (commit) beside its decision, for as long, under the seal of
    * the user's key: an eval that the decision cache answers then runs no detector, which is
-   * most of what a short process spends deciding. The key is govern's build (the detectors'
-   * code) and the JSON text of the request without its id: the detectors read nothing but the
+   * most of what a short process spends deciding. The key is govern's build and the versions of
+   * the packages the detectors run (their code), and the JSON text of the request without its
+   * id: the detectors read nothing but the
    * request's strings and their field paths, which that text holds all of, in order. The id is
    * scanned on its own, last, as `detect` scans it. `keep` is what commit keeps.
    */
   private scanOf(request: Request, now: number): { findings: Finding[]; keep?: { key: string; findings: Finding[] } } {
     if (!this.state || !this.config.cache.enabled) return { findings: detect(request) };
     const { id, ...rest } = request;
-    const key = sha256(`govern scan\0${BUILD}\0${JSON.stringify(rest)}`);
+    const key = scanKey(rest);
     const text = this.state.scanGet(key, now);
     const kept = text === undefined ? undefined : findingList(text);
     const base = kept ?? detect(rest);
@@ -675,6 +677,11 @@ export class Runtime {
     const asked = await this.consult(p);
     return this.transaction(() => this.commit(p, asked));
   }
+}
+
+/** What a request's kept findings are keyed by (Runtime.scanOf): the detectors' code, and the request without its id. */
+export function scanKey(request: Omit<Request, 'id'>, detectors = detectorVersions()): string {
+  return sha256(`govern scan\0${BUILD}\0${detectors}\0${JSON.stringify(request)}`);
 }
 
 /** Findings read back from the state file (Runtime.scanOf), or undefined when the text is not a list of them. */
