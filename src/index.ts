@@ -3,6 +3,7 @@
 // rules, router, model and ledger), check and compile through the same code as `govern check` and
 // `govern compile`. No decision logic lives here.
 import { resolve } from 'node:path';
+import { isDate } from 'node:util/types';
 import { check as checkPolicies, type TestResult } from './check/check.js';
 import { bundleFiles } from './compile/files.js';
 import { loadConfig, type Config } from './config/config.js';
@@ -35,8 +36,8 @@ function nowOption(opts: unknown, method: string): Date {
   if (opts === null || typeof opts !== 'object') throw new TypeError(`${method}: options must be an object such as { now: new Date() }, not ${opts === null ? 'null' : typeof opts}.`);
   const now = (opts as { now?: unknown }).now;
   if (now === undefined) return new Date();
-  if (!(now instanceof Date) || Number.isNaN(now.getTime())) {
-    const what = now instanceof Date ? 'an invalid Date' : typeof now === 'string' ? `the string ${JSON.stringify(now.slice(0, 40))}; pass new Date(${JSON.stringify(now.slice(0, 40))})` : now === null ? 'null' : typeof now;
+  if (!isDate(now) || Number.isNaN(now.getTime())) {
+    const what = isDate(now) ? 'an invalid Date' : typeof now === 'string' ? `the string ${JSON.stringify(now.slice(0, 40))}; pass new Date(${JSON.stringify(now.slice(0, 40))})` : now === null ? 'null' : typeof now;
     throw new TypeError(`${method}: options.now must be a valid Date, not ${what}.`);
   }
   return new Date(now.getTime());

@@ -2,6 +2,7 @@
 // same runtime as `govern eval` (a real SQLite file, the real cedar-wasm), check and compile.
 import { cpSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, openGovernor, PolicyError, RequestError, type GovernorOptions } from '../src/index.js';
 import { ROOT, tempTree } from './helpers.js';
@@ -83,6 +84,8 @@ describe('openGovernor', () => {
     try {
       const req = { agent: 'coder', action: 'write_file', resource: 'file:tmp/a.txt', environment: 'dev' };
       expect((await gov.decide(req, { now: new Date('2026-03-01T05:30:00Z') })).facts.hour).toBe(5);
+      // A Date made in another realm (a vm context, a worker's structured clone) is a Date too.
+      expect((await gov.decide(req, { now: runInNewContext('new Date("2026-03-01T07:00:00Z")') as Date })).facts.hour).toBe(7);
       const bad: [unknown, RegExp][] = [
         [{ now: new Date(NaN) }, /^decide: options\.now must be a valid Date, not an invalid Date\.$/],
         [{ now: '2026-01-01' }, /^decide: options\.now must be a valid Date, not the string "2026-01-01"; pass new Date\("2026-01-01"\)\.$/],
