@@ -159,6 +159,47 @@ describe('everything is scanned, at any depth', () => {
   }, 120_000);
 });
 
+describe('what the detectors do not read is never read as harmless', () => {
+  // A pack that denies destructive commands and allows scripts run with bash: `rm -rf /` seven
+  // `bash -c` deep was read as nothing (the detectors stop at six levels), and the allow held.
+  it('a destructive command nested past the detectors\' depth is not allowed by an allow on its text', async () => {
+    const dir = tempTree({
+      'govern.config.yaml': '',
+      'policies/shell.yaml': [
+        'name: shell',
+        'rules:',
+        '  - id: deny-destructive',
+        '    when: {detected: destructive}',
+        '    effect: deny',
+        '  - id: allow-bash-scripts',
+        '    match: {action: shell_exec}',
+        '    when: {command: {glob: "bash **"}}',
+        '    effect: allow',
+        '',
+      ].join('\n'),
+    });
+    const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    const rt = await Runtime.open({ cwd: dir, noState: true });
+    try {
+      const decide = async (levels: number) => {
+        const command = Array.from({ length: levels }).reduce<string>((cmd) => `bash -c ${quote(cmd)}`, 'rm -rf /');
+        return (await rt.evaluate({ agent: 'ops', action: 'shell_exec', resource: 'host:vm-1', environment: 'dev', command })).decision;
+      };
+      expect((await decide(0)).decision).toBe('deny');
+      expect((await decide(3)).decision).toBe('deny');
+      // The allow holds for a harmless script, so it is the finding that keeps it from this one.
+      expect((await rt.evaluate({ agent: 'ops', action: 'shell_exec', resource: 'host:vm-1', environment: 'dev', command: 'bash -c ls' })).decision.decision).toBe('allow');
+      for (const levels of [7, 9]) {
+        const d = await decide(levels);
+        expect(d.decision, `${levels} levels`).not.toBe('allow');
+        expect(d.facts.detectors).toContain('command-unparsed');
+      }
+    } finally {
+      rt.close();
+    }
+  });
+});
+
 describe('a request is read once', () => {
   const key = ['AKIA', 'QYLPMN5HFIQR7XYZ'].join('');
   // What a library caller passes may not be plain data: a getter, a proxy or a toJSON can answer

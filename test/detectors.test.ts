@@ -364,4 +364,28 @@ describe('adversarial input', () => {
     const r = normalizeRequest({ agent: 'a', action: 'x', content: text, command: text.slice(0, 200_000) });
     expect(Array.isArray(detect(r))).toBe(true);
   });
+
+  // What the detectors do not read to the end is a finding of its own, never nothing: a limit
+  // that stops reading silently turns a hidden `rm -rf /` into a command with no finding at all.
+  const commandKinds = (command: string) => kinds(detect(normalizeRequest({ agent: 'ops', action: 'shell_exec', command })));
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const nestedShells = (levels: number) => Array.from({ length: levels }).reduce<string>((cmd) => `bash -c ${quote(cmd)}`, 'rm -rf /');
+
+  it('a command nested deeper than the detectors read is unparsed, at every depth past it', () => {
+    for (let levels = 1; levels <= 6; levels++) expect(commandKinds(nestedShells(levels)), `${levels} levels`).toEqual(expect.arrayContaining(['rm-recursive', 'rm-root']));
+    for (const levels of [7, 8, 10]) expect(commandKinds(nestedShells(levels)), `${levels} levels`).toContain('command-unparsed');
+  });
+
+  it('a command past the detectors\' budget of simple commands is unparsed, not passed', () => {
+    expect(commandKinds(`${'true; '.repeat(2100)}rm -rf /`)).toContain('command-unparsed');
+    expect(commandKinds(`${'true; '.repeat(100)}rm -rf /`)).toEqual(expect.arrayContaining(['rm-recursive', 'rm-root']));
+  });
+
+  it('code that runs code is read to the end, however the calls nest', () => {
+    // The inner `python3 -c x` is read inside the loop over the outer code's calls.
+    for (const command of [
+      `python3 -c "import os; os.system('python3 -c x'); os.system('rm -rf /')"`,
+      `node -e "require('child_process').execSync('node -e 1'); require('child_process').execSync('rm -rf /')"`,
+    ]) expect(commandKinds(command), command).toEqual(expect.arrayContaining(['rm-recursive', 'rm-root']));
+  });
 });

@@ -131,7 +131,7 @@ export const FINDING_KINDS: Readonly<Record<string, FindingClass>> = {
   'prompt-injection': 'injection',
   'prompt-injection-suspected': 'injection',
   // What cannot be judged as written: a path above its root, a command built at run time, a command
-  // the shell parser cannot read.
+  // the shell parser cannot read or the detectors do not read to the end (nested too deep, too long).
   'path-traversal': 'evasion',
   'dynamic-execution': 'evasion',
   'command-unparsed': 'evasion',

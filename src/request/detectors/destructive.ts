@@ -20,6 +20,14 @@ class Context {
   emit(kind: string, span: Span): void {
     this.hits.push({ kind, start: span.start, end: span.end });
   }
+  /**
+   * Text the detector did not read to the end: nested deeper than MAX_DEPTH, or past MAX_COMMANDS.
+   * What it holds is unknown, so it is a finding of its own (an evasion: no allow covers it), never
+   * a silent pass: a `rm -rf /` seven `bash -c` deep must not read as nothing.
+   */
+  unread(span: Span): void {
+    this.emit('command-unparsed', span);
+  }
 }
 
 /** Destructive findings in a shell command line (or raw SQL typed as a command). */
@@ -30,6 +38,7 @@ export function detectDestructive(command: string): Hit[] {
   // characters; read them as the line breaks and tabs they stand for as well.
   if (/\\[nt]/.test(command)) {
     const variant = command.replace(/\\n/g, '\n').replace(/\\t/g, '\t');
+    ctx.commands = 0;
     analyzeText(variant, 0, { start: 0, end: command.length }, ctx);
   }
   return dedupe(ctx.hits);
@@ -49,7 +58,8 @@ const SQL_START = /^\s*(?:(?:select|insert|update|delete|drop|alter|create|grant
 
 /** Reads `text` as a script; `outer` is the span every finding gets when the text is nested. */
 function analyzeText(text: string, depth: number, outer: Span | undefined, ctx: Context): void {
-  if (depth > MAX_DEPTH || !text.trim()) return;
+  if (!text.trim()) return;
+  if (depth > MAX_DEPTH || ctx.commands >= MAX_COMMANDS) { ctx.unread(outer ?? { start: 0, end: text.length }); return; }
   if (SQL_START.test(text) || /^\s*db\.[\w$]+/.test(text)) {
     for (const h of detectSqlScript(text)) ctx.emit(h.kind, outer ?? h);
     return;
@@ -62,7 +72,7 @@ function analyzeText(text: string, depth: number, outer: Span | undefined, ctx: 
   // Variables given a plain value in the script (`x=rm`), so that `$x -rf /` is read as `rm -rf /`.
   const vars = new Map<string, string>();
   for (const cmd of script.commands) {
-    if (++ctx.commands > MAX_COMMANDS) return;
+    if (++ctx.commands > MAX_COMMANDS) { ctx.unread(outer ?? { start: cmd.start, end: text.length }); return; }
     const assigned = cmd.words.length > 0 && cmd.words.every((w) => ASSIGNMENT.test(w.value));
     if (assigned) for (const w of cmd.words) { const eq = w.value.indexOf('='); if (!w.dynamic) vars.set(w.value.slice(0, eq).replace(/\+$/, ''), w.value.slice(eq + 1)); }
     analyzeCommand(cmd, depth, outer ?? { start: cmd.start, end: cmd.end }, ctx, vars);
@@ -1136,10 +1146,11 @@ function callRegion(code: string, from: number): string {
 }
 
 function scanCode(code: string, depth: number, span: Span, ctx: Context): void {
-  if (depth > MAX_DEPTH) return;
+  if (depth > MAX_DEPTH) { if (code.trim()) ctx.unread(span); return; }
   const c: Scope = { depth, span, ctx, cmd: undefined };
-  SHELL_OUT.lastIndex = 0;
-  for (let m = SHELL_OUT.exec(code); m; m = SHELL_OUT.exec(code)) {
+  // matchAll walks a copy of the expression: the code a call runs is read inside this loop, and
+  // may be code again (`os.system('python3 -c ...')`), which would move a shared lastIndex back.
+  for (const m of code.matchAll(SHELL_OUT)) {
     const region = callRegion(code, m.index + m[0].length - (/[([{]$/.test(m[0]) ? 1 : 0));
     const parts = literals(region);
     if (parts.length) analyzeText(parts.join(' '), depth + 1, span, ctx);

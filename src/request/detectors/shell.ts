@@ -388,7 +388,9 @@ export interface Shape { kind: 'dynamic-execution' | 'command-unparsed'; start: 
 /** What in a script cannot be judged before it runs; nested scripts (`$(...)`, `bash -c`, `eval`) are read too. */
 export function commandShape(text: string, depth = 0): Shape[] {
   const out: Shape[] = [];
-  if (depth > 6 || !text.trim()) return out;
+  if (!text.trim()) return out;
+  // What is nested deeper is not read, so it cannot be judged: a finding, not a silent pass.
+  if (depth > 6) return [{ kind: 'command-unparsed', start: 0, end: text.length, why: 'scripts nested more than 6 levels deep are not read' }];
   const script = lex(text);
   if (script.incomplete) out.push({ kind: 'command-unparsed', start: 0, end: text.length, why: 'the shell parser could not read all of the command' });
   const flag = (c: { start: number; end: number }, why: string) => out.push({ kind: 'dynamic-execution', start: c.start, end: c.end, why });
