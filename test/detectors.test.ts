@@ -388,4 +388,16 @@ describe('adversarial input', () => {
       `node -e "require('child_process').execSync('node -e 1'); require('child_process').execSync('rm -rf /')"`,
     ]) expect(commandKinds(command), command).toEqual(expect.arrayContaining(['rm-recursive', 'rm-root']));
   });
+
+  it('a command handed to a shell by code is read however long its string, or is unparsed', () => {
+    // Padding the string past the detector's bound on a literal hid the command it runs.
+    const pad = ' '.repeat(2100);
+    for (const command of [
+      `python3 -c "import os; os.system('${pad}rm -rf /')"`,
+      `node -e "require('child_process').execSync(\`${pad}rm -rf /\`)"`,
+      `perl -e 'system("${pad}rm -rf /")'`,
+    ]) expect(commandKinds(command), command.replace(pad, '<pad>')).toEqual(expect.arrayContaining(['rm-recursive', 'rm-root']));
+    expect(commandKinds(`python3 -c "import os; os.system('${' '.repeat(5000)}rm -rf /')"`)).toContain('command-unparsed');
+    expect(commandKinds(`python3 -c "import os; os.system('ls -la')"`)).toEqual([]);
+  });
 });

@@ -1117,7 +1117,7 @@ const RECURSIVE_DELETE = /(?:\b(?:shutil\.rmtree|rmtree|remove_tree|FileUtils\.(
 const FILE_DELETE = /\b(?:os\.(?:remove|unlink|rmdir|removedirs)|File\.(?:delete|unlink)|Dir\.(?:rmdir|delete|unlink)|fs\.(?:unlinkSync|unlink)|FileUtils\.rm|unlink)\s{0,5}\(?\s{0,5}(?:glob\s{0,5}\(\s{0,5})?(['"`])([^'"`\n]{0,500})\1/g;
 const PATH_DELETE = /\bPath\s{0,5}\(\s{0,5}(['"])([^'"\n]{1,500})\1\s{0,5}\)\s{0,5}\.\s{0,5}(unlink|rmdir)\b/g;
 const METHOD_DELETE = /(?:\b[A-Za-z_$][\w$]*\.[A-Za-z_$][\w$]*\.(?:delete|destroy|remove)|\b[A-Z][\w$]*\.(?:delete|destroy))\s{0,5}\(|\.(?:destroy_all|delete_all|deleteMany|deleteIndex|deleteIndices|clearObjects|clearIndex|dropDatabase|dropTable|dropCollection|deleteBucket|deleteObjects|purgeQueue|deleteAll|remove_all|truncateTable)\b/g;
-const STRING_LITERAL = /'((?:[^'\\\n]|\\.){0,2000})'|"((?:[^"\\\n]|\\.){0,2000})"|`([^`]{0,2000})`/g;
+const STRING_LITERAL = /'((?:[^'\\\n]|\\.){0,4000})'|"((?:[^"\\\n]|\\.){0,4000})"|`([^`]{0,4000})`/g;
 
 function literals(region: string): string[] {
   const out: string[] = [];
@@ -1126,11 +1126,19 @@ function literals(region: string): string[] {
   return out;
 }
 
-/** The argument text of a call starting at `from` (up to its closing parenthesis, bounded). */
-function callRegion(code: string, from: number): string {
+/** The most of a call's arguments read: a call given more text than this is not read to the end. */
+const MAX_CALL = 4000;
+
+/**
+ * The argument text of a call starting at `from` (up to its closing parenthesis, at most
+ * MAX_CALL characters), and whether it was read to its end: a string that does not close
+ * within the bound, or arguments longer than it, were not.
+ */
+function callRegion(code: string, from: number): { text: string; whole: boolean } {
   let depth = 0;
-  const limit = Math.min(code.length, from + 4000);
+  const limit = Math.min(code.length, from + MAX_CALL);
   let j = from;
+  let whole = true;
   for (; j < limit; j++) {
     const ch = code[j]!;
     if (ch === '(' || ch === '[' || ch === '{') depth++;
@@ -1138,11 +1146,12 @@ function callRegion(code: string, from: number): string {
     else if (ch === '\n' && depth === 0) break;
     else if (ch === "'" || ch === '"' || ch === '`') {
       const close = code.indexOf(ch, j + 1);
-      if (close < 0 || close > limit) break;
+      if (close < 0 || close >= limit) { whole = false; break; }
       j = close;
     }
   }
-  return code.slice(from, j);
+  if (j >= limit && limit < code.length) whole = false;
+  return { text: code.slice(from, j), whole };
 }
 
 function scanCode(code: string, depth: number, span: Span, ctx: Context): void {
@@ -1152,15 +1161,17 @@ function scanCode(code: string, depth: number, span: Span, ctx: Context): void {
   // may be code again (`os.system('python3 -c ...')`), which would move a shared lastIndex back.
   for (const m of code.matchAll(SHELL_OUT)) {
     const region = callRegion(code, m.index + m[0].length - (/[([{]$/.test(m[0]) ? 1 : 0));
-    const parts = literals(region);
+    const parts = literals(region.text);
     if (parts.length) analyzeText(parts.join(' '), depth + 1, span, ctx);
+    // A command given to a shell that was not read to its end may hold anything.
+    if (!region.whole) ctx.unread(span);
   }
   // Ruby and Perl backticks run a shell.
   for (const m of code.matchAll(/`([^`\n]{1,2000})`/g)) analyzeText(m[1]!, depth + 1, span, ctx);
   RECURSIVE_DELETE.lastIndex = 0;
   for (let m = RECURSIVE_DELETE.exec(code); m; m = RECURSIVE_DELETE.exec(code)) {
     const fn = m[0].slice(0, m[0].indexOf('(')).trim();
-    const region = callRegion(code, m.index + m[0].length - 1);
+    const region = callRegion(code, m.index + m[0].length - 1).text;
     const nodeRm = /\.(?:rmSync|rm|rmdirSync|rmdir)$/.test(fn);
     const recursive = !nodeRm || /recursive\s*:\s*true/.test(region);
     // The target when it is a string literal; otherwise (a variable, an expression) unknown.
