@@ -1,7 +1,8 @@
 // Destructive commands. The command is read as a shell script (see shell.ts); each simple command is
 // unwrapped (sudo, env, xargs, nice, timeout, ...) and classified by the program it runs. Scripts
-// handed to another shell (`bash -c`, `sh <<EOF`, `ssh host '...'`, `eval`, `$(...)`) and code handed
-// to an interpreter (`python -c`, `node -e`, heredocs) are read too, and SQL given to a database
+// handed to another shell (`bash -c`, `sh <<EOF`, `ssh host '...'`, `eval`, `$(...)`, `script -c`,
+// `tmux`, `screen`) and code handed to an interpreter (`python -c`, `node -e`, heredocs, awk's
+// `system`) are read too, and SQL given to a database
 // client or typed as the command is classified statement by statement. Text that is only data
 // (an `echo` argument, a commit message, a `cat` heredoc) is never classified.
 import { lex, type SimpleCommand } from './shell.js';
@@ -407,6 +408,57 @@ on('su', (args, c) => {
 });
 
 on('eval', (args, c) => { script(args.slice(1).join(' '), c); return true; });
+
+// `script -c CMD` runs CMD with the shell, recording the session.
+on('script', (args, c) => {
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i]!;
+    if ((a === '-c' || a === '--command') && args[i + 1] !== undefined) script(args[++i]!, c);
+    else if (a.startsWith('--command=')) script(a.slice('--command='.length), c);
+  }
+  return true;
+});
+
+// Terminal multiplexers run a shell command given to a new session, window or pane (`tmux new
+// 'cmd'`, `tmux new -d rm -rf /`, `screen -dm cmd ...`) or type keys into one (`send-keys`,
+// `screen -X stuff`). The words after the options are the command; each word is read as a script
+// too, which finds what a quoted command or a typed key sequence runs.
+const TMUX_VALUE = new Set(['-c', '-e', '-F', '-n', '-s', '-t', '-x', '-y', '-f', '-L', '-S', '-T', '-l', '-p', '-N']);
+on('tmux byobu', (args, c) => {
+  let i = 1;
+  while (i < args.length && args[i]!.startsWith('-')) { if (TMUX_VALUE.has(args[i]!)) i++; i++; }
+  i++; // the subcommand
+  while (i < args.length && args[i]!.startsWith('-')) { if (TMUX_VALUE.has(args[i]!)) i++; i++; }
+  const rest = args.slice(i);
+  if (rest.length > 1) script(rest.join(' '), c);
+  for (const a of rest) script(a, c);
+  return true;
+});
+const SCREEN_VALUE = new Set(['-S', '-c', '-e', '-h', '-p', '-T', '-t', '-X', '-Logfile']);
+on('screen', (args, c) => {
+  let i = 1;
+  while (i < args.length && args[i]!.startsWith('-')) { if (SCREEN_VALUE.has(args[i]!)) i++; i++; }
+  if (i < args.length) analyzeArgs(args.slice(i), c);
+  for (const a of args.slice(1)) if (!a.startsWith('-')) script(a, c);
+  return true;
+});
+
+// awk runs commands through system(), `print ... | "cmd"` and `"cmd" | getline`.
+on('awk gawk mawk nawk', (args, c) => {
+  let program: string | undefined;
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-F' || a === '-v' || a === '-f' || a === '--field-separator' || a === '--assign' || a === '--file') { i++; continue; }
+    if (a.startsWith('-')) continue;
+    program = a;
+    break;
+  }
+  if (program === undefined) return true;
+  scanCode(program, c.depth + 1, c.span, c.ctx);
+  // Text printed into a pipe, or read from one, is a command too.
+  if (/\|\s*(?:getline|["'(]|[A-Za-z_])/.test(program)) for (const text of literals(program)) script(text, c);
+  return true;
+});
 
 const SSH_VALUE = new Set(['-b', '-c', '-D', '-E', '-e', '-F', '-I', '-i', '-J', '-L', '-l', '-m', '-O', '-o', '-p', '-Q', '-R', '-S', '-W', '-w', '-B']);
 on('ssh mosh autossh', (args, c) => {
@@ -863,6 +915,13 @@ on('cp mv install', (args, c) => {
     if (sources.some(isRootLike)) emit(c, 'rm-root');
     else if (sources.some(isSystemPath)) emit(c, 'rm-system');
   }
+  return true;
+});
+// `ln -sf x /etc/passwd` (or -f with a hard link) replaces the file that stood there.
+on('ln', (args, c) => {
+  const p = parse(args, new Set(['-t', '--target-directory', '-S', '--suffix']));
+  const force = p.flags.some((f) => f === '--force' || f === '--remove-destination' || (!f.startsWith('--') && f.includes('f')));
+  if (force) overwrite(copyTarget(p), c);
   return true;
 });
 on('scp', (args, c) => {
