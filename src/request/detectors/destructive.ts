@@ -1,9 +1,9 @@
 // Destructive commands. The command is read as a shell script (see shell.ts); each simple command is
 // unwrapped (sudo, env, xargs, nice, timeout, ...) and classified by the program it runs. Scripts
 // handed to another shell (`bash -c`, `sh <<EOF`, `ssh host '...'`, `eval`, `$(...)`, `script -c`,
-// `tmux`, `screen`) and code handed to an interpreter (`python -c`, `node -e`, heredocs, awk's
-// `system`) are read too, and SQL given to a database
-// client or typed as the command is classified statement by statement. Text that is only data
+// `tmux`, `screen`, `at`, expect's `spawn`, a git pager or `!` alias, vim's `:!`) and code handed
+// to an interpreter (`python -c`, `node -e`, heredocs, awk's `system`) are read too, and SQL given
+// to a database client or typed as the command is classified statement by statement. Text that is only data
 // (an `echo` argument, a commit message, a `cat` heredoc) is never classified.
 import { lex, type SimpleCommand } from './shell.js';
 import { detectSqlEmbedded, detectSqlScript } from './sql.js';
@@ -443,6 +443,57 @@ on('screen', (args, c) => {
   return true;
 });
 
+// `at` and `batch` run later the script they read; `sg GROUP -c CMD` runs CMD as `su -c` does;
+// `sshpass` runs the command after its options; expect's `spawn` and `exec` run a command.
+on('at batch', (_args, c) => {
+  for (const t of stdinTexts(c)) script(t, c);
+  return true;
+});
+on('sg', (args, c) => {
+  const i = args.indexOf('-c');
+  if (i > 0 && args[i + 1] !== undefined) script(args[i + 1]!, c);
+  else if (args.length > 2) script(args.slice(2).join(' '), c);
+  return true;
+});
+on('sshpass', (args, c) => {
+  let i = 1;
+  while (i < args.length && args[i]!.startsWith('-')) { if (/^-[pfd]$/.test(args[i]!)) i++; i++; }
+  if (i < args.length) analyzeArgs(args.slice(i), c);
+  return true;
+});
+on('expect', (args, c) => {
+  const codes: string[] = [];
+  for (let i = 1; i < args.length; i++) if (args[i] === '-c' && args[i + 1] !== undefined) codes.push(args[++i]!);
+  if (!codes.length) codes.push(...stdinTexts(c));
+  for (const code of codes) {
+    for (const stmt of code.split(/[;\n]/)) {
+      const m = /^\s*(?:spawn|exec)\s+(?:-\S+\s+)*([\s\S]*)$/.exec(stmt);
+      if (m) script(m[1]!, c);
+    }
+  }
+  return true;
+});
+// rimraf (and npx rimraf) removes what it is given recursively, as rm -rf does.
+on('rimraf', (args, c) => {
+  analyzeArgs(['rm', '-rf', ...args.slice(1).filter((a) => !a.startsWith('-'))], c);
+  return true;
+});
+// vi and vim run a shell command from `-c ':!cmd'`, `+!cmd`, `:r !cmd`, `:w !cmd` or system().
+on('vi vim nvim view ex gvim', (args, c) => {
+  const cmds: string[] = [];
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i]!;
+    if ((a === '-c' || a === '--cmd') && args[i + 1] !== undefined) cmds.push(args[++i]!);
+    else if (a.startsWith('+')) cmds.push(a.slice(1));
+  }
+  for (const cmd of cmds) {
+    const m = /^\s*:?\s*(?:(?:r|read|w|write)\s*)?!([\s\S]*)$/.exec(cmd);
+    if (m) script(m[1]!, c);
+    scanCode(cmd, c.depth + 1, c.span, c.ctx);
+  }
+  return true;
+});
+
 // awk runs commands through system(), `print ... | "cmd"` and `"cmd" | getline`.
 on('awk gawk mawk nawk', (args, c) => {
   let program: string | undefined;
@@ -666,6 +717,14 @@ function refTarget(ref: string): string {
 on('git', (args, c) => {
   let i = 1;
   while (i < args.length && args[i]!.startsWith('-')) { if (GIT_GLOBAL_VALUE.has(args[i]!)) i++; i++; }
+  // `git -c core.pager=CMD` (and the editor, ssh command, `!` aliases, ...) runs CMD with the shell.
+  for (let k = 1; k < i; k++) {
+    if (args[k] !== '-c' || args[k + 1] === undefined) continue;
+    const m = /^([^=]+)=([\s\S]*)$/.exec(args[k + 1]!);
+    if (!m) continue;
+    const key = m[1]!.toLowerCase();
+    if (/^(?:core\.(?:pager|editor|sshcommand|fsmonitor|askpass)|sequence\.editor|diff\.external|gpg\.program|credential\.helper|pager\..+)$/.test(key) || (key.startsWith('alias.') && m[2]!.startsWith('!'))) script(m[2]!.replace(/^!/, ''), c);
+  }
   const sub = args[i]?.toLowerCase();
   const rest = args.slice(i + 1).map((a) => (a.startsWith('--') ? a.toLowerCase() : a));
   const p = parse(['git', ...rest], new Set(['--repo', '-o', '--push-option', '--receive-pack', '--exec', '-m', '--message', '-F', '--source', '-s']));
@@ -1171,7 +1230,7 @@ function generic(name: string, args: string[], c: Scope): void {
 // ---------------------------------------------------------------------------------------------
 // Inline code (python -c, node -e, heredocs to interpreters, rails runner).
 
-const SHELL_OUT = /(?<![\w$])(?:os\.system|os\.popen|subprocess\.(?:run|call|check_call|check_output|Popen|getoutput|getstatusoutput)|child_process\.\w+|execSync|execFileSync|spawnSync|exec|spawn|execFile|system|popen|shell_exec|passthru|proc_open|Open3\.\w+|IO\.popen|Kernel\.(?:system|exec|spawn)|qx|%x)(?![\w$])\s{0,5}(?:[([{]|(?=['"`]))/g;
+const SHELL_OUT = /(?<![\w$])(?:os\.system|os\.popen|os\.execute|subprocess\.(?:run|call|check_call|check_output|Popen|getoutput|getstatusoutput)|child_process\.\w+|execSync|execFileSync|spawnSync|exec|spawn|execFile|system|popen|shell_exec|passthru|proc_open|Open3\.\w+|IO\.popen|Kernel\.(?:system|exec|spawn)|qx|%x)(?![\w$])\s{0,5}(?:[([{]|(?=['"`]))/g;
 const RECURSIVE_DELETE = /(?:\b(?:shutil\.rmtree|rmtree|remove_tree|FileUtils\.(?:rm_rf|rm_r|remove_dir|remove_entry(?:_secure)?|rmtree)|fse?\.(?:remove|removeSync|emptyDir|emptyDirSync)|rimraf(?:\.sync)?|Directory\.Delete|deleteRecursively)|(?:\bfs(?:\.promises)?|\bfsp|\))\.(?:rmSync|rm|rmdirSync|rmdir))\s{0,5}\(/g;
 const FILE_DELETE = /\b(?:os\.(?:remove|unlink|rmdir|removedirs)|File\.(?:delete|unlink)|Dir\.(?:rmdir|delete|unlink)|fs\.(?:unlinkSync|unlink)|FileUtils\.rm|unlink)\s{0,5}\(?\s{0,5}(?:glob\s{0,5}\(\s{0,5})?(['"`])([^'"`\n]{0,500})\1/g;
 const PATH_DELETE = /\bPath\s{0,5}\(\s{0,5}(['"])([^'"\n]{1,500})\1\s{0,5}\)\s{0,5}\.\s{0,5}(unlink|rmdir)\b/g;
