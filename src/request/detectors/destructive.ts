@@ -688,6 +688,8 @@ on('kubectl oc kubecolor k', (args, c) => {
     if (rest.some((r) => r.split(',').some((t) => /^(?:ns|namespaces?)(?:\/.+)?$/.test(t)))) emit(c, 'kubectl-delete-namespace');
   } else if ((sub === 'replace' && hasLong(p, '--force')) || sub === 'drain') emit(c, 'kubectl-delete');
   else if (sub === 'apply' && hasLong(p, '--prune')) emit(c, 'kubectl-delete');
+  // Scaling to zero stops the workload, as `systemctl stop` stops a service.
+  else if (sub === 'scale' && args.some((a, i) => /^--replicas=0+$/.test(a) || (a === '--replicas' && /^0+$/.test(args[i + 1] ?? '')))) emit(c, 'service-stop');
   else if ((sub === 'exec' || sub === 'debug' || sub === 'run') && p.afterDashes?.length) analyzeArgs(p.afterDashes, c);
   return true;
 });
@@ -770,6 +772,10 @@ on('git', (args, c) => {
       break;
     case 'gc':
       if (p.flags.some((f) => /^--prune=(?:now|all)/.test(f))) emit(c, 'git-discard');
+      break;
+    case 'update-ref':
+      // Deleting a ref deletes the branch, as `git branch -D` does.
+      if (short('d') || hasLong(p, '--delete')) emit(c, 'git-branch-force');
       break;
     case 'branch': {
       const forceDelete = p.flags.some((f) => !f.startsWith('--') && f.includes('D'));
@@ -1007,6 +1013,27 @@ on('truncate', (args, c) => {
   return true;
 });
 
+// `kill` of pid 1 (init) or -1 (every process the user may signal) stops the whole system; a
+// signal to one process is everyday work. `killall5` signals every process.
+on('kill', (args, c) => {
+  const rest = args.slice(1);
+  let i = 0;
+  while (i < rest.length) {
+    const a = rest[i]!;
+    if (a === '--') { i++; break; }
+    if (a === '-s' || a === '-n' || a === '--signal') { i += 2; continue; }
+    if (i === 0 && /^-(?:[A-Za-z][A-Za-z0-9+]*|\d+)$/.test(a) && rest.length > 1) { i++; continue; }
+    if (a.startsWith('-') && !/^-\d+$/.test(a)) { i++; continue; }
+    break;
+  }
+  if (rest.slice(i).some((pid) => pid === '1' || pid === '-1')) emit(c, 'service-stop');
+  return true;
+});
+on('killall5', (_args, c) => {
+  emit(c, 'service-stop');
+  return true;
+});
+
 on('crontab', (args, c) => {
   if (args.some((a) => /^-[a-zA-Z]*r/.test(a) && !a.startsWith('--'))) emit(c, 'resource-delete');
   return true;
@@ -1014,10 +1041,6 @@ on('crontab', (args, c) => {
 
 on('iptables ip6tables', (args, c) => {
   if (args.some((a) => /^(?:-F|--flush|-X|--delete-chain)$/.test(a))) emit(c, 'resource-delete');
-  return true;
-});
-on('kill', (args, c) => {
-  if (args.slice(1).includes('-1')) emit(c, 'service-stop');
   return true;
 });
 on('ansible', (args, c) => {
