@@ -157,6 +157,42 @@ describe('everything is scanned, at any depth', () => {
       rt.close();
     }
   }, 120_000);
+
+  // A character a reader does not see, or a fullwidth form, inside a key leaves it a working key
+  // once dropped or folded: it is found, denied, and redacted where it stands.
+  it('a secret with a zero-width character or in fullwidth letters is found, denied and never stored', async () => {
+    const gh = ['ghp_', 'aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4'].join('');
+    const fullwidth = [...key].map((ch) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0)).join('');
+    const hidden: [string, string, string][] = [
+      ['aws-access-key', `key ${key.slice(0, 8)}\u200b${key.slice(8)}`, key.slice(8)],
+      ['aws-access-key', `key ${key.slice(0, 6)}\u00ad${key.slice(6, 12)}\u2060${key.slice(12)}`, key.slice(6, 12)],
+      ['aws-access-key', `key ${fullwidth}`, fullwidth.slice(4)],
+      ['github-token', `token ${gh.slice(0, 6)}\u200d${gh.slice(6)}`, gh.slice(6)],
+      ['email', 'write to ops\u200b@example.com', 'example.com'],
+    ];
+    const dir = tempTree({ 'govern.config.yaml': '' });
+    cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
+    const rt = await Runtime.open({ cwd: dir });
+    const { readFileSync, existsSync } = await import('node:fs');
+    try {
+      for (const [kind, content, tail] of hidden) {
+        const ev = await rt.evaluate({ agent: 'coder', action: 'send_message', resource: 'chat:m-1', environment: 'dev', content });
+        expect(ev.findings.map((f) => f.kind), content).toContain(kind);
+        if (kind !== 'email') expect(ev.decision.decision, content).toBe('deny');
+        const f = ev.findings.find((x) => x.kind === kind)!;
+        expect(content.slice(f.span.start, f.span.end), content).toContain(tail);
+      }
+      rt.close();
+      for (const file of ['state.db', 'state.db-wal']) {
+        const path = join(dir, '.govern', file);
+        if (!existsSync(path)) continue;
+        const bytes = readFileSync(path);
+        for (const [, , tail] of hidden.filter(([k]) => k !== 'email')) expect(bytes.includes(Buffer.from(tail)), tail).toBe(false);
+      }
+    } finally {
+      rt.close();
+    }
+  }, 120_000);
 });
 
 describe('what the detectors do not read is never read as harmless', () => {

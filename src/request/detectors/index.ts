@@ -12,6 +12,7 @@ import { detectPii } from './pii.js';
 import { detectSecrets } from './secrets.js';
 import { detectSqlEmbedded, mentionsSql } from './sql.js';
 import { detectCommandShape } from './shell.js';
+import { foldText } from './fold.js';
 import { strings } from '../canonical.js';
 import type { Finding, Hit } from './types.js';
 
@@ -161,6 +162,9 @@ export function detectText(text: string, field: string, what: Scan): Finding[] {
 /** The findings of one text, sorted by where they start. */
 function scanText(text: string, what: Scan): Found[] {
   const sensitive = [...detectSecrets(text), ...detectPii(text)];
+  // A zero-width space or a fullwidth letter inside a key does not hide it (fold.ts).
+  const folded = foldText(text);
+  if (folded) for (const h of [...detectSecrets(folded.text), ...detectPii(folded.text)]) sensitive.push(folded.back(h));
   const hits: Hit[] = [...sensitive];
   if (what.destructive) hits.push(...detectDestructive(text));
   else if (what.sql && mentionsSql(text)) hits.push(...detectSqlEmbedded(text));
