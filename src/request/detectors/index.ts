@@ -168,7 +168,11 @@ function scanText(text: string, what: Scan): Found[] {
   const hits: Hit[] = [...sensitive];
   if (what.destructive) hits.push(...detectDestructive(text));
   else if (what.sql && mentionsSql(text)) hits.push(...detectSqlEmbedded(text));
-  if (what.injection) hits.push(...detectInjection(text));
+  if (what.injection) {
+    hits.push(...detectInjection(text));
+    // `I\u200bg\u200bn\u200bo\u200br\u200be ...` reads as the instruction it spells, to a model too.
+    if (folded) hits.push(...detectInjection(folded.text).map((h) => folded.back(h)));
+  }
   const seen = new Set<string>();
   const out: Found[] = [];
   for (const h of hits) {
