@@ -168,8 +168,12 @@ describe('everything is scanned, at any depth', () => {
       ['aws-access-key', `key ${key.slice(0, 6)}\u00ad${key.slice(6, 12)}\u2060${key.slice(12)}`, key.slice(6, 12)],
       ['aws-access-key', `key ${fullwidth}`, fullwidth.slice(4)],
       ['github-token', `token ${gh.slice(0, 6)}\u200d${gh.slice(6)}`, gh.slice(6)],
+      ['aws-access-key', `key ${key.slice(0, 8)}\u3164${key.slice(8)}`, key.slice(8)],
       ['email', 'write to ops\u200b@example.com', 'example.com'],
     ];
+    // The same, as a variant of a denied request: nested deep in the context, beside an allowed action.
+    expect(decide({ ...tmpWrite, context: deep(10, `key ${key.slice(0, 8)}\u200b${key.slice(8)}`) as Record<string, unknown> })).toBe('deny');
+    expect(decide({ ...tmpWrite, context: { note: `key ${key.slice(0, 8)}\u3164${key.slice(8)}` } })).toBe('deny');
     const dir = tempTree({ 'govern.config.yaml': '' });
     cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
     const rt = await Runtime.open({ cwd: dir });

@@ -213,6 +213,10 @@ describe('destructive commands', () => {
     ['kill -9 1', ['service-stop']],
     ['kill -9 -1', ['service-stop']],
     ['kill -s KILL -- -1', ['service-stop']],
+    // -1 alone, or after a signal, is every process; as the first of several words it is the signal.
+    ['kill -1', ['service-stop']],
+    ['kill -1 -1', ['service-stop']],
+    ['kill -HUP -1', ['service-stop']],
     ['killall5 -9', ['service-stop']],
     ['ln --force x /etc/shadow', ['system-overwrite']],
     ['dd if=/dev/zero of=/dev/sda bs=1M', ['disk-wipe']],

@@ -22,8 +22,15 @@ export const MAX_DEPTH = 32;
 /** Items and attributes a request holds at most, in all: more than a request's 1 MiB of JSON can hold. */
 export const MAX_VALUES = 512 * 1024;
 
-/** Control characters, format characters (zero-width, bidi overrides, soft hyphen) and private use. */
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Co}\u2028\u2029\u115F\u1160\u3164\uFFA0]/u;
+/**
+ * Characters that take no visible space in running text: format characters (zero-width spaces and
+ * joiners, bidi overrides, soft hyphen) and the Hangul fillers. Text is read without them where
+ * what it says matters (the detectors' folded form, detectors/fold.ts).
+ */
+export const HIDDEN = /[\p{Cf}\u115F\u1160\u3164\uFFA0]/u;
+
+/** What an identifier or a path may not hold: the hidden characters, control characters and private use. */
+const INVISIBLE = /[\p{Cc}\p{Co}\u2028\u2029\p{Cf}\u115F\u1160\u3164\uFFA0]/u;
 
 function describe(ch: string): string {
   return `U+${ch.charCodeAt(0) >= 0xd800 && ch.charCodeAt(0) <= 0xdfff ? ch.charCodeAt(0).toString(16).toUpperCase() : ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;

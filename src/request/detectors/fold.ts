@@ -1,12 +1,11 @@
-// Text as a reader sees it: without format characters (zero-width spaces and joiners, soft
-// hyphens, bidi marks, byte-order marks) and with compatibility forms (fullwidth letters, ligatures)
+// Text as a reader sees it: without hidden characters (zero-width spaces and joiners, soft
+// hyphens, bidi marks, byte-order marks, Hangul fillers: canonical.ts) and with compatibility forms (fullwidth letters, ligatures)
 // in their plain form. A secret or an address with a zero-width space inside reads, and works, as
 // the plain one once the space is dropped: the detectors look for secrets and personal identifiers
 // in this form too, and report them where they stand in the text as written, so that they are
 // redacted there.
+import { HIDDEN } from '../canonical.js';
 import type { Hit } from './types.js';
-
-const FORMAT = /\p{Cf}/u;
 
 export interface Folded {
   text: string;
@@ -26,7 +25,7 @@ export function foldText(text: string): Folded | undefined {
     const cp = text.codePointAt(i)!;
     const width = cp > 0xffff ? 2 : 1;
     const ch = text.slice(i, i + width);
-    const plain = FORMAT.test(ch) ? '' : ch.normalize('NFKC');
+    const plain = HIDDEN.test(ch) ? '' : ch.normalize('NFKC');
     if (plain !== ch) changed = true;
     for (let k = 0; k < plain.length; k++) { starts.push(i); ends.push(i + width); }
     out += plain;
